@@ -1,0 +1,80 @@
+package store
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+func TestAudit(t *testing.T) {
+	openEach(t, func(t *testing.T, s *Store) {
+		ctx := t.Context()
+		now := testTime
+		fixedClock(s, &now)
+		shop, zoo := int64(1), int64(2)
+		var ids []int64
+		for i, ws := range []*int64{&shop, nil, &zoo, &shop, &shop} {
+			e, err := s.AppendAudit(ctx, AuditEvent{Actor: "alice", WorkspaceID: ws, Target: fmt.Sprint("t", i),
+				Action: "job.create", Outcome: OutcomeSuccess, Detail: "d"})
+			if err != nil {
+				t.Fatalf("AppendAudit #%d: %v", i, err)
+			}
+			ids = append(ids, e.ID)
+			now = now.Add(time.Second)
+		}
+		explicit := time.Date(2020, 1, 1, 0, 0, 0, 999, time.UTC)
+		e, err := s.AppendAudit(ctx, AuditEvent{Time: explicit, Actor: "bob", Action: "login", Outcome: OutcomeDenied})
+		checkErr(t, "AppendAudit with a time", err, nil)
+		ids = append(ids, e.ID)
+
+		newest, err := s.ListAudit(ctx, AuditFilter{Limit: 1})
+		checkErr(t, "ListAudit", err, nil)
+		want := AuditEvent{ID: e.ID, Time: dbTime(explicit), Actor: "bob", Action: "login", Outcome: OutcomeDenied}
+		if len(newest) != 1 || newest[0] != want {
+			t.Fatalf("ListAudit(Limit 1) = %+v, want [%+v]", newest, want)
+		}
+		all, _ := s.ListAudit(ctx, AuditFilter{})
+		if len(all) == 0 || all[len(all)-1].Time != wantTime || *all[len(all)-1].WorkspaceID != shop {
+			t.Fatalf("oldest event = %+v, want Time %v and workspace %d", all[len(all)-1], wantTime, shop)
+		}
+
+		tests := []struct {
+			name   string
+			filter AuditFilter
+			want   []int64
+		}{
+			{"all, newest first", AuditFilter{}, []int64{ids[5], ids[4], ids[3], ids[2], ids[1], ids[0]}},
+			{"one workspace", AuditFilter{WorkspaceID: &shop}, []int64{ids[4], ids[3], ids[0]}},
+			{"page", AuditFilter{Limit: 2, BeforeID: ids[4]}, []int64{ids[3], ids[2]}},
+			{"workspace page", AuditFilter{WorkspaceID: &shop, Limit: 1, BeforeID: ids[3]}, []int64{ids[0]}},
+			{"past the end", AuditFilter{BeforeID: ids[0]}, []int64{}},
+			{"unknown workspace", AuditFilter{WorkspaceID: new(int64(99))}, []int64{}},
+		}
+		for _, tt := range tests {
+			got, err := s.ListAudit(ctx, tt.filter)
+			gotIDs := names(got, func(e AuditEvent) string { return fmt.Sprint(e.ID) })
+			wantIDs := names(tt.want, func(id int64) string { return fmt.Sprint(id) })
+			if err != nil || gotIDs != wantIDs {
+				t.Errorf("ListAudit %s = %s, %v; want %s", tt.name, gotIDs, err, wantIDs)
+			}
+		}
+
+		_, err = s.AppendAudit(ctx, AuditEvent{Actor: "x", Action: "y", Outcome: "maybe"})
+		checkErr(t, "AppendAudit with an unknown outcome", err, ErrInvalid)
+	})
+}
+
+func TestAuditLimit(t *testing.T) {
+	tests := []struct{ in, want int }{
+		{-1, DefaultAuditLimit},
+		{0, DefaultAuditLimit},
+		{1, 1},
+		{MaxAuditLimit, MaxAuditLimit},
+		{MaxAuditLimit + 1, MaxAuditLimit},
+	}
+	for _, tt := range tests {
+		if got := auditLimit(tt.in); got != tt.want {
+			t.Errorf("auditLimit(%d) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}

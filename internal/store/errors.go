@@ -1,0 +1,81 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Test for them with errors.Is; use errors.As with
+// *NotFoundError, *ConflictError or *ValidationError to learn which thing.
+// None of them is worth retrying as is.
+var (
+	// ErrNotFound means the row asked for does not exist, or no longer counts
+	// (an expired session, a revoked API token), or a row referred to is missing.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means a row with the same unique key already exists.
+	ErrConflict = errors.New("already exists")
+	// ErrInvalid means an argument was rejected before reaching the database.
+	ErrInvalid = errors.New("invalid")
+)
+
+// NotFoundError says which thing was not found. It matches ErrNotFound.
+type NotFoundError struct {
+	Resource string // "user", "workspace", …
+	Key      string // the ID or name looked up
+}
+
+// Error implements error.
+func (e *NotFoundError) Error() string { return fmt.Sprintf("%s %s not found", e.Resource, e.Key) }
+
+// Unwrap makes errors.Is(err, ErrNotFound) true.
+func (e *NotFoundError) Unwrap() error { return ErrNotFound }
+
+// ConflictError says which unique key is already taken. It matches ErrConflict.
+type ConflictError struct {
+	Resource string // "user", "workspace", …
+	Key      string // the value that collided, e.g. a quoted name
+}
+
+// Error implements error.
+func (e *ConflictError) Error() string { return fmt.Sprintf("%s %s already exists", e.Resource, e.Key) }
+
+// Unwrap makes errors.Is(err, ErrConflict) true.
+func (e *ConflictError) Unwrap() error { return ErrConflict }
+
+// ValidationError names the field the store refused. It matches ErrInvalid.
+type ValidationError struct {
+	Field   string
+	Problem string
+}
+
+// Error implements error.
+func (e *ValidationError) Error() string { return e.Field + ": " + e.Problem }
+
+// Unwrap makes errors.Is(err, ErrInvalid) true.
+func (e *ValidationError) Unwrap() error { return ErrInvalid }
+
+func notFound(resource string, key any) error {
+	return &NotFoundError{Resource: resource, Key: fmt.Sprint(key)}
+}
+
+func conflict(resource string, key any) error {
+	return &ConflictError{Resource: resource, Key: fmt.Sprint(key)}
+}
+
+// required returns a ValidationError when value is empty.
+func required(field, value string) error {
+	if value == "" {
+		return &ValidationError{Field: field, Problem: "must not be empty"}
+	}
+	return nil
+}
+
+// oneOf returns a ValidationError unless value is one of allowed.
+func oneOf(field, value string, allowed ...string) error {
+	for _, a := range allowed {
+		if value == a {
+			return nil
+		}
+	}
+	return &ValidationError{Field: field, Problem: fmt.Sprintf("%q is not one of %q", value, allowed)}
+}
