@@ -1,0 +1,40 @@
+# Switchyard: `make run` starts the product, `make test` installs what the tests
+# need and runs them against a local Kubernetes + Argo Rollouts control plane.
+SHELL := /bin/bash
+GO ?= go
+ADDR ?= 127.0.0.1:8080
+DATA_DIR ?= data
+CLUSTER := hack/cluster/cluster.sh
+
+.PHONY: build run demo test test-unit cluster-build cluster-up cluster-up-second cluster-down clean
+
+build: # build bin/switchyard
+	$(GO) build -o bin/switchyard ./cmd/switchyard
+
+run: build # start switchyard serve on SQLite in $(DATA_DIR)
+	./bin/switchyard serve --addr $(ADDR) --data-dir $(DATA_DIR)
+
+demo: build cluster-up # local cluster + switchyard serve with that cluster registered
+	SWITCHYARD_DEMO_KUBECONFIG=$$($(CLUSTER) kubeconfig switchyard) \
+		./bin/switchyard serve --addr $(ADDR) --data-dir $(DATA_DIR)
+
+test: # everything: deps, local clusters, PostgreSQL, unit + integration tests
+	bash hack/test.sh
+
+test-unit: # tests that need no cluster and no PostgreSQL
+	$(GO) test ./...
+
+cluster-build: # build (or reuse) the control-plane binaries
+	$(CLUSTER) build
+
+cluster-up: # start the local cluster "switchyard" (Argo Rollouts, Istio CRDs, demo workload)
+	$(CLUSTER) up switchyard
+
+cluster-up-second: # start a second cluster "switchyard-2" without Argo Rollouts
+	$(CLUSTER) up switchyard-2 --no-argo --no-istio
+
+cluster-down: # stop every local cluster
+	$(CLUSTER) down --all
+
+clean: cluster-down
+	rm -rf bin .run
