@@ -149,7 +149,13 @@ up() {
 	build
 	mkdir -p "$RUN"
 	if [ -f "$(kubeconfig_path "$NAME")" ]; then
-		log "cluster $NAME exists: recreating it"
+		if kc get --raw /readyz >/dev/null 2>&1 &&
+			{ [ "$argo" = 0 ] || kill -0 "$(cat "$RUN/argo/$NAME/controller.pid" 2>/dev/null)" 2>/dev/null; }; then
+			log "cluster $NAME is already up"
+			kubeconfig_path "$NAME"
+			return
+		fi
+		log "cluster $NAME exists but is not healthy: recreating it"
 		down "$NAME"
 	fi
 	log "starting cluster $NAME"
