@@ -1,0 +1,46 @@
+// Package auth says who is calling: local passwords (bcrypt), browser
+// sessions in cookies with CSRF protection, personal API tokens, login rate
+// limiting, and the first-start platform administrator. What a caller may
+// do is decided elsewhere, by package access.
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/switchyard/switchyard/internal/store"
+)
+
+// Errors returned by the Authenticator. None is worth retrying as is.
+var (
+	// ErrUnauthenticated means the request carries no valid credential (HTTP 401).
+	ErrUnauthenticated = errors.New("authentication required")
+	// ErrBadCredentials means a login's username or password is wrong (HTTP 401).
+	// It never says which.
+	ErrBadCredentials = errors.New("invalid username or password")
+	// ErrCSRF means a cookie-authenticated write lacked the session's CSRF token (HTTP 403).
+	ErrCSRF = errors.New("missing or invalid CSRF token")
+)
+
+// RateLimitedError means too many failed logins for a username or client
+// address (HTTP 429). Retrying after RetryAfter may succeed.
+type RateLimitedError struct {
+	RetryAfter time.Duration
+}
+
+// Error implements error.
+func (e *RateLimitedError) Error() string {
+	return fmt.Sprintf("too many failed logins: retry in %s", e.RetryAfter.Round(time.Second))
+}
+
+// Principal is an authenticated caller.
+type Principal struct {
+	User    store.User
+	Session *store.Session // the browser session; nil for API tokens
+	TokenID int64          // the API token used; 0 for sessions
+}
+
+// ViaSession reports whether the caller authenticated with a session cookie,
+// which makes unsafe requests subject to the CSRF check.
+func (p Principal) ViaSession() bool { return p.Session != nil }

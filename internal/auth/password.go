@@ -1,0 +1,52 @@
+package auth
+
+import (
+	"fmt"
+	"sync"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// DefaultBcryptCost is the bcrypt cost used in production.
+const DefaultBcryptCost = 12
+
+// Hasher hashes and checks passwords with bcrypt.
+type Hasher struct {
+	// Cost is the bcrypt cost; 0 means DefaultBcryptCost. Tests lower it to
+	// bcrypt.MinCost to stay fast.
+	Cost int
+
+	dummyOnce sync.Once
+	dummy     []byte
+}
+
+// Hash returns the bcrypt hash of password. Passwords longer than 72 bytes
+// are refused by bcrypt; validate length before calling.
+func (h *Hasher) Hash(password string) (string, error) {
+	b, err := bcrypt.GenerateFromPassword([]byte(password), h.cost())
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	return string(b), nil
+}
+
+// Verify reports whether password matches hash.
+func (h *Hasher) Verify(hash, password string) bool {
+	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
+}
+
+// VerifyNothing spends the time of a Verify, so a login for an unknown user
+// takes as long as one with a wrong password and does not reveal which users exist.
+func (h *Hasher) VerifyNothing(password string) {
+	h.dummyOnce.Do(func() {
+		h.dummy, _ = bcrypt.GenerateFromPassword([]byte("not a password"), h.cost())
+	})
+	_ = bcrypt.CompareHashAndPassword(h.dummy, []byte(password))
+}
+
+func (h *Hasher) cost() int {
+	if h.Cost == 0 {
+		return DefaultBcryptCost
+	}
+	return h.Cost
+}

@@ -1,0 +1,81 @@
+package auth
+
+import (
+	"sync"
+	"time"
+)
+
+// Limiter counts failed attempts per key (a username, a client address) in
+// a sliding window and refuses further attempts once a key has Max failures
+// in the last Window. It lives in memory: each server replica counts its
+// own, which bounds guessing to Max × replicas per Window.
+type Limiter struct {
+	Max    int           // failures allowed per Window
+	Window time.Duration // how far back failures count
+	Now    func() time.Time
+
+	mu       sync.Mutex
+	failures map[string][]time.Time // per key, oldest first
+}
+
+// Allow returns 0 when key may try again, else how long until it may.
+func (l *Limiter) Allow(key string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fs := l.prune(key)
+	if len(fs) < l.Max {
+		return 0
+	}
+	wait := fs[len(fs)-l.Max].Add(l.Window).Sub(l.now())
+	return max(wait, time.Second)
+}
+
+// Fail records a failed attempt for key.
+func (l *Limiter) Fail(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.failures == nil {
+		l.failures = map[string][]time.Time{}
+	}
+	if len(l.failures) > 100_000 { // bound memory under a spray of keys
+		l.pruneAll()
+	}
+	l.failures[key] = append(l.prune(key), l.now())
+}
+
+// Reset forgets key's failures, e.g. after a successful login.
+func (l *Limiter) Reset(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.failures, key)
+}
+
+// prune drops key's failures older than the window and returns the rest.
+func (l *Limiter) prune(key string) []time.Time {
+	fs := l.failures[key]
+	cut := l.now().Add(-l.Window)
+	i := 0
+	for i < len(fs) && !fs[i].After(cut) {
+		i++
+	}
+	fs = fs[i:]
+	if len(fs) == 0 {
+		delete(l.failures, key)
+		return nil
+	}
+	l.failures[key] = fs
+	return fs
+}
+
+func (l *Limiter) pruneAll() {
+	for k := range l.failures {
+		l.prune(k)
+	}
+}
+
+func (l *Limiter) now() time.Time {
+	if l.Now != nil {
+		return l.Now()
+	}
+	return time.Now()
+}
