@@ -1,0 +1,185 @@
+package release
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// Check verifies, against the cluster, everything creation needs: the
+// Deployment exists, has replicas and no other Rollout targets it; the Service
+// exists, selects the Deployment's pods and no other Rollout manages it; the
+// job's name is free as a Rollout and as a preview Service. Each failure is a
+// *FieldError naming the input at fault. A Rollout or preview Service that is
+// already this job's (a half-done creation) is not a failure.
+func (e *Engine) Check(ctx context.Context, t Target) error {
+	s := t.Spec
+	dep, err := e.Kube.AppsV1().Deployments(s.Namespace).Get(ctx, s.Deployment, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return &FieldError{Field: "deployment", Rule: fmt.Sprintf("Deployment %q does not exist in namespace %q", s.Deployment, s.Namespace)}
+	}
+	if err != nil {
+		return fmt.Errorf("get deployment %s/%s: %w", s.Namespace, s.Deployment, err)
+	}
+	svc, err := e.Kube.CoreV1().Services(s.Namespace).Get(ctx, s.Service, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return &FieldError{Field: "service", Rule: fmt.Sprintf("Service %q does not exist in namespace %q", s.Service, s.Namespace)}
+	}
+	if err != nil {
+		return fmt.Errorf("get service %s/%s: %w", s.Namespace, s.Service, err)
+	}
+	if err := e.checkRollouts(ctx, t, dep); err != nil {
+		return err
+	}
+	if ok, why := Selects(svc, dep); !ok {
+		return &FieldError{Field: "service", Rule: why}
+	}
+	if owner := svc.Annotations[ManagedByRollout]; owner != "" && owner != s.Name {
+		return &FieldError{Field: "service", Rule: fmt.Sprintf("Service %q is already managed by Rollout %q", s.Service, owner)}
+	}
+	return e.checkPreviewName(ctx, t)
+}
+
+// checkRollouts refuses a job whose name is another Rollout's, or whose
+// Deployment another Rollout already targets.
+func (e *Engine) checkRollouts(ctx context.Context, t Target, dep *appsv1.Deployment) error {
+	list, err := e.rollouts(t.Spec.Namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("list rollouts in %s: %w", t.Spec.Namespace, err)
+	}
+	for _, ro := range list.Items {
+		ours := ro.GetLabels()[LabelJob] == t.Spec.Name && ro.GetLabels()[LabelManagedBy] == ManagedByValue
+		if ro.GetName() == t.Spec.Name && !ours {
+			return &FieldError{Field: "name", Rule: fmt.Sprintf("a Rollout named %q already exists in namespace %q", t.Spec.Name, t.Spec.Namespace)}
+		}
+		if str(&ro, "spec", "workloadRef", "name") == dep.Name && ro.GetName() != t.Spec.Name {
+			return &FieldError{Field: "deployment", Rule: fmt.Sprintf("Deployment %q is already released by Rollout %q", dep.Name, ro.GetName())}
+		}
+	}
+	if dep.Spec.Replicas != nil && *dep.Spec.Replicas == 0 && !hasRollout(list.Items, t.Spec.Name) {
+		return &FieldError{Field: "deployment", Rule: fmt.Sprintf("Deployment %q has 0 replicas: scale it up first, a blue-green job needs serving pods", dep.Name)}
+	}
+	return nil
+}
+
+func (e *Engine) checkPreviewName(ctx context.Context, t Target) error {
+	name := PreviewServiceName(t.Spec.Name)
+	svc, err := e.Kube.CoreV1().Services(t.Spec.Namespace).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("get service %s/%s: %w", t.Spec.Namespace, name, err)
+	}
+	if svc.Labels[LabelJob] != t.Spec.Name || svc.Labels[LabelManagedBy] != ManagedByValue {
+		return &FieldError{Field: "name", Rule: fmt.Sprintf("the preview Service %q this job needs already exists and is not Switchyard's", name)}
+	}
+	return nil
+}
+
+// Selects reports whether svc selects dep's pods: a non-empty selector whose
+// every label is on the pod template (Argo's hash label aside). When not, why says so.
+func Selects(svc *corev1.Service, dep *appsv1.Deployment) (ok bool, why string) {
+	sel := map[string]string{}
+	for k, v := range svc.Spec.Selector {
+		if k != HashLabel {
+			sel[k] = v
+		}
+	}
+	if len(sel) == 0 {
+		return false, fmt.Sprintf("Service %q has no selector: it must select the pods of Deployment %q", svc.Name, dep.Name)
+	}
+	if !labels.SelectorFromSet(sel).Matches(labels.Set(dep.Spec.Template.Labels)) {
+		return false, fmt.Sprintf("Service %q (selector %s) does not select the pods of Deployment %q (labels %s)",
+			svc.Name, labels.Set(sel), dep.Name, labels.Set(dep.Spec.Template.Labels))
+	}
+	return true, ""
+}
+
+func hasRollout(items []unstructured.Unstructured, name string) bool {
+	for _, ro := range items {
+		if ro.GetName() == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Create makes the job in the cluster, idempotently: running it again after a
+// crash at any point finishes the job. The preview Service comes first (Argo
+// waits for it), then the Rollout, then the Service is made the Rollout's so
+// that it is garbage-collected with it.
+func (e *Engine) Create(ctx context.Context, t Target) error {
+	return runSteps(ctx, t, []step{
+		{"apply preview service", e.applyPreview},
+		{"apply rollout", e.applyRolloutFor},
+		{"own preview service", e.ownPreview},
+	})
+}
+
+func (e *Engine) applyPreview(ctx context.Context, t Target) error {
+	active, err := e.Kube.CoreV1().Services(t.Spec.Namespace).Get(ctx, t.Spec.Service, metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("get service %s/%s: %w", t.Spec.Namespace, t.Spec.Service, err)
+	}
+	body, err := json.Marshal(PreviewService(t, active))
+	if err != nil {
+		return fmt.Errorf("encode preview service: %w", err)
+	}
+	name := PreviewServiceName(t.Spec.Name)
+	_, err = e.Kube.CoreV1().Services(t.Spec.Namespace).Patch(ctx, name, types.ApplyPatchType, body,
+		metav1.PatchOptions{FieldManager: FieldManager, Force: ptr(true)})
+	if err != nil {
+		return fmt.Errorf("apply service %s/%s: %w", t.Spec.Namespace, name, err)
+	}
+	return nil
+}
+
+func (e *Engine) applyRolloutFor(ctx context.Context, t Target) error {
+	dep, err := e.Kube.AppsV1().Deployments(t.Spec.Namespace).Get(ctx, t.Spec.Deployment, metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("get deployment %s/%s: %w", t.Spec.Namespace, t.Spec.Deployment, err)
+	}
+	ro := Rollout(t, dep)
+	// After a crash Argo may already have scaled the Deployment down: keep the
+	// replica count the existing Rollout has rather than the Deployment's 0.
+	if existing, err := e.getRollout(ctx, t); err == nil {
+		if n, found, _ := unstructured.NestedInt64(existing.Object, "spec", "replicas"); found && n > 0 {
+			ro.Object["spec"].(map[string]any)["replicas"] = n
+		}
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	return e.applyRollout(ctx, ro)
+}
+
+func (e *Engine) ownPreview(ctx context.Context, t Target) error {
+	ro, err := e.getRollout(ctx, t)
+	if err != nil {
+		return err
+	}
+	patch := map[string]any{"metadata": map[string]any{"ownerReferences": []metav1.OwnerReference{{
+		APIVersion: "argoproj.io/v1alpha1", Kind: "Rollout", Name: ro.GetName(), UID: ro.GetUID(),
+	}}}}
+	body, err := json.Marshal(patch)
+	if err != nil {
+		return fmt.Errorf("encode owner patch: %w", err)
+	}
+	name := PreviewServiceName(t.Spec.Name)
+	_, err = e.Kube.CoreV1().Services(t.Spec.Namespace).Patch(ctx, name, types.MergePatchType, body, metav1.PatchOptions{FieldManager: FieldManager})
+	if err != nil {
+		return fmt.Errorf("set owner of service %s/%s: %w", t.Spec.Namespace, name, err)
+	}
+	return nil
+}
+
+func ptr[T any](v T) *T { return &v }

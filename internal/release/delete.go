@@ -1,0 +1,189 @@
+package release
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/util/retry"
+)
+
+// Delete hands the application back as a plain Deployment + Service, never
+// leaving the Service without ready pods:
+//
+//  1. stop Argo from scaling the Deployment down (workloadRef scaleDown: never);
+//  2. scale the Deployment back up with the stable version's template and wait
+//     until it is available (its pods are not selected yet: the Service still
+//     carries Argo's hash);
+//  3. detach the Rollout from its controller (the controller-instance-id label
+//     hides it from a controller without that instance ID), so that Argo no
+//     longer puts its hash back into the Service;
+//  4. drop Argo's hash from the Service's selector: it now selects the
+//     Deployment's pods and the Rollout's alike;
+//  5. delete the Rollout (its ReplicaSets and the preview Service go with it).
+//
+// The Rollout is not orphaned on purpose: an orphaned ReplicaSet matching the
+// Deployment's selector is adopted by the Deployment and scaled to 0 at once.
+// Every step is idempotent, so running Delete again after a crash finishes the
+// work. While a release is in flight Delete refuses with a *ConflictError
+// unless force is set.
+func (e *Engine) Delete(ctx context.Context, t Target, force bool) error {
+	ro, err := e.getRollout(ctx, t)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		// The Rollout is gone (a crash after step 5): finish the cleanup.
+		return runSteps(ctx, t, e.cleanupSteps())
+	case err != nil:
+		return err
+	}
+	detached := ro.GetLabels()[LabelInstanceID] == DetachedInstanceID
+	if st := Observe(ro, nil); st.Phase.InFlight() && !force && !detached {
+		return &ConflictError{Reason: fmt.Sprintf("a release is in flight (%s): promote or abort it first, or delete with force", st.Phase), Phase: st.Phase}
+	}
+	replicas := int32(1)
+	if n, found, _ := unstructured.NestedInt64(ro.Object, "spec", "replicas"); found && n > 0 {
+		replicas = int32(n)
+	}
+	rss, err := e.ReplicaSets(ctx, t, string(ro.GetUID()))
+	if err != nil {
+		return err
+	}
+	stable := findHash(rss, str(ro, "status", "stableRS"))
+	if stable == nil {
+		// No stable version yet (the first round never finished): what serves is the active one.
+		stable = findHash(rss, str(ro, "status", "blueGreen", "activeSelector"))
+	}
+	var steps []step
+	if !detached {
+		steps = append(steps, step{"stop scaling the deployment down", func(ctx context.Context, t Target) error {
+			return e.patchRollout(ctx, t, map[string]any{"spec": map[string]any{"workloadRef": map[string]any{"scaleDown": "never"}}})
+		}})
+	}
+	steps = append(steps,
+		step{"scale the deployment up", func(ctx context.Context, t Target) error { return e.restoreDeployment(ctx, t, stable, replicas) }},
+		step{"wait for the deployment", e.waitDeployment},
+		step{"detach the rollout from argo", func(ctx context.Context, t Target) error {
+			return e.patchRollout(ctx, t, map[string]any{"metadata": map[string]any{"labels": map[string]any{LabelInstanceID: DetachedInstanceID}}})
+		}},
+		step{"restore the service selector", e.restoreService},
+		step{"delete the rollout", e.deleteRollout},
+	)
+	return runSteps(ctx, t, append(steps, e.cleanupSteps()...))
+}
+
+func (e *Engine) cleanupSteps() []step {
+	return []step{
+		{"restore the service selector", e.restoreService},
+		{"delete the preview service", e.deletePreview},
+	}
+}
+
+func findHash(rss []*appsv1.ReplicaSet, hash string) *appsv1.ReplicaSet {
+	for _, rs := range rss {
+		if hash != "" && rs.Labels[HashLabel] == hash {
+			return rs
+		}
+	}
+	return nil
+}
+
+// restoreDeployment gives the Deployment the stable template (when known) and
+// the Rollout's replica count.
+func (e *Engine) restoreDeployment(ctx context.Context, t Target, stable *appsv1.ReplicaSet, replicas int32) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		deps := e.Kube.AppsV1().Deployments(t.Spec.Namespace)
+		dep, err := deps.Get(ctx, t.Spec.Deployment, metav1.GetOptions{})
+		if err != nil {
+			return fmt.Errorf("get deployment %s/%s: %w", t.Spec.Namespace, t.Spec.Deployment, err)
+		}
+		if stable != nil {
+			tmpl := stable.Spec.Template.DeepCopy()
+			delete(tmpl.Labels, HashLabel)
+			dep.Spec.Template = *tmpl
+		}
+		dep.Spec.Replicas = &replicas
+		_, err = deps.Update(ctx, dep, metav1.UpdateOptions{FieldManager: FieldManager})
+		return err
+	})
+}
+
+// waitDeployment waits until the Deployment has rolled out and all its replicas are available.
+func (e *Engine) waitDeployment(ctx context.Context, t Target) error {
+	return e.wait(ctx, "the deployment to be available", func(ctx context.Context) (bool, error) {
+		dep, err := e.Kube.AppsV1().Deployments(t.Spec.Namespace).Get(ctx, t.Spec.Deployment, metav1.GetOptions{})
+		if err != nil {
+			return false, fmt.Errorf("get deployment %s/%s: %w", t.Spec.Namespace, t.Spec.Deployment, err)
+		}
+		return DeploymentAvailable(dep), nil
+	})
+}
+
+// DeploymentAvailable reports whether a Deployment has rolled out its latest
+// template with every replica available.
+func DeploymentAvailable(dep *appsv1.Deployment) bool {
+	want := int32(1)
+	if dep.Spec.Replicas != nil {
+		want = *dep.Spec.Replicas
+	}
+	s := dep.Status
+	return s.ObservedGeneration >= dep.Generation && s.UpdatedReplicas == want && s.AvailableReplicas >= want && s.Replicas == want
+}
+
+func (e *Engine) deleteRollout(ctx context.Context, t Target) error {
+	background := metav1.DeletePropagationBackground
+	err := e.rollouts(t.Spec.Namespace).Delete(ctx, t.Spec.Name, metav1.DeleteOptions{PropagationPolicy: &background})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("delete rollout %s/%s: %w", t.Spec.Namespace, t.Spec.Name, err)
+	}
+	return e.wait(ctx, "the rollout to be gone", func(ctx context.Context) (bool, error) {
+		_, err := e.getRollout(ctx, t)
+		return errors.Is(err, ErrNotFound), nil
+	})
+}
+
+// restoreService removes Argo's hash from the active Service's selector and
+// Argo's managed-by annotation, as Argo does when its Rollout goes away.
+func (e *Engine) restoreService(ctx context.Context, t Target) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		svcs := e.Kube.CoreV1().Services(t.Spec.Namespace)
+		svc, err := svcs.Get(ctx, t.Spec.Service, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("get service %s/%s: %w", t.Spec.Namespace, t.Spec.Service, err)
+		}
+		_, hashed := svc.Spec.Selector[HashLabel]
+		_, managed := svc.Annotations[ManagedByRollout]
+		if !hashed && !managed {
+			return nil
+		}
+		delete(svc.Spec.Selector, HashLabel)
+		delete(svc.Annotations, ManagedByRollout)
+		_, err = svcs.Update(ctx, svc, metav1.UpdateOptions{FieldManager: FieldManager})
+		return err
+	})
+}
+
+func (e *Engine) deletePreview(ctx context.Context, t Target) error {
+	name := PreviewServiceName(t.Spec.Name)
+	svc, err := e.Kube.CoreV1().Services(t.Spec.Namespace).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("get service %s/%s: %w", t.Spec.Namespace, name, err)
+	}
+	if svc.Labels[LabelJob] != t.Spec.Name || svc.Labels[LabelManagedBy] != ManagedByValue {
+		return nil // not ours: leave it
+	}
+	err = e.Kube.CoreV1().Services(t.Spec.Namespace).Delete(ctx, name, metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("delete service %s/%s: %w", t.Spec.Namespace, name, err)
+	}
+	return nil
+}

@@ -1,0 +1,266 @@
+package release
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/switchyard/switchyard/internal/testenv"
+)
+
+// app creates a Deployment "app" (3 replicas, container "app") and a Service
+// "app" selecting it, and waits until the Deployment is available.
+func app(ctx context.Context, t *testing.T, e *Engine, ns string) {
+	t.Helper()
+	lbl := map[string]string{"app": "app"}
+	dep := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "app", Labels: lbl},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr(int32(3)),
+			Selector: &metav1.LabelSelector{MatchLabels: lbl},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: lbl},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "example/app:1"}}},
+			},
+		},
+	}
+	if _, err := e.Kube.AppsV1().Deployments(ns).Create(ctx, dep, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("create deployment: %v", err)
+	}
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "app"},
+		Spec:       corev1.ServiceSpec{Selector: lbl, Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}}},
+	}
+	if _, err := e.Kube.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("create service: %v", err)
+	}
+	if err := e.waitDeployment(ctx, Target{Spec: Spec{Namespace: ns, Deployment: "app"}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// endpointWatch records the number of ready endpoints behind a Service on every change.
+type endpointWatch struct {
+	mu     sync.Mutex
+	min    int
+	last   int
+	events int
+}
+
+func watchEndpoints(ctx context.Context, t *testing.T, kc kubernetes.Interface, ns, svc string) *endpointWatch {
+	t.Helper()
+	w, err := kc.DiscoveryV1().EndpointSlices(ns).Watch(ctx, metav1.ListOptions{LabelSelector: discoveryv1.LabelServiceName + "=" + svc})
+	if err != nil {
+		t.Fatalf("watch endpointslices: %v", err)
+	}
+	ew := &endpointWatch{min: -1}
+	slices := map[string]int{}
+	go func() {
+		defer w.Stop()
+		for ev := range w.ResultChan() {
+			es, ok := ev.Object.(*discoveryv1.EndpointSlice)
+			if !ok {
+				continue
+			}
+			if ev.Type == watch.Deleted {
+				delete(slices, es.Name)
+			} else {
+				slices[es.Name] = readyEndpoints(es)
+			}
+			total := 0
+			for _, n := range slices {
+				total += n
+			}
+			ew.mu.Lock()
+			ew.events++
+			ew.last = total
+			if ew.min < 0 || total < ew.min {
+				ew.min = total
+			}
+			ew.mu.Unlock()
+		}
+	}()
+	return ew
+}
+
+func readyEndpoints(es *discoveryv1.EndpointSlice) int {
+	n := 0
+	for _, ep := range es.Endpoints {
+		if ep.Conditions.Ready == nil || *ep.Conditions.Ready {
+			n++
+		}
+	}
+	return n
+}
+
+func (w *endpointWatch) stats() (min, last, events int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.min, w.last, w.events
+}
+
+func selectorHash(ctx context.Context, t *testing.T, e *Engine, ns, svc string) string {
+	t.Helper()
+	s, err := e.Kube.CoreV1().Services(ns).Get(ctx, svc, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("get service %s: %v", svc, err)
+	}
+	return s.Spec.Selector[HashLabel]
+}
+
+func engine(t *testing.T) *Engine {
+	kc, dc := testenv.Clients(t, testenv.Kubeconfig(t))
+	return &Engine{Kube: kc, Dynamic: dc, Poll: 100 * time.Millisecond}
+}
+
+// TestFullPath walks a job through its whole life on the real controller while
+// a watcher counts the ready endpoints of the active Service: create → Healthy
+// → deploy → Awaiting promotion → promote → roll back inside the standby window
+// → deploy → abort → delete. The endpoints must never reach 0.
+func TestFullPath(t *testing.T) {
+	e := engine(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	ns := testenv.Namespace(t, e.Kube, "release")
+	app(ctx, t, e, ns)
+	watcher := watchEndpoints(ctx, t, e.Kube, ns, "app")
+	tg := Target{Workspace: "team", Spec: Spec{Name: "app-bg", Namespace: ns, Deployment: "app", Service: "app"}}
+
+	if err := e.Check(ctx, tg); err != nil {
+		t.Fatalf("check: %v", err)
+	}
+	if err := e.Create(ctx, tg); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	st := mustPhase(ctx, t, e, tg, PhaseHealthy)
+	blue := st.Versions[0].PodHash
+	// Argo tells a roll back from a roll forward by the ReplicaSets' creation
+	// times, which have one-second resolution; kwok is fast enough to create
+	// blue and green within one second, which no real release does.
+	time.Sleep(1100 * time.Millisecond)
+
+	if err := e.Deploy(ctx, tg, map[string]string{"app": "example/app:2"}); err != nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	st = mustPhase(ctx, t, e, tg, PhaseAwaitingPromotion)
+	green := st.Versions[0].PodHash
+	if green == blue || !st.Versions[0].Preview || st.Versions[0].Active {
+		t.Fatalf("awaiting promotion: versions %+v, want newest = green (preview, not active)", st.Versions)
+	}
+	if got := selectorHash(ctx, t, e, ns, "app"); got != blue {
+		t.Fatalf("active Service selects %q before promotion, want blue %q", got, blue)
+	}
+
+	if err := e.Promote(ctx, tg, false); err != nil {
+		t.Fatalf("promote: %v", err)
+	}
+	st = mustPhase(ctx, t, e, tg, PhaseHealthy)
+	if got := selectorHash(ctx, t, e, ns, "app"); got != green {
+		t.Fatalf("active Service selects %q after promotion, want green %q", got, green)
+	}
+	if old := st.Versions[1]; old.PodHash != blue || old.Ready == 0 || old.ScaleDownAt == nil {
+		t.Fatalf("after promotion blue should stand by with a scale-down deadline: %+v", old)
+	}
+
+	start := time.Now()
+	if rev, err := e.Rollback(ctx, tg, 0); err != nil || rev != 1 {
+		t.Fatalf("rollback: revision %d, %v; want revision 1", rev, err)
+	}
+	waitSelector(ctx, t, e, ns, "app", blue)
+	t.Logf("roll back inside the standby window: active Service back on blue after %v", time.Since(start))
+	mustPhase(ctx, t, e, tg, PhaseHealthy)
+
+	if err := e.Deploy(ctx, tg, map[string]string{"app": "example/app:3"}); err != nil {
+		t.Fatalf("deploy 3: %v", err)
+	}
+	mustPhase(ctx, t, e, tg, PhaseAwaitingPromotion)
+	var conflict *ConflictError
+	if err := e.Delete(ctx, tg, false); !errors.As(err, &conflict) {
+		t.Fatalf("delete while awaiting promotion: %v, want a ConflictError", err)
+	}
+	if err := e.Abort(ctx, tg); err != nil {
+		t.Fatalf("abort: %v", err)
+	}
+	mustPhase(ctx, t, e, tg, PhaseAborted)
+	if got := selectorHash(ctx, t, e, ns, "app"); got != blue {
+		t.Fatalf("after abort the active Service selects %q, want blue %q", got, blue)
+	}
+
+	if err := e.Delete(ctx, tg, false); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	assertPlain(ctx, t, e, tg, "example/app:1")
+	time.Sleep(2 * time.Second) // let the endpoint controller catch up with the last deletions
+	min, last, events := watcher.stats()
+	t.Logf("active Service endpoints: %d changes seen, minimum %d ready, last %d", events, min, last)
+	if events == 0 || min <= 0 || last != 3 {
+		t.Fatalf("ready endpoints of the active Service: min %d, last %d over %d changes; want min > 0 and last 3", min, last, events)
+	}
+}
+
+// assertPlain checks the application is a plain Deployment + Service again.
+func assertPlain(ctx context.Context, t *testing.T, e *Engine, tg Target, image string) {
+	t.Helper()
+	ns := tg.Spec.Namespace
+	if _, err := e.getRollout(ctx, tg); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("rollout after delete: %v, want not found", err)
+	}
+	if _, err := e.Kube.CoreV1().Services(ns).Get(ctx, PreviewServiceName(tg.Spec.Name), metav1.GetOptions{}); err == nil {
+		t.Fatalf("preview service still exists after delete")
+	}
+	svc, err := e.Kube.CoreV1().Services(ns).Get(ctx, "app", metav1.GetOptions{})
+	if err != nil || len(svc.Spec.Selector) != 1 || svc.Annotations[ManagedByRollout] != "" {
+		t.Fatalf("service after delete: %+v %v; want selector app=app only, no managed-by annotation", svc.Spec.Selector, err)
+	}
+	dep, err := e.Kube.AppsV1().Deployments(ns).Get(ctx, "app", metav1.GetOptions{})
+	if err != nil || !DeploymentAvailable(dep) || *dep.Spec.Replicas != 3 || dep.Spec.Template.Spec.Containers[0].Image != image {
+		t.Fatalf("deployment after delete: replicas %v image %s available %v (%v); want 3 × %s available",
+			dep.Spec.Replicas, dep.Spec.Template.Spec.Containers[0].Image, DeploymentAvailable(dep), err, image)
+	}
+	err = e.wait(ctx, "the rollout's replicasets to go", func(ctx context.Context) (bool, error) {
+		list, err := e.Kube.AppsV1().ReplicaSets(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, err
+		}
+		for _, rs := range list.Items {
+			if _, ok := rs.Labels[HashLabel]; ok {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustPhase(ctx context.Context, t *testing.T, e *Engine, tg Target, p Phase) Status {
+	t.Helper()
+	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	st, err := e.WaitPhase(wctx, tg, p)
+	if err != nil {
+		t.Fatalf("job never reached %q: last status %+v: %v", p, st, err)
+	}
+	return st
+}
+
+func waitSelector(ctx context.Context, t *testing.T, e *Engine, ns, svc, want string) {
+	t.Helper()
+	err := e.wait(ctx, "service "+svc+" to select "+want, func(ctx context.Context) (bool, error) {
+		return selectorHash(ctx, t, e, ns, svc) == want, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

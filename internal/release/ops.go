@@ -1,0 +1,229 @@
+package release
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/util/retry"
+)
+
+// Deploy ships a new version: it sets the image of each named container in the
+// Deployment's pod template (the Rollout follows it through workloadRef), with
+// a GET + Update retried on conflict, as the Argo CLI's set image does. images
+// maps container name to image; an unknown container is a *FieldError.
+func (e *Engine) Deploy(ctx context.Context, t Target, images map[string]string) error {
+	if len(images) == 0 {
+		return &FieldError{Field: "images", Rule: "name at least one container and its new image"}
+	}
+	for name, image := range images {
+		if strings.TrimSpace(image) == "" || strings.ContainsAny(image, " \t\n") {
+			return &FieldError{Field: "images." + name, Rule: "must be a container image reference without spaces"}
+		}
+	}
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		deps := e.Kube.AppsV1().Deployments(t.Spec.Namespace)
+		dep, err := deps.Get(ctx, t.Spec.Deployment, metav1.GetOptions{})
+		if err != nil {
+			return fmt.Errorf("get deployment %s/%s: %w", t.Spec.Namespace, t.Spec.Deployment, err)
+		}
+		if err := setImages(&dep.Spec.Template.Spec, images); err != nil {
+			return err
+		}
+		_, err = deps.Update(ctx, dep, metav1.UpdateOptions{FieldManager: FieldManager})
+		return err
+	})
+}
+
+func setImages(pod *corev1.PodSpec, images map[string]string) error {
+	known := map[string]bool{}
+	for i := range pod.Containers {
+		c := &pod.Containers[i]
+		known[c.Name] = true
+		if img, ok := images[c.Name]; ok {
+			c.Image = img
+		}
+	}
+	for name := range images {
+		if !known[name] {
+			return &FieldError{Field: "images." + name, Rule: fmt.Sprintf("the Deployment has no container %q", name)}
+		}
+	}
+	return nil
+}
+
+// Promote switches traffic to the new version, as `kubectl argo rollouts
+// promote` does: unpause, then clear the pause conditions on the status
+// subresource. full skips every remaining pause and analysis.
+func (e *Engine) Promote(ctx context.Context, t Target, full bool) error {
+	ro, err := e.getRollout(ctx, t)
+	if err != nil {
+		return err
+	}
+	st := Observe(ro, nil)
+	if st.Phase == PhaseAborted {
+		return &ConflictError{Reason: "the release was aborted: retry it before promoting", Phase: st.Phase}
+	}
+	if str(ro, "status", "currentPodHash") == str(ro, "status", "stableRS") && str(ro, "status", "stableRS") != "" {
+		return &ConflictError{Reason: "there is no new version to promote: the job is on its stable version", Phase: st.Phase}
+	}
+	if boolean(ro, "spec", "paused") {
+		if err := e.patchRollout(ctx, t, map[string]any{"spec": map[string]any{"paused": false}}); err != nil {
+			return err
+		}
+	}
+	if full {
+		return e.patchRollout(ctx, t, map[string]any{"status": map[string]any{"promoteFull": true}}, "status")
+	}
+	return e.patchRollout(ctx, t, map[string]any{"status": map[string]any{"pauseConditions": nil}}, "status")
+}
+
+// Abort keeps (or puts back) traffic on the stable version and scales the new one down.
+func (e *Engine) Abort(ctx context.Context, t Target) error {
+	ro, err := e.getRollout(ctx, t)
+	if err != nil {
+		return err
+	}
+	if str(ro, "status", "currentPodHash") == str(ro, "status", "stableRS") && !boolean(ro, "status", "abort") {
+		return &ConflictError{Reason: "there is no release in flight to abort", Phase: Observe(ro, nil).Phase}
+	}
+	return e.patchRollout(ctx, t, map[string]any{"status": map[string]any{"abort": true}}, "status")
+}
+
+// Retry starts an aborted release again.
+func (e *Engine) Retry(ctx context.Context, t Target) error {
+	ro, err := e.getRollout(ctx, t)
+	if err != nil {
+		return err
+	}
+	if !boolean(ro, "status", "abort") {
+		return &ConflictError{Reason: "only an aborted release can be retried", Phase: Observe(ro, nil).Phase}
+	}
+	return e.patchRollout(ctx, t, map[string]any{"status": map[string]any{"abort": false}}, "status")
+}
+
+// Rollback writes the pod template of an earlier revision back into the
+// Deployment. While that revision's ReplicaSet is still on standby Argo
+// switches back at once (fast rollback); otherwise a new blue-green round
+// starts with the old template. revision 0 means the one before the current.
+// It returns the revision rolled back to.
+func (e *Engine) Rollback(ctx context.Context, t Target, revision int) (int, error) {
+	ro, err := e.getRollout(ctx, t)
+	if err != nil {
+		return 0, err
+	}
+	rss, err := e.ReplicaSets(ctx, t, string(ro.GetUID()))
+	if err != nil {
+		return 0, err
+	}
+	target, err := pickRevision(rss, str(ro, "status", "currentPodHash"), revision)
+	if err != nil {
+		return 0, err
+	}
+	tmpl := target.Spec.Template.DeepCopy()
+	delete(tmpl.Labels, HashLabel)
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		deps := e.Kube.AppsV1().Deployments(t.Spec.Namespace)
+		dep, err := deps.Get(ctx, t.Spec.Deployment, metav1.GetOptions{})
+		if err != nil {
+			return fmt.Errorf("get deployment %s/%s: %w", t.Spec.Namespace, t.Spec.Deployment, err)
+		}
+		dep.Spec.Template = *tmpl
+		_, err = deps.Update(ctx, dep, metav1.UpdateOptions{FieldManager: FieldManager})
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("write revision back to deployment: %w", err)
+	}
+	rev, _ := strconv.Atoi(target.Annotations[RevisionAnno])
+	return rev, nil
+}
+
+// pickRevision finds the ReplicaSet of revision (0: the newest one older than
+// the current pod hash's).
+func pickRevision(rss []*appsv1.ReplicaSet, currentHash string, revision int) (*appsv1.ReplicaSet, error) {
+	sort.Slice(rss, func(i, j int) bool { return revisionOf(rss[i]) > revisionOf(rss[j]) })
+	current := 0
+	for _, rs := range rss {
+		if rs.Labels[HashLabel] == currentHash {
+			current = revisionOf(rs)
+		}
+	}
+	for _, rs := range rss {
+		r := revisionOf(rs)
+		switch {
+		case revision == 0 && r < current && r > 0:
+			return rs, nil
+		case revision != 0 && r == revision:
+			if rs.Labels[HashLabel] == currentHash {
+				return nil, &FieldError{Field: "revision", Rule: fmt.Sprintf("revision %d is the current one", revision)}
+			}
+			return rs, nil
+		}
+	}
+	if revision == 0 {
+		return nil, &ConflictError{Reason: "there is no earlier revision to roll back to"}
+	}
+	return nil, &FieldError{Field: "revision", Rule: fmt.Sprintf("revision %d is not in the job's history", revision)}
+}
+
+func revisionOf(rs *appsv1.ReplicaSet) int {
+	r, _ := strconv.Atoi(rs.Annotations[RevisionAnno])
+	return r
+}
+
+// ReplicaSets lists the ReplicaSets the Rollout with uid owns, live from the API server.
+func (e *Engine) ReplicaSets(ctx context.Context, t Target, uid string) ([]*appsv1.ReplicaSet, error) {
+	list, err := e.Kube.AppsV1().ReplicaSets(t.Spec.Namespace).List(ctx, metav1.ListOptions{LabelSelector: labels.Everything().String()})
+	if err != nil {
+		return nil, fmt.Errorf("list replicasets in %s: %w", t.Spec.Namespace, err)
+	}
+	var out []*appsv1.ReplicaSet
+	for i := range list.Items {
+		for _, o := range list.Items[i].OwnerReferences {
+			if string(o.UID) == uid {
+				out = append(out, &list.Items[i])
+			}
+		}
+	}
+	return out, nil
+}
+
+// Status reads the job's status live from the API server (the server reads it
+// from informer caches instead; this is for operations and tests).
+func (e *Engine) Status(ctx context.Context, t Target) (Status, error) {
+	ro, err := e.getRollout(ctx, t)
+	if err != nil {
+		return Status{}, err
+	}
+	rss, err := e.ReplicaSets(ctx, t, string(ro.GetUID()))
+	if err != nil {
+		return Status{}, err
+	}
+	return Observe(ro, rss), nil
+}
+
+// WaitPhase waits until the job reaches one of the phases, or ctx ends.
+func (e *Engine) WaitPhase(ctx context.Context, t Target, phases ...Phase) (Status, error) {
+	var st Status
+	err := e.wait(ctx, fmt.Sprintf("phase %v", phases), func(ctx context.Context) (bool, error) {
+		var err error
+		st, err = e.Status(ctx, t)
+		if err != nil {
+			return false, nil //nolint:nilerr // not there yet: keep waiting
+		}
+		for _, p := range phases {
+			if st.Phase == p {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	return st, err
+}

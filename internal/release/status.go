@@ -1,0 +1,190 @@
+package release
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// Phase is a job's status in the words users see.
+type Phase string
+
+// The phases of a job.
+const (
+	PhaseCreating          Phase = "Creating"
+	PhaseHealthy           Phase = "Healthy"
+	PhaseProgressing       Phase = "Progressing"
+	PhaseAwaitingPromotion Phase = "Awaiting promotion"
+	PhasePaused            Phase = "Paused"
+	PhaseSwitching         Phase = "Switching"
+	PhaseVerifying         Phase = "Verifying"
+	PhaseDegraded          Phase = "Degraded"
+	PhaseAborted           Phase = "Aborted"
+	PhaseUnknown           Phase = "Unknown"
+	PhaseDeleting          Phase = "Deleting"
+	PhaseDeleted           Phase = "Deleted"
+)
+
+// Phases lists every phase, for filters and documentation.
+var Phases = []Phase{PhaseCreating, PhaseHealthy, PhaseProgressing, PhaseAwaitingPromotion, PhasePaused,
+	PhaseSwitching, PhaseVerifying, PhaseDegraded, PhaseAborted, PhaseUnknown, PhaseDeleting, PhaseDeleted}
+
+// InFlight reports whether a release is under way in this phase: a new version
+// is coming up, waiting, or traffic is moving. Deleting a job is refused then.
+func (p Phase) InFlight() bool {
+	switch p {
+	case PhaseProgressing, PhaseAwaitingPromotion, PhasePaused, PhaseSwitching, PhaseVerifying:
+		return true
+	}
+	return false
+}
+
+// Version is one revision of the application as the job shows it.
+type Version struct {
+	Revision   int       `json:"revision"`
+	ReplicaSet string    `json:"replicaSet"`
+	PodHash    string    `json:"podHash"`
+	Images     []string  `json:"images"`
+	Ready      int32     `json:"ready"`
+	Desired    int32     `json:"desired"`
+	Active     bool      `json:"active"`  // the active Service selects it: it serves users
+	Preview    bool      `json:"preview"` // the preview Service selects it
+	Stable     bool      `json:"stable"`  // Argo's stable ReplicaSet
+	CreatedAt  time.Time `json:"createdAt"`
+	// ScaleDownAt is when an old version on standby after a switch goes away;
+	// until then a roll back to it is instant.
+	ScaleDownAt *time.Time `json:"scaleDownAt,omitempty"`
+}
+
+// Status is a job's state read from its Rollout and ReplicaSets.
+type Status struct {
+	Phase    Phase     `json:"phase"`
+	Message  string    `json:"message,omitempty"`
+	Versions []Version `json:"versions"` // newest revision first
+}
+
+// Observe maps a Rollout and the ReplicaSets it owns to a Status. It is pure:
+// the caller reads both from the cluster's informer caches.
+func Observe(ro *unstructured.Unstructured, rss []*appsv1.ReplicaSet) Status {
+	if ro == nil {
+		return Status{Phase: PhaseCreating, Message: "the Rollout does not exist yet", Versions: []Version{}}
+	}
+	st := Status{Versions: versions(ro, rss)}
+	st.Phase, st.Message = phase(ro, st.Versions)
+	return st
+}
+
+func phase(ro *unstructured.Unstructured, vs []Version) (Phase, string) {
+	msg := str(ro, "status", "message")
+	switch {
+	case boolean(ro, "status", "abort"):
+		if msg == "" {
+			msg = "the release was aborted: traffic stays on the stable version"
+		}
+		return PhaseAborted, msg
+	case str(ro, "status", "observedGeneration") != strconv.FormatInt(ro.GetGeneration(), 10):
+		return PhaseProgressing, "waiting for Argo Rollouts to see the latest change"
+	}
+	switch str(ro, "status", "phase") {
+	case "Healthy":
+		return PhaseHealthy, msg
+	case "Degraded":
+		return PhaseDegraded, msg
+	case "Paused":
+		if pausedForPromotion(ro) {
+			if current := currentVersion(ro, vs); current != nil && current.Desired > 0 && current.Ready >= current.Desired {
+				return PhaseAwaitingPromotion, "the new version is ready: promote to switch traffic to it"
+			}
+			return PhaseProgressing, msg
+		}
+		return PhasePaused, msg
+	case "Progressing":
+		return progressing(ro, vs, msg)
+	case "":
+		return PhaseCreating, "waiting for Argo Rollouts to pick up the Rollout"
+	}
+	return PhaseUnknown, msg
+}
+
+// progressing tells the moments of a Progressing rollout apart: green coming
+// up, traffic about to move, or traffic moved and the switch being verified.
+func progressing(ro *unstructured.Unstructured, vs []Version, msg string) (Phase, string) {
+	hash := str(ro, "status", "currentPodHash")
+	active := str(ro, "status", "blueGreen", "activeSelector")
+	stable := str(ro, "status", "stableRS")
+	current := currentVersion(ro, vs)
+	switch {
+	case hash != "" && active == hash && stable != hash:
+		return PhaseVerifying, "traffic is on the new version; waiting for it to become stable"
+	case hash != "" && active != hash && current != nil && current.Desired > 0 && current.Ready >= current.Desired && !pausedForPromotion(ro):
+		return PhaseSwitching, "switching traffic to the new version"
+	}
+	return PhaseProgressing, msg
+}
+
+func pausedForPromotion(ro *unstructured.Unstructured) bool {
+	conds, _, _ := unstructured.NestedSlice(ro.Object, "status", "pauseConditions")
+	for _, c := range conds {
+		if m, ok := c.(map[string]any); ok && m["reason"] == "BlueGreenPause" {
+			return true
+		}
+	}
+	return false
+}
+
+func currentVersion(ro *unstructured.Unstructured, vs []Version) *Version {
+	hash := str(ro, "status", "currentPodHash")
+	for i := range vs {
+		if vs[i].PodHash == hash {
+			return &vs[i]
+		}
+	}
+	return nil
+}
+
+func versions(ro *unstructured.Unstructured, rss []*appsv1.ReplicaSet) []Version {
+	active := str(ro, "status", "blueGreen", "activeSelector")
+	preview := str(ro, "status", "blueGreen", "previewSelector")
+	stable := str(ro, "status", "stableRS")
+	vs := make([]Version, 0, len(rss))
+	for _, rs := range rss {
+		v := Version{
+			ReplicaSet: rs.Name,
+			PodHash:    rs.Labels[HashLabel],
+			Ready:      rs.Status.AvailableReplicas,
+			CreatedAt:  rs.CreationTimestamp.UTC(),
+		}
+		v.Revision, _ = strconv.Atoi(rs.Annotations[RevisionAnno])
+		if rs.Spec.Replicas != nil {
+			v.Desired = *rs.Spec.Replicas
+		}
+		for _, c := range rs.Spec.Template.Spec.Containers {
+			v.Images = append(v.Images, c.Image)
+		}
+		v.Active, v.Preview, v.Stable = v.PodHash == active, v.PodHash == preview, v.PodHash == stable
+		if d, err := time.Parse(time.RFC3339, rs.Annotations[ScaleDownAnno]); err == nil && !v.Active {
+			d = d.UTC()
+			v.ScaleDownAt = &d
+		}
+		vs = append(vs, v)
+	}
+	sort.Slice(vs, func(i, j int) bool { return vs[i].Revision > vs[j].Revision })
+	return vs
+}
+
+func str(o *unstructured.Unstructured, fields ...string) string {
+	v, found, _ := unstructured.NestedFieldNoCopy(o.Object, fields...)
+	if !found || v == nil {
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+func boolean(o *unstructured.Unstructured, fields ...string) bool {
+	v, _, _ := unstructured.NestedBool(o.Object, fields...)
+	return v
+}
