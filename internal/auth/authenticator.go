@@ -227,8 +227,10 @@ func ClientAddr(r *http.Request) string {
 	return host
 }
 
-func (a *Authenticator) idle() time.Duration     { return cmpOr(a.IdleTimeout, DefaultIdleTimeout) }
-func (a *Authenticator) absolute() time.Duration { return cmpOr(a.AbsoluteTimeout, DefaultAbsoluteTimeout) }
+func (a *Authenticator) idle() time.Duration { return cmpOr(a.IdleTimeout, DefaultIdleTimeout) }
+func (a *Authenticator) absolute() time.Duration {
+	return cmpOr(a.AbsoluteTimeout, DefaultAbsoluteTimeout)
+}
 
 func (a *Authenticator) now() time.Time {
 	if a.Now != nil {

@@ -10,6 +10,11 @@ import (
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/switchyard/switchyard/internal/access"
+	"github.com/switchyard/switchyard/internal/api"
+	"github.com/switchyard/switchyard/internal/auth"
+	"github.com/switchyard/switchyard/internal/store"
 )
 
 // Options configure a Switchyard server.
@@ -17,6 +22,12 @@ type Options struct {
 	Addr        string // listen address, host:port
 	DataDir     string // holds the SQLite database and the key file
 	DatabaseURL string // postgres://…; empty means SQLite in DataDir
+	// AdminPassword is the password of the platform administrator "admin"
+	// created on first start; empty means a random one, logged once.
+	AdminPassword string
+	// BcryptCost is the cost of password hashes; 0 means auth.DefaultBcryptCost.
+	// Tests lower it.
+	BcryptCost int
 }
 
 // DefaultOptions returns the options `make run` uses: SQLite in ./data, port 8080 on loopback.
@@ -24,20 +35,62 @@ func DefaultOptions() Options {
 	return Options{Addr: "127.0.0.1:8080", DataDir: "data"}
 }
 
+// Server is a wired Switchyard: the store and everything built on it.
+type Server struct {
+	store   *store.Store
+	handler http.Handler
+}
+
+// New opens the store (applying migrations), creates the first platform
+// administrator if there are no users yet, and wires the HTTP handlers.
+// Close the server when done.
+func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error) {
+	if opts.DatabaseURL == "" {
+		if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data directory %s: %w", opts.DataDir, err)
+		}
+	}
+	st, err := store.Open(ctx, store.Options{DataDir: opts.DataDir, DatabaseURL: opts.DatabaseURL}, logger)
+	if err != nil {
+		return nil, err
+	}
+	hasher := &auth.Hasher{Cost: opts.BcryptCost}
+	if err := auth.Bootstrap(ctx, st, hasher, opts.AdminPassword, logger); err != nil {
+		st.Close()
+		return nil, err
+	}
+	a := &api.API{
+		Store:   st,
+		Auth:    auth.NewAuthenticator(st, hasher),
+		Access:  &access.Checker{Store: st},
+		Metrics: api.NewMetrics(),
+		Logger:  logger,
+	}
+	return &Server{store: st, handler: routes(a)}, nil
+}
+
+// Handler serves every route of the server.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Close releases the store.
+func (s *Server) Close() error { return s.store.Close() }
+
 // Run serves until ctx is cancelled, then shuts down gracefully.
 func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
-	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
-		return fmt.Errorf("create data directory %s: %w", opts.DataDir, err)
+	s, err := New(ctx, opts, logger)
+	if err != nil {
+		return err
 	}
+	defer s.Close()
 	ln, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", opts.Addr, err)
 	}
 	srv := &http.Server{
-		Handler:           routes(),
+		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
-	logger.Info("switchyard listening", "url", "http://"+ln.Addr().String(), "data_dir", opts.DataDir)
+	logger.Info("switchyard listening", "url", "http://"+ln.Addr().String(), "data_dir", opts.DataDir, "store", s.store.Dialect())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -55,12 +108,9 @@ func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
 }
 
 // routes returns the HTTP handler with every route of the server.
-func routes() http.Handler {
+func routes(a *api.API) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "ok")
-	})
+	a.Register(mux)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprint(w, placeholderPage)

@@ -1,0 +1,104 @@
+package client
+
+import "time"
+
+// User is a Switchyard account.
+type User struct {
+	ID            int64     `json:"id"`
+	Username      string    `json:"username"`
+	PlatformAdmin bool      `json:"platform_admin"`
+	CreatedAt     time.Time `json:"created_at"`
+}
+
+// Session is who is signed in; CSRFToken and ExpiresAt are set for cookie sessions.
+type Session struct {
+	User      User       `json:"user"`
+	CSRFToken string     `json:"csrf_token"`
+	ExpiresAt *time.Time `json:"expires_at"`
+}
+
+// Token is a personal API token, without its secret.
+type Token struct {
+	ID         int64      `json:"id"`
+	Name       string     `json:"name"`
+	Prefix     string     `json:"prefix"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+}
+
+// NewToken is a token just created: Token is its secret, shown only this once.
+type NewToken struct {
+	Token
+	Secret string `json:"token"`
+}
+
+// NewUser is what CreateUser sends.
+type NewUser struct {
+	Username      string `json:"username"`
+	Password      string `json:"password"`
+	PlatformAdmin bool   `json:"platform_admin"`
+}
+
+// Workspace is a team's space. Role is the caller's role in it ("" for a
+// platform admin who is not a member).
+type Workspace struct {
+	ID          int64     `json:"id"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	CreatedAt   time.Time `json:"created_at"`
+	Role        string    `json:"role"`
+}
+
+// NewWorkspace is what CreateWorkspace sends.
+type NewWorkspace struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+}
+
+// Workspace roles.
+const (
+	RoleAdmin  = "admin"
+	RoleEditor = "editor"
+	RoleViewer = "viewer"
+)
+
+// Member is a user's role in a workspace.
+type Member struct {
+	Username  string    `json:"username"`
+	Role      string    `json:"role"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Binding lets a workspace deploy into a namespace of a cluster.
+type Binding struct {
+	ID        int64     `json:"id"`
+	Cluster   string    `json:"cluster"`
+	Namespace string    `json:"namespace"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// NewBinding is what CreateBinding sends.
+type NewBinding struct {
+	Cluster   string `json:"cluster"`
+	Namespace string `json:"namespace"`
+}
+
+// AuditEvent is one entry of the audit log.
+type AuditEvent struct {
+	ID          int64     `json:"id"`
+	Time        time.Time `json:"time"`
+	Actor       string    `json:"actor"`
+	WorkspaceID *int64    `json:"workspace_id"`
+	Target      string    `json:"target"`
+	Action      string    `json:"action"`
+	Outcome     string    `json:"outcome"`
+	Detail      string    `json:"detail"`
+}
+
+// AuditQuery pages through the audit log: Limit events (0: the server's
+// default) older than event Before (0: the newest).
+type AuditQuery struct {
+	Limit  int
+	Before int64
+}

@@ -1,0 +1,135 @@
+// Package api is Switchyard's JSON REST API under /api/v1, plus the
+// operational endpoints /healthz, /readyz and /metrics.
+//
+// Handlers are thin methods on API: decode, authorize (always through
+// access.Checker), call the store or domain, encode. Errors are returned,
+// not written: wrap turns them into the JSON error body with the status
+// chosen in one place, status (errors.go).
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/switchyard/switchyard/internal/access"
+	"github.com/switchyard/switchyard/internal/auth"
+	"github.com/switchyard/switchyard/internal/store"
+)
+
+// DefaultMaxBodyBytes caps request bodies; larger ones get 413.
+const DefaultMaxBodyBytes = 1 << 20
+
+// API serves the REST API. Set every field before calling Register.
+type API struct {
+	Store   *store.Store
+	Auth    *auth.Authenticator
+	Access  *access.Checker
+	Metrics *Metrics
+	Logger  *slog.Logger
+	// MaxBodyBytes caps request bodies; 0 means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+
+	// Clusters will be added here by the cluster work (internal/cluster),
+	// with its routes in clusters.go; see routes.
+}
+
+// handlerFunc is a route's handler. p is the authenticated caller (zero for
+// public routes). A returned error is written by wrap; a handler that
+// returns an error must not have written a response.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, p auth.Principal) error
+
+// route is one method + path pattern of the Go 1.22 mux and its handler.
+type route struct {
+	pattern string
+	handle  handlerFunc
+	public  bool // served without authentication
+}
+
+// routes lists every route, grouped by the file that implements them. To
+// add a resource, write its handlers and a `func (a *API) xxxRoutes() []route`
+// in its own file (e.g. clusters.go: a.clusterRoutes, jobs.go: a.jobRoutes)
+// and add it here; describe the routes in openapi.json too (a test checks).
+func (a *API) routes() [][]route {
+	return [][]route{
+		a.healthRoutes(),
+		a.sessionRoutes(),
+		a.tokenRoutes(),
+		a.userRoutes(),
+		a.workspaceRoutes(),
+		a.memberRoutes(),
+		a.bindingRoutes(),
+		a.auditRoutes(),
+	}
+}
+
+// Register adds every route to mux.
+func (a *API) Register(mux *http.ServeMux) {
+	for _, rt := range slices.Concat(a.routes()...) {
+		mux.Handle(rt.pattern, a.wrap(rt))
+	}
+}
+
+// Handler returns a mux serving only the API's routes.
+func (a *API) Handler() http.Handler {
+	mux := http.NewServeMux()
+	a.Register(mux)
+	return mux
+}
+
+// wrap adds what every route shares: metrics, the body size limit,
+// authentication, the CSRF check and the writing of errors.
+func (a *API) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		r.Body = http.MaxBytesReader(rec, r.Body, a.maxBody())
+		if err := a.serve(rec, r, rt); err != nil {
+			a.writeError(rec, r, err)
+		}
+		a.Metrics.observe(rt.pattern, rec.status, time.Since(start))
+	})
+}
+
+func (a *API) serve(w http.ResponseWriter, r *http.Request, rt route) error {
+	if rt.public {
+		return rt.handle(w, r, auth.Principal{})
+	}
+	p, err := a.Auth.Authenticate(r)
+	if err != nil {
+		return err
+	}
+	if err := auth.CheckCSRF(r, p); err != nil {
+		return err
+	}
+	return rt.handle(w, r, p)
+}
+
+func (a *API) maxBody() int64 {
+	if a.MaxBodyBytes > 0 {
+		return a.MaxBodyBytes
+	}
+	return DefaultMaxBodyBytes
+}
+
+// statusRecorder remembers the status written, for metrics.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+// WriteHeader implements http.ResponseWriter.
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// authorize is the only way handlers ask for permission.
+func (a *API) authorize(ctx context.Context, p auth.Principal, action access.Action, workspaceID int64) error {
+	return a.Access.Authorize(ctx, access.SubjectOf(p.User), action, workspaceID)
+}

@@ -1,0 +1,104 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/switchyard/switchyard/internal/access"
+	"github.com/switchyard/switchyard/internal/auth"
+	"github.com/switchyard/switchyard/internal/store"
+)
+
+// Error is an error with the HTTP status and machine-readable code it is
+// answered with. Handlers return it for problems they find themselves (bad
+// input); errors from other packages are mapped by status.
+type Error struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	if e.Field != "" {
+		return e.Field + ": " + e.Message
+	}
+	return e.Message
+}
+
+// invalid returns a 422 for a field that breaks a rule.
+func invalid(field, rule string) *Error {
+	return &Error{Status: http.StatusUnprocessableEntity, Code: "invalid", Field: field, Message: field + " " + rule}
+}
+
+// badRequest returns a 400 for a request that cannot be read.
+func badRequest(field, format string, args ...any) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: "bad_request", Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// status is the one place that maps errors to HTTP answers. Anything it
+// does not recognise is a 500 whose details stay in the log.
+func status(err error) *Error {
+	var (
+		apiErr     *Error
+		notFound   *store.NotFoundError
+		conflict   *store.ConflictError
+		validation *store.ValidationError
+		tooLarge   *http.MaxBytesError
+		limited    *auth.RateLimitedError
+	)
+	switch {
+	case errors.As(err, &apiErr):
+		return apiErr
+	case errors.As(err, &tooLarge):
+		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: fmt.Sprintf("request body larger than %d bytes", tooLarge.Limit)}
+	case errors.As(err, &limited):
+		return &Error{Status: http.StatusTooManyRequests, Code: "rate_limited", Message: limited.Error()}
+	case errors.Is(err, auth.ErrCSRF):
+		return &Error{Status: http.StatusForbidden, Code: "csrf", Message: err.Error() + ": send the session's token in the " + auth.CSRFHeader + " header"}
+	case errors.Is(err, auth.ErrBadCredentials), errors.Is(err, auth.ErrUnauthenticated):
+		return &Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: err.Error()}
+	case errors.As(err, &notFound):
+		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: notFound.Error()}
+	case errors.Is(err, store.ErrNotFound):
+		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: "not found"}
+	case errors.Is(err, access.ErrForbidden):
+		return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: err.Error()}
+	case errors.As(err, &conflict):
+		return &Error{Status: http.StatusConflict, Code: "conflict", Message: conflict.Error()}
+	case errors.As(err, &validation):
+		return &Error{Status: http.StatusUnprocessableEntity, Code: "invalid", Field: validation.Field, Message: validation.Error()}
+	}
+	return &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error; see the server log"}
+}
+
+// writeError answers with err's status and JSON body, and logs server faults.
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e := status(err)
+	if e.Status >= 500 {
+		a.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	var limited *auth.RateLimitedError
+	if errors.As(err, &limited) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(limited.RetryAfter.Seconds()+0.999)))
+	}
+	if e.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="switchyard"`)
+	}
+	writeJSON(w, e.Status, struct {
+		Error *Error `json:"error"`
+	}{e})
+}
+
+// hiddenError answers like a missing workspace while still matching
+// access.ErrNotVisible, so the audit log records a denial.
+type hiddenError struct{ notFound error }
+
+// Error implements error.
+func (e hiddenError) Error() string { return e.notFound.Error() }
+
+// Unwrap makes the error match both the not-found error and ErrNotVisible.
+func (e hiddenError) Unwrap() []error { return []error{e.notFound, access.ErrNotVisible} }

@@ -1,0 +1,78 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/switchyard/switchyard/internal/auth"
+)
+
+func (a *API) tokenRoutes() []route {
+	return []route{
+		{pattern: "POST /api/v1/tokens", handle: a.createToken},
+		{pattern: "GET /api/v1/tokens", handle: a.listTokens},
+		{pattern: "DELETE /api/v1/tokens/{id}", handle: a.revokeToken},
+	}
+}
+
+type createTokenRequest struct {
+	Name string `json:"name"`
+}
+
+// newTokenJSON is the only response that ever carries a token in clear.
+type newTokenJSON struct {
+	tokenJSON
+	Token string `json:"token"`
+}
+
+// createToken issues a personal API token for the caller; it is shown once.
+func (a *API) createToken(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	var req createTokenRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if err := checkText("name", req.Name, true, 100); err != nil {
+		return err
+	}
+	token, t, err := a.Auth.CreateAPIToken(r.Context(), p.User.ID, req.Name)
+	ev := event{actor: p.User.Username, target: "API token " + req.Name, action: "token.create"}
+	if err := a.record(r.Context(), ev, err); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, newTokenJSON{tokenJSON: toToken(t), Token: token})
+	return nil
+}
+
+// listTokens lists the caller's tokens, revoked ones included, without secrets.
+func (a *API) listTokens(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	ts, err := a.Store.ListAPITokens(r.Context(), p.User.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, mapAll(ts, toToken))
+	return nil
+}
+
+// revokeToken revokes one of the caller's tokens; others' are not found.
+func (a *API) revokeToken(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	err = a.Store.RevokeAPIToken(r.Context(), p.User.ID, id)
+	ev := event{actor: p.User.Username, target: "API token " + strconv.FormatInt(id, 10), action: "token.revoke"}
+	if err := a.record(r.Context(), ev, err); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// pathID reads a positive integer path value.
+func pathID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, badRequest(name, "%s must be a positive integer", name)
+	}
+	return id, nil
+}
