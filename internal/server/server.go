@@ -72,6 +72,23 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error
 // Handler serves every route of the server.
 func (s *Server) Handler() http.Handler { return s.handler }
 
+// sweepSessions deletes expired sessions every interval until ctx ends.
+// Expiry is enforced on every request anyway; this only keeps the table small.
+func (s *Server) sweepSessions(ctx context.Context, interval time.Duration, logger *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.store.DeleteExpiredSessions(ctx); err != nil && ctx.Err() == nil {
+				logger.Warn("delete expired sessions", "err", err)
+			}
+		}
+	}
+}
+
 // Close releases the store.
 func (s *Server) Close() error { return s.store.Close() }
 
@@ -93,6 +110,7 @@ func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
 	logger.Info("switchyard listening", "url", "http://"+ln.Addr().String(), "data_dir", opts.DataDir, "store", s.store.Dialect())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	go s.sweepSessions(ctx, time.Hour, logger)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
