@@ -3,6 +3,7 @@ package release
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -262,5 +263,87 @@ func waitSelector(ctx context.Context, t *testing.T, e *Engine, ns, svc, want st
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+func deployment(name string, replicas int32, lbl map[string]string) *appsv1.Deployment {
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr(replicas),
+			Selector: &metav1.LabelSelector{MatchLabels: lbl},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: lbl},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: name, Image: "example/" + name + ":1"}}},
+			},
+		},
+	}
+}
+
+// TestCheckRefuses runs creation's cluster checks against bad targets on the
+// real cluster: each must fail with a FieldError on the right field.
+func TestCheckRefuses(t *testing.T) {
+	e := engine(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ns := testenv.Namespace(t, e.Kube, "check")
+	app(ctx, t, e, ns)
+	taken := Target{Workspace: "team", Spec: Spec{Name: "taken", Namespace: ns, Deployment: "app", Service: "app"}}
+	if err := e.Create(ctx, taken); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	mustPhase(ctx, t, e, taken, PhaseHealthy)
+	// More Deployments: "other" (its own Service "other", and Services that
+	// select nothing of it), "zero" (0 replicas) and "app2" (pods the Service
+	// "app", now managed by the job "taken", also selects).
+	other := deployment("other", 1, map[string]string{"app": "other"})
+	for _, d := range []*appsv1.Deployment{other, deployment("zero", 0, map[string]string{"app": "zero"}), deployment("app2", 1, map[string]string{"app": "app", "v": "2"})} {
+		if _, err := e.Kube.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, sel := range map[string]map[string]string{"other": {"app": "other"}, "zero": {"app": "zero"}, "nothing": {"app": "nothing"}, "empty": nil} {
+		svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.ServiceSpec{Selector: sel, Ports: []corev1.ServicePort{{Port: 80}}}}
+		if _, err := e.Kube.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name  string
+		spec  Spec
+		field string
+		rule  string
+	}{
+		{"missing deployment", Spec{Name: "x", Deployment: "nope", Service: "app"}, "deployment", "does not exist"},
+		{"missing service", Spec{Name: "x", Deployment: "other", Service: "nope"}, "service", "does not exist"},
+		{"deployment already released", Spec{Name: "x", Deployment: "app", Service: "app"}, "deployment", `already released by Rollout "taken"`},
+		{"service selects other pods", Spec{Name: "x", Deployment: "other", Service: "nothing"}, "service", "does not select"},
+		{"service without selector", Spec{Name: "x", Deployment: "other", Service: "empty"}, "service", "has no selector"},
+		{"service managed by another rollout", Spec{Name: "x", Deployment: "app2", Service: "app"}, "service", `already managed by Rollout "taken"`},
+		{"deployment scaled to zero", Spec{Name: "x", Deployment: "zero", Service: "zero"}, "deployment", "0 replicas"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.spec.Namespace = ns
+			err := e.Check(ctx, Target{Workspace: "team", Spec: tt.spec})
+			var fe *FieldError
+			if !errors.As(err, &fe) || fe.Field != tt.field || !strings.Contains(fe.Rule, tt.rule) {
+				t.Fatalf("Check = %v; want a FieldError on %q containing %q", err, tt.field, tt.rule)
+			}
+		})
+	}
+	// A Rollout that is not Switchyard's but has the job's name.
+	if err := e.Check(ctx, Target{Spec: Spec{Name: "ok", Namespace: ns, Deployment: "other", Service: "other"}}); err != nil {
+		t.Fatalf("Check of a valid target = %v", err)
+	}
+	foreign := Rollout(Target{Spec: Spec{Name: "foreign", Namespace: ns, Deployment: "zero", Service: "zero"}}, other)
+	foreign.SetLabels(nil)
+	if _, err := e.rollouts(ns).Create(ctx, foreign, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	err := e.Check(ctx, Target{Spec: Spec{Name: "foreign", Namespace: ns, Deployment: "app", Service: "app"}})
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Field != "name" {
+		t.Fatalf("Check with a foreign Rollout's name = %v, want a FieldError on name", err)
 	}
 }

@@ -1,0 +1,234 @@
+package release
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+func TestSpecValidate(t *testing.T) {
+	ok := Spec{Name: "web-bg", Namespace: "demo", Deployment: "web", Service: "web"}
+	tests := []struct {
+		name   string
+		mutate func(*Spec)
+		fields []string // fields with an error; none means valid
+	}{
+		{"valid", func(*Spec) {}, nil},
+		{"name missing", func(s *Spec) { s.Name = "" }, []string{"name"}},
+		{"name uppercase", func(s *Spec) { s.Name = "Web" }, []string{"name"}},
+		{"name with underscore", func(s *Spec) { s.Name = "web_bg" }, []string{"name"}},
+		{"name starts with dash", func(s *Spec) { s.Name = "-web" }, []string{"name"}},
+		{"name ends with dash", func(s *Spec) { s.Name = "web-" }, []string{"name"}},
+		{"name of 63", func(s *Spec) { s.Name = strings.Repeat("a", 63) }, nil},
+		{"name of 64", func(s *Spec) { s.Name = strings.Repeat("a", 64) }, []string{"name"}},
+		{"name starts with digit", func(s *Spec) { s.Name = "1web" }, nil},
+		{"everything missing", func(s *Spec) { *s = Spec{} }, []string{"name", "namespace", "deployment", "service"}},
+		{"negative standby", func(s *Spec) { s.ScaleDownDelaySeconds = ptr(int32(-1)) }, []string{"scaleDownDelaySeconds"}},
+		{"zero standby", func(s *Spec) { s.ScaleDownDelaySeconds = ptr(int32(0)) }, nil},
+		{"auto promotion too long", func(s *Spec) { s.AutoPromotionSeconds = ptr(int32(MaxAutoPromotionSeconds + 1)) }, []string{"autoPromotionSeconds"}},
+		{"zero preview replicas", func(s *Spec) { s.PreviewReplicaCount = ptr(int32(0)) }, []string{"previewReplicaCount"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := ok
+			tt.mutate(&s)
+			got := fieldsOf(s.Validate())
+			if strings.Join(got, ",") != strings.Join(tt.fields, ",") {
+				t.Fatalf("Validate() fields = %v, want %v (%v)", got, tt.fields, s.Validate())
+			}
+		})
+	}
+}
+
+func fieldsOf(err error) []string {
+	var out []string
+	var walk func(error)
+	walk = func(err error) {
+		if err == nil {
+			return
+		}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				walk(e)
+			}
+			return
+		}
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			out = append(out, fe.Field)
+		}
+	}
+	walk(err)
+	return out
+}
+
+func TestPreviewServiceName(t *testing.T) {
+	tests := []struct{ job, want string }{
+		{"web", "web-preview"},
+		{"1web", "p-1web-preview"},
+		{strings.Repeat("a", 63), strings.Repeat("a", 55) + "-preview"},
+		{strings.Repeat("a", 54) + "-bc", strings.Repeat("a", 54) + "-preview"},
+	}
+	for _, tt := range tests {
+		got := PreviewServiceName(tt.job)
+		if got != tt.want {
+			t.Errorf("PreviewServiceName(%q) = %q, want %q", tt.job, got, tt.want)
+		}
+		if len(got) > 63 || got[0] < 'a' || got[0] > 'z' {
+			t.Errorf("PreviewServiceName(%q) = %q is not a DNS-1035 label", tt.job, got)
+		}
+	}
+}
+
+func TestSelects(t *testing.T) {
+	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web"}}
+	dep.Spec.Template.Labels = map[string]string{"app": "web", "tier": "front"}
+	tests := []struct {
+		name     string
+		selector map[string]string
+		want     bool
+	}{
+		{"subset", map[string]string{"app": "web"}, true},
+		{"equal", map[string]string{"app": "web", "tier": "front"}, true},
+		{"argo hash ignored", map[string]string{"app": "web", HashLabel: "abc"}, true},
+		{"empty", nil, false},
+		{"only argo hash", map[string]string{HashLabel: "abc"}, false},
+		{"other value", map[string]string{"app": "api"}, false},
+		{"extra label", map[string]string{"app": "web", "zone": "a"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web"}, Spec: corev1.ServiceSpec{Selector: tt.selector}}
+			got, why := Selects(svc, dep)
+			if got != tt.want || (got == (why != "")) {
+				t.Fatalf("Selects(%v) = %v, %q; want %v with a reason only when false", tt.selector, got, why, tt.want)
+			}
+		})
+	}
+}
+
+func TestRolloutManifest(t *testing.T) {
+	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web"}}
+	dep.Spec.Replicas = ptr(int32(3))
+	dep.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}
+	tg := Target{Workspace: "team", Spec: Spec{Name: "web-bg", Namespace: "demo", Deployment: "web", Service: "web"}}
+
+	ro := Rollout(tg, dep)
+	checks := map[string]any{
+		"spec.replicas":                                 int64(3),
+		"spec.workloadRef.name":                         "web",
+		"spec.workloadRef.scaleDown":                    "progressively",
+		"spec.strategy.blueGreen.activeService":         "web",
+		"spec.strategy.blueGreen.previewService":        "web-bg-preview",
+		"spec.strategy.blueGreen.autoPromotionEnabled":  false,
+		"spec.strategy.blueGreen.scaleDownDelaySeconds": int64(30),
+		"metadata.labels.app\\.kubernetes\\.io/managed-by": "switchyard",
+	}
+	for path, want := range checks {
+		got, _, _ := unstructured.NestedFieldNoCopy(ro.Object, splitPath(path)...)
+		if got != want {
+			t.Errorf("%s = %v (%T), want %v", path, got, got, want)
+		}
+	}
+
+	tg.Spec.AutoPromotionSeconds, tg.Spec.ScaleDownDelaySeconds = ptr(int32(20)), ptr(int32(120))
+	ro = Rollout(tg, dep)
+	bg, _, _ := unstructured.NestedMap(ro.Object, "spec", "strategy", "blueGreen")
+	if bg["autoPromotionEnabled"] != true || bg["autoPromotionSeconds"] != int64(20) || bg["scaleDownDelaySeconds"] != int64(120) {
+		t.Errorf("with auto promotion after 20 s and 120 s standby: blueGreen = %v", bg)
+	}
+}
+
+// splitPath splits a dotted path; "\." escapes a dot inside a key.
+func splitPath(p string) []string {
+	parts := strings.Split(strings.ReplaceAll(p, `\.`, "\x00"), ".")
+	for i := range parts {
+		parts[i] = strings.ReplaceAll(parts[i], "\x00", ".")
+	}
+	return parts
+}
+
+func TestObservePhase(t *testing.T) {
+	rs := func(hash string, rev string, ready, desired int32) *appsv1.ReplicaSet {
+		r := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{
+			Name: "web-" + hash, Labels: map[string]string{HashLabel: hash}, Annotations: map[string]string{RevisionAnno: rev},
+		}}
+		r.Spec.Replicas = &desired
+		r.Status.AvailableReplicas = ready
+		return r
+	}
+	ro := func(status map[string]any) *unstructured.Unstructured {
+		u := &unstructured.Unstructured{Object: map[string]any{"metadata": map[string]any{"generation": int64(2)}}}
+		if status != nil {
+			status["observedGeneration"] = "2"
+			u.Object["status"] = status
+		}
+		return u
+	}
+	pause := []any{map[string]any{"reason": "BlueGreenPause"}}
+	tests := []struct {
+		name string
+		ro   *unstructured.Unstructured
+		rss  []*appsv1.ReplicaSet
+		want Phase
+	}{
+		{"no rollout", nil, nil, PhaseCreating},
+		{"no status yet", &unstructured.Unstructured{Object: map[string]any{"metadata": map[string]any{"generation": int64(1)}, "status": map[string]any{"observedGeneration": "1"}}}, nil, PhaseCreating},
+		{"stale generation", &unstructured.Unstructured{Object: map[string]any{"metadata": map[string]any{"generation": int64(3)}, "status": map[string]any{"observedGeneration": "2", "phase": "Healthy"}}}, nil, PhaseProgressing},
+		{"healthy", ro(map[string]any{"phase": "Healthy"}), nil, PhaseHealthy},
+		{"degraded", ro(map[string]any{"phase": "Degraded", "message": "ProgressDeadlineExceeded"}), nil, PhaseDegraded},
+		{"aborted", ro(map[string]any{"phase": "Degraded", "abort": true}), nil, PhaseAborted},
+		{"paused, green ready", ro(map[string]any{"phase": "Paused", "currentPodHash": "g", "pauseConditions": pause}), []*appsv1.ReplicaSet{rs("g", "2", 3, 3), rs("b", "1", 3, 3)}, PhaseAwaitingPromotion},
+		{"paused, green not ready", ro(map[string]any{"phase": "Paused", "currentPodHash": "g", "pauseConditions": pause}), []*appsv1.ReplicaSet{rs("g", "2", 1, 3)}, PhaseProgressing},
+		{"paused by hand", ro(map[string]any{"phase": "Paused", "currentPodHash": "g"}), nil, PhasePaused},
+		{"progressing, green coming up", ro(map[string]any{"phase": "Progressing", "currentPodHash": "g", "stableRS": "b", "blueGreen": map[string]any{"activeSelector": "b"}}), []*appsv1.ReplicaSet{rs("g", "2", 1, 3)}, PhaseProgressing},
+		{"switching", ro(map[string]any{"phase": "Progressing", "currentPodHash": "g", "stableRS": "b", "blueGreen": map[string]any{"activeSelector": "b"}}), []*appsv1.ReplicaSet{rs("g", "2", 3, 3)}, PhaseSwitching},
+		{"verifying", ro(map[string]any{"phase": "Progressing", "currentPodHash": "g", "stableRS": "b", "blueGreen": map[string]any{"activeSelector": "g"}}), nil, PhaseVerifying},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Observe(tt.ro, tt.rss); got.Phase != tt.want {
+				t.Fatalf("phase = %q (%s), want %q", got.Phase, got.Message, tt.want)
+			}
+		})
+	}
+}
+
+func TestPickRevision(t *testing.T) {
+	mk := func(hash, rev string) *appsv1.ReplicaSet {
+		return &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: hash, Labels: map[string]string{HashLabel: hash}, Annotations: map[string]string{RevisionAnno: rev}}}
+	}
+	rss := []*appsv1.ReplicaSet{mk("a", "1"), mk("c", "3"), mk("b", "2")}
+	tests := []struct {
+		name     string
+		current  string
+		revision int
+		want     string
+		wantErr  error
+	}{
+		{"previous of 3", "c", 0, "b", nil},
+		{"previous of 2", "b", 0, "a", nil},
+		{"chosen", "c", 1, "a", nil},
+		{"nothing before the first", "a", 0, "", ErrConflict},
+		{"current chosen", "c", 3, "", nil},
+		{"unknown revision", "c", 9, "", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := pickRevision(rss, tt.current, tt.revision)
+			switch {
+			case tt.want != "" && (err != nil || got.Name != tt.want):
+				t.Fatalf("pickRevision = %v, %v; want %s", got, err, tt.want)
+			case tt.want == "" && err == nil:
+				t.Fatalf("pickRevision = %v, want an error", got.Name)
+			case tt.wantErr != nil && !errors.Is(err, tt.wantErr):
+				t.Fatalf("error %v, want %v", err, tt.wantErr)
+			}
+		})
+	}
+}
