@@ -120,13 +120,13 @@ func TestRolloutManifest(t *testing.T) {
 
 	ro := Rollout(tg, dep)
 	checks := map[string]any{
-		"spec.replicas":                                 int64(3),
-		"spec.workloadRef.name":                         "web",
-		"spec.workloadRef.scaleDown":                    "progressively",
-		"spec.strategy.blueGreen.activeService":         "web",
-		"spec.strategy.blueGreen.previewService":        "web-bg-preview",
-		"spec.strategy.blueGreen.autoPromotionEnabled":  false,
-		"spec.strategy.blueGreen.scaleDownDelaySeconds": int64(30),
+		"spec.replicas":                                    int64(3),
+		"spec.workloadRef.name":                            "web",
+		"spec.workloadRef.scaleDown":                       "progressively",
+		"spec.strategy.blueGreen.activeService":            "web",
+		"spec.strategy.blueGreen.previewService":           "web-bg-preview",
+		"spec.strategy.blueGreen.autoPromotionEnabled":     false,
+		"spec.strategy.blueGreen.scaleDownDelaySeconds":    int64(30),
 		"metadata.labels.app\\.kubernetes\\.io/managed-by": "switchyard",
 	}
 	for path, want := range checks {
