@@ -1,0 +1,355 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	appslisters "k8s.io/client-go/listers/apps/v1"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	discoverylisters "k8s.io/client-go/listers/discovery/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/switchyard/switchyard/internal/store"
+)
+
+// RolloutGVR is the Argo Rollouts resource the Conn caches.
+var RolloutGVR = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "rollouts"}
+
+// Listers read the Conn's informer caches. Objects they return are shared
+// with the cache: never modify them (DeepCopy first).
+type Listers struct {
+	Namespaces     corelisters.NamespaceLister
+	Deployments    appslisters.DeploymentLister
+	Services       corelisters.ServiceLister
+	ReplicaSets    appslisters.ReplicaSetLister
+	Pods           corelisters.PodLister
+	EndpointSlices discoverylisters.EndpointSliceLister
+	Events         corelisters.EventLister
+}
+
+// Conn is a live connection to one registered cluster: clients for writes
+// and fresh reads, and informer caches for everything that lists. Get one
+// from Manager.Conn; the Manager closes it when the cluster is removed.
+type Conn struct {
+	ClusterID   int64
+	ClusterName string
+	Kube        kubernetes.Interface
+	Dynamic     dynamic.Interface
+	// Informers is the started factory behind Listers; add event handlers to
+	// its informers to react to changes.
+	Informers informers.SharedInformerFactory
+	Listers   Listers
+
+	logger  *slog.Logger
+	stop    chan struct{}
+	synced  chan struct{} // closed once every cache has synced
+	started time.Time
+
+	mu          sync.Mutex
+	rollouts    *rolloutCache // nil while Argo Rollouts is not installed
+	lastErr     string        // the last list/watch error, for unreachable reports
+	unreachable string        // why the last probe failed; empty when it succeeded
+	closed      bool
+}
+
+// rolloutCache is the dynamic informer of Argo Rollouts, started and stopped
+// separately because Argo may be installed or removed while the Conn lives.
+type rolloutCache struct {
+	factory  dynamicinformer.DynamicSharedInformerFactory
+	informer cache.SharedIndexInformer
+	lister   cache.GenericLister
+	stop     chan struct{}
+}
+
+// newConn builds the clients and informers of a cluster; start runs them.
+func newConn(c store.Cluster, rc *rest.Config, logger *slog.Logger) (*Conn, error) {
+	kube, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client for cluster %s: %w", c.Name, err)
+	}
+	dyn, err := dynamic.NewForConfig(rc)
+	if err != nil {
+		return nil, fmt.Errorf("dynamic client for cluster %s: %w", c.Name, err)
+	}
+	f := informers.NewSharedInformerFactoryWithOptions(kube, 0, informers.WithTransform(stripManagedFields))
+	conn := &Conn{
+		ClusterID: c.ID, ClusterName: c.Name, Kube: kube, Dynamic: dyn, Informers: f,
+		logger: logger.With("cluster", c.Name), stop: make(chan struct{}), synced: make(chan struct{}),
+	}
+	conn.Listers = Listers{
+		Namespaces:     f.Core().V1().Namespaces().Lister(),
+		Deployments:    f.Apps().V1().Deployments().Lister(),
+		Services:       f.Core().V1().Services().Lister(),
+		ReplicaSets:    f.Apps().V1().ReplicaSets().Lister(),
+		Pods:           f.Core().V1().Pods().Lister(),
+		EndpointSlices: f.Discovery().V1().EndpointSlices().Lister(),
+		Events:         f.Core().V1().Events().Lister(),
+	}
+	for _, inf := range []cache.SharedIndexInformer{
+		f.Core().V1().Namespaces().Informer(), f.Apps().V1().Deployments().Informer(),
+		f.Core().V1().Services().Informer(), f.Apps().V1().ReplicaSets().Informer(),
+		f.Core().V1().Pods().Informer(), f.Discovery().V1().EndpointSlices().Informer(),
+		f.Core().V1().Events().Informer(),
+	} {
+		if err := inf.SetWatchErrorHandler(conn.watchError); err != nil {
+			return nil, fmt.Errorf("informers of cluster %s: %w", c.Name, err)
+		}
+	}
+	return conn, nil
+}
+
+// stripManagedFields drops managedFields before objects enter the caches:
+// nothing reads them and they are often half of an object's size.
+func stripManagedFields(obj any) (any, error) {
+	if m, err := meta.Accessor(obj); err == nil {
+		m.SetManagedFields(nil)
+	}
+	return obj, nil
+}
+
+// watchError records list/watch failures (instead of client-go's default
+// logging) so a failed sync can say why.
+func (c *Conn) watchError(_ *cache.Reflector, err error) {
+	c.mu.Lock()
+	c.lastErr = err.Error()
+	c.mu.Unlock()
+	c.logger.Debug("cluster watch failed", "err", err)
+}
+
+// start runs the informers (and the Rollout informer when argo is true) and
+// closes c.synced once their caches are filled.
+func (c *Conn) start(argo bool) {
+	c.started = time.Now()
+	c.Informers.Start(c.stop)
+	c.setArgo(argo)
+	c.mu.Lock()
+	ro := c.rollouts
+	c.mu.Unlock()
+	go func() {
+		var ok bool
+		for _, synced := range c.Informers.WaitForCacheSync(c.stop) {
+			ok = synced
+			if !ok {
+				return
+			}
+		}
+		if ro != nil && !cache.WaitForCacheSync(c.stop, ro.informer.HasSynced) {
+			return
+		}
+		c.logger.Debug("cluster caches synced", "took", time.Since(c.started))
+		close(c.synced)
+	}()
+}
+
+// waitSynced waits until the caches are filled, ctx ends, or timeout has
+// passed since start. A timeout or a closed Conn is an *UnreachableError.
+func (c *Conn) waitSynced(ctx context.Context, timeout time.Duration) error {
+	timer := time.NewTimer(time.Until(c.started.Add(timeout)))
+	defer timer.Stop()
+	select {
+	case <-c.synced:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("wait for caches of cluster %s: %w", c.ClusterName, ctx.Err())
+	case <-c.stop:
+		return &UnreachableError{Cluster: c.ClusterName, Reason: "connection closed"}
+	case <-timer.C:
+		c.mu.Lock()
+		reason := c.lastErr
+		c.mu.Unlock()
+		if reason == "" {
+			reason = "caches did not sync"
+		}
+		return &UnreachableError{Cluster: c.ClusterName, Reason: fmt.Sprintf("%s within %s", reason, timeout)}
+	}
+}
+
+// setArgo starts the Rollout informer when Argo Rollouts is installed and
+// stops it when it is no longer.
+func (c *Conn) setArgo(installed bool) {
+	c.mu.Lock()
+	var old *rolloutCache
+	switch {
+	case c.closed:
+	case installed && c.rollouts == nil:
+		c.rollouts = c.newRolloutCache()
+	case !installed && c.rollouts != nil:
+		old, c.rollouts = c.rollouts, nil
+	}
+	c.mu.Unlock()
+	// Shut down outside the lock: the informer's error handler takes it.
+	if old != nil {
+		close(old.stop)
+		old.factory.Shutdown()
+	}
+}
+
+// newRolloutCache starts the dynamic informer of Rollouts.
+func (c *Conn) newRolloutCache() *rolloutCache {
+	f := dynamicinformer.NewFilteredDynamicSharedInformerFactory(c.Dynamic, 0, "", nil)
+	gi := f.ForResource(RolloutGVR)
+	ro := &rolloutCache{factory: f, informer: gi.Informer(), lister: gi.Lister(), stop: make(chan struct{})}
+	// Neither fails before the informer starts.
+	_ = ro.informer.SetTransform(stripManagedFields)
+	_ = ro.informer.SetWatchErrorHandler(c.watchError)
+	f.Start(ro.stop)
+	return ro
+}
+
+// setUnreachable records the outcome of the last probe ("" = reachable).
+func (c *Conn) setUnreachable(reason string) {
+	c.mu.Lock()
+	c.unreachable = reason
+	c.mu.Unlock()
+}
+
+func (c *Conn) unreachableReason() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.unreachable
+}
+
+// close stops every informer of the Conn and waits for them to exit.
+func (c *Conn) close() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	ro := c.rollouts
+	c.rollouts = nil
+	c.mu.Unlock()
+	close(c.stop)
+	c.Informers.Shutdown()
+	if ro != nil {
+		close(ro.stop)
+		ro.factory.Shutdown()
+	}
+}
+
+// Namespaces returns the names of the cluster's namespaces, sorted.
+func (c *Conn) Namespaces() []string {
+	nss, _ := c.Listers.Namespaces.List(labels.Everything())
+	names := make([]string, 0, len(nss))
+	for _, ns := range nss {
+		names = append(names, ns.Name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Deployments returns the Deployments of a namespace, sorted by name. They
+// are shared with the cache: do not modify them.
+func (c *Conn) Deployments(ns string) []*appsv1.Deployment {
+	ds, _ := c.Listers.Deployments.Deployments(ns).List(labels.Everything())
+	slices.SortFunc(ds, func(a, b *appsv1.Deployment) int { return strings.Compare(a.Name, b.Name) })
+	return ds
+}
+
+// Deployment returns one Deployment from the cache, or a
+// *store.NotFoundError. It is shared with the cache: do not modify it.
+func (c *Conn) Deployment(ns, name string) (*appsv1.Deployment, error) {
+	d, err := c.Listers.Deployments.Deployments(ns).Get(name)
+	if apierrors.IsNotFound(err) {
+		return nil, &store.NotFoundError{Resource: "deployment", Key: ns + "/" + name}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get deployment %s/%s: %w", ns, name, err)
+	}
+	return d, nil
+}
+
+// Services returns the Services of a namespace, sorted by name, each marked
+// with whether it selects the pods of the named Deployment. An empty
+// deployment marks none; a missing one is a *store.NotFoundError.
+func (c *Conn) Services(ns, deployment string) ([]ServiceInfo, error) {
+	var podLabels map[string]string
+	if deployment != "" {
+		d, err := c.Deployment(ns, deployment)
+		if err != nil {
+			return nil, err
+		}
+		podLabels = d.Spec.Template.Labels
+	}
+	svcs, _ := c.Listers.Services.Services(ns).List(labels.Everything())
+	infos := make([]ServiceInfo, 0, len(svcs))
+	for _, s := range svcs {
+		infos = append(infos, serviceInfo(s, deployment, podLabels))
+	}
+	slices.SortFunc(infos, func(a, b ServiceInfo) int { return strings.Compare(a.Name, b.Name) })
+	return infos, nil
+}
+
+// Rollouts returns the Argo Rollouts of a namespace, sorted by name, waiting
+// (bounded by ctx) for their cache if Argo was detected only recently.
+// Without Argo the error matches ErrArgoNotInstalled.
+func (c *Conn) Rollouts(ctx context.Context, ns string) ([]*unstructured.Unstructured, error) {
+	ro, err := c.rolloutCache(ctx)
+	if err != nil {
+		return nil, err
+	}
+	objs, err := ro.lister.ByNamespace(ns).List(labels.Everything())
+	if err != nil {
+		return nil, fmt.Errorf("list rollouts in %s: %w", ns, err)
+	}
+	out := make([]*unstructured.Unstructured, 0, len(objs))
+	for _, o := range objs {
+		if u, ok := o.(*unstructured.Unstructured); ok {
+			out = append(out, u)
+		}
+	}
+	slices.SortFunc(out, func(a, b *unstructured.Unstructured) int { return strings.Compare(a.GetName(), b.GetName()) })
+	return out, nil
+}
+
+// Rollout returns one Rollout from the cache, or a *store.NotFoundError.
+func (c *Conn) Rollout(ctx context.Context, ns, name string) (*unstructured.Unstructured, error) {
+	ro, err := c.rolloutCache(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o, err := ro.lister.ByNamespace(ns).Get(name)
+	if apierrors.IsNotFound(err) {
+		return nil, &store.NotFoundError{Resource: "rollout", Key: ns + "/" + name}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get rollout %s/%s: %w", ns, name, err)
+	}
+	u, ok := o.(*unstructured.Unstructured)
+	if !ok {
+		return nil, fmt.Errorf("get rollout %s/%s: unexpected %T in cache", ns, name, o)
+	}
+	return u, nil
+}
+
+// rolloutCache returns the synced Rollout cache.
+func (c *Conn) rolloutCache(ctx context.Context) (*rolloutCache, error) {
+	c.mu.Lock()
+	ro := c.rollouts
+	c.mu.Unlock()
+	if ro == nil {
+		return nil, fmt.Errorf("cluster %s: %w", c.ClusterName, ErrArgoNotInstalled)
+	}
+	if !cache.WaitForCacheSync(ctx.Done(), ro.informer.HasSynced) {
+		return nil, errors.Join(fmt.Errorf("wait for rollouts cache of cluster %s", c.ClusterName), ctx.Err())
+	}
+	return ro, nil
+}

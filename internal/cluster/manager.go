@@ -1,0 +1,186 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/switchyard/switchyard/internal/store"
+)
+
+// Defaults of the Manager's tunables.
+const (
+	DefaultProbeInterval = 30 * time.Second
+	DefaultSyncTimeout   = 15 * time.Second
+	// probeConcurrency bounds how many clusters Run probes at once.
+	probeConcurrency = 8
+)
+
+// Manager registers clusters, probes them and hands out their Conns. Several
+// server replicas may each run one over the same database: each re-reads the
+// store on every round, so clusters another replica added or removed are
+// picked up. Set the exported fields before first use.
+type Manager struct {
+	Store   *store.Store
+	Keyring *Keyring
+	Logger  *slog.Logger // nil discards
+	// ProbeInterval is how often Run re-probes every cluster; zero means DefaultProbeInterval.
+	ProbeInterval time.Duration
+	// ProbeTimeout bounds one probe of one cluster; zero means DefaultProbeTimeout.
+	ProbeTimeout time.Duration
+	// SyncTimeout bounds the first fill of a Conn's caches; zero means DefaultSyncTimeout.
+	SyncTimeout time.Duration
+
+	mu    sync.Mutex
+	conns map[int64]*Conn
+}
+
+func (m *Manager) logger() *slog.Logger {
+	if m.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return m.Logger
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// Register validates, probes, seals and stores a cluster. kubeconfig must be
+// self-contained (no file references, no credential plugins); kubeContext
+// picks its context, empty meaning its current-context. Invalid input is a
+// *store.ValidationError naming "name", "kubeconfig" or "context"; a taken
+// name is a *store.ConflictError. An unreachable cluster is still stored,
+// with Reachable=false and the error in its status: it may come up later,
+// and Run re-probes it. The result carries no kubeconfig.
+func (m *Manager) Register(ctx context.Context, name string, kubeconfig []byte, kubeContext string) (store.Cluster, error) {
+	nameErr := validateName(name)
+	kc, kcErr := parseKubeconfig(kubeconfig, kubeContext)
+	if err := errors.Join(nameErr, kcErr); err != nil {
+		return store.Cluster{}, fmt.Errorf("register cluster: %w", err)
+	}
+	return m.register(ctx, name, kc)
+}
+
+// RegisterFromPath registers the cluster of a kubeconfig file on the
+// server's machine (for `make demo` and operators), inlining the
+// certificate and token files it refers to.
+func (m *Manager) RegisterFromPath(ctx context.Context, name, path, kubeContext string) (store.Cluster, error) {
+	nameErr := validateName(name)
+	kc, kcErr := loadKubeconfigFile(path, kubeContext)
+	if err := errors.Join(nameErr, kcErr); err != nil {
+		return store.Cluster{}, fmt.Errorf("register cluster: %w", err)
+	}
+	return m.register(ctx, name, kc)
+}
+
+func (m *Manager) register(ctx context.Context, name string, kc kubeconfig) (store.Cluster, error) {
+	// Fail fast on a taken name, before spending a probe; the store's
+	// unique constraint still settles races.
+	if _, err := m.Store.GetClusterByName(ctx, name); err == nil {
+		return store.Cluster{}, fmt.Errorf("register cluster: %w", &store.ConflictError{Resource: "cluster", Key: fmt.Sprintf("%q", name)})
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return store.Cluster{}, fmt.Errorf("register cluster %s: %w", name, err)
+	}
+	st := probe(ctx, kc.rest, orDefault(m.ProbeTimeout, DefaultProbeTimeout)).status(time.Now())
+	sealed, err := m.Keyring.Seal(kc.raw)
+	if err != nil {
+		return store.Cluster{}, fmt.Errorf("register cluster %s: %w", name, err)
+	}
+	c, err := m.Store.CreateCluster(ctx, store.Cluster{Name: name, SealedKubeconfig: sealed, Context: kc.context, Status: st})
+	if err != nil {
+		return store.Cluster{}, fmt.Errorf("register cluster: %w", err)
+	}
+	m.logger().Info("cluster registered", "cluster", name, "id", c.ID, "reachable", st.Reachable,
+		"kubernetes", st.KubernetesVersion, "argo", st.ArgoInstalled, "istio", st.IstioInstalled, "error", st.Error)
+	c.SealedKubeconfig = nil
+	return c, nil
+}
+
+// Cluster returns a registered cluster without its kubeconfig.
+func (m *Manager) Cluster(ctx context.Context, id int64) (store.Cluster, error) {
+	c, err := m.Store.GetCluster(ctx, id)
+	c.SealedKubeconfig = nil
+	return c, err
+}
+
+// Clusters returns every registered cluster, by name, without kubeconfigs.
+func (m *Manager) Clusters(ctx context.Context) ([]store.Cluster, error) {
+	cs, err := m.Store.ListClusters(ctx)
+	for i := range cs {
+		cs[i].SealedKubeconfig = nil
+	}
+	return cs, err
+}
+
+// Remove deletes a cluster (and its workspace bindings) and closes its Conn.
+func (m *Manager) Remove(ctx context.Context, id int64) error {
+	if err := m.Store.DeleteCluster(ctx, id); err != nil {
+		return fmt.Errorf("remove cluster: %w", err)
+	}
+	m.drop(id, nil)
+	return nil
+}
+
+// Probe probes one cluster now, stores and returns its status. A kubeconfig
+// that does not open is an error matching ErrWrongKey.
+func (m *Manager) Probe(ctx context.Context, id int64) (store.ClusterStatus, error) {
+	c, err := m.Store.GetCluster(ctx, id)
+	if err != nil {
+		return store.ClusterStatus{}, fmt.Errorf("probe cluster: %w", err)
+	}
+	return m.probe(ctx, c)
+}
+
+func (m *Manager) probe(ctx context.Context, c store.Cluster) (store.ClusterStatus, error) {
+	kc, err := m.open(c)
+	if err != nil {
+		return store.ClusterStatus{}, fmt.Errorf("probe cluster %s: %w", c.Name, err)
+	}
+	st := probe(ctx, kc, orDefault(m.ProbeTimeout, DefaultProbeTimeout)).status(time.Now())
+	if err := m.Store.UpdateClusterStatus(ctx, c.ID, st); err != nil {
+		return store.ClusterStatus{}, fmt.Errorf("probe cluster %s: %w", c.Name, err)
+	}
+	if was := c.Status; was.Reachable != st.Reachable || was.ArgoInstalled != st.ArgoInstalled || was.IstioInstalled != st.IstioInstalled {
+		m.logger().Info("cluster status changed", "cluster", c.Name, "reachable", st.Reachable,
+			"argo", st.ArgoInstalled, "istio", st.IstioInstalled, "error", st.Error)
+	}
+	if conn := m.cached(c.ID); conn != nil {
+		reason := ""
+		if !st.Reachable {
+			reason = st.Error
+		}
+		conn.setUnreachable(reason)
+		if st.Reachable {
+			conn.setArgo(st.ArgoInstalled)
+		}
+	}
+	return st, nil
+}
+
+// VerifyKeys checks that every stored kubeconfig opens with this keyring,
+// so that a wrong or missing key is a clear error at start. The error
+// matches ErrWrongKey and names each cluster that does not open.
+func (m *Manager) VerifyKeys(ctx context.Context) error {
+	cs, err := m.Store.ListClusters(ctx)
+	if err != nil {
+		return fmt.Errorf("verify cluster keys: %w", err)
+	}
+	var errs []error
+	for _, c := range cs {
+		if _, err := m.Keyring.Open(c.SealedKubeconfig); err != nil {
+			errs = append(errs, fmt.Errorf("cluster %s: %w", c.Name, err))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%d of %d stored kubeconfigs do not open with secret key %s (set SWITCHYARD_SECRET_KEY or %s to the key they were sealed with): %w",
+			len(errs), len(cs), m.Keyring.KeyID(), KeyFileName, errors.Join(errs...))
+	}
+	return nil
+}
