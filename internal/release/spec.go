@@ -33,12 +33,12 @@ type Spec struct {
 
 	// ScaleDownDelaySeconds is how long the old version stays up after a switch,
 	// ready for an instant switch back. Nil means DefaultScaleDownDelaySeconds.
-	ScaleDownDelaySeconds *int32 `json:"scaleDownDelaySeconds,omitempty"`
+	ScaleDownDelaySeconds *int32 `json:"scale_down_delay_seconds,omitempty"`
 	// AutoPromotionSeconds, when set, promotes automatically that many seconds
 	// after the new version is ready. Nil (the default) waits for a person.
-	AutoPromotionSeconds *int32 `json:"autoPromotionSeconds,omitempty"`
+	AutoPromotionSeconds *int32 `json:"auto_promotion_seconds,omitempty"`
 	// PreviewReplicaCount, when set, runs only that many new pods until promotion.
-	PreviewReplicaCount *int32 `json:"previewReplicaCount,omitempty"`
+	PreviewReplicaCount *int32 `json:"preview_replica_count,omitempty"`
 }
 
 // FieldError is bad input in one field: Field names it (JSON path), Rule says
@@ -74,9 +74,9 @@ func (s Spec) Validate() error {
 		ValidateName("namespace", s.Namespace),
 		validateObjectName("deployment", s.Deployment),
 		validateObjectName("service", s.Service),
-		validateRange("scaleDownDelaySeconds", s.ScaleDownDelaySeconds, 0, MaxScaleDownDelaySeconds),
-		validateRange("autoPromotionSeconds", s.AutoPromotionSeconds, 0, MaxAutoPromotionSeconds),
-		validateRange("previewReplicaCount", s.PreviewReplicaCount, 1, 1000),
+		validateRange("scale_down_delay_seconds", s.ScaleDownDelaySeconds, 0, MaxScaleDownDelaySeconds),
+		validateRange("auto_promotion_seconds", s.AutoPromotionSeconds, 0, MaxAutoPromotionSeconds),
+		validateRange("preview_replica_count", s.PreviewReplicaCount, 1, 1000),
 	}
 	// A Rollout's name is also the prefix of its ReplicaSets' and pods' names;
 	// Kubernetes objects are 253 at most, but the job's name is shown as a label value.

@@ -28,10 +28,10 @@ func TestSpecValidate(t *testing.T) {
 		{"name of 64", func(s *Spec) { s.Name = strings.Repeat("a", 64) }, []string{"name"}},
 		{"name starts with digit", func(s *Spec) { s.Name = "1web" }, nil},
 		{"everything missing", func(s *Spec) { *s = Spec{} }, []string{"name", "namespace", "deployment", "service"}},
-		{"negative standby", func(s *Spec) { s.ScaleDownDelaySeconds = ptr(int32(-1)) }, []string{"scaleDownDelaySeconds"}},
+		{"negative standby", func(s *Spec) { s.ScaleDownDelaySeconds = ptr(int32(-1)) }, []string{"scale_down_delay_seconds"}},
 		{"zero standby", func(s *Spec) { s.ScaleDownDelaySeconds = ptr(int32(0)) }, nil},
-		{"auto promotion too long", func(s *Spec) { s.AutoPromotionSeconds = ptr(int32(MaxAutoPromotionSeconds + 1)) }, []string{"autoPromotionSeconds"}},
-		{"zero preview replicas", func(s *Spec) { s.PreviewReplicaCount = ptr(int32(0)) }, []string{"previewReplicaCount"}},
+		{"auto promotion too long", func(s *Spec) { s.AutoPromotionSeconds = ptr(int32(MaxAutoPromotionSeconds + 1)) }, []string{"auto_promotion_seconds"}},
+		{"zero preview replicas", func(s *Spec) { s.PreviewReplicaCount = ptr(int32(0)) }, []string{"preview_replica_count"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -139,7 +139,7 @@ func TestRolloutManifest(t *testing.T) {
 	tg.Spec.AutoPromotionSeconds, tg.Spec.ScaleDownDelaySeconds = ptr(int32(20)), ptr(int32(120))
 	ro = Rollout(tg, dep)
 	bg, _, _ := unstructured.NestedMap(ro.Object, "spec", "strategy", "blueGreen")
-	if bg["autoPromotionEnabled"] != true || bg["autoPromotionSeconds"] != int64(20) || bg["scaleDownDelaySeconds"] != int64(120) {
+	if bg["autoPromotionEnabled"] != true || bg["auto_promotion_seconds"] != int64(20) || bg["scale_down_delay_seconds"] != int64(120) {
 		t.Errorf("with auto promotion after 20 s and 120 s standby: blueGreen = %v", bg)
 	}
 }

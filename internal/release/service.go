@@ -1,0 +1,332 @@
+package release
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/switchyard/switchyard/internal/cluster"
+	"github.com/switchyard/switchyard/internal/store"
+)
+
+// Defaults of the Service's timings.
+const (
+	DefaultWaitTimeout    = 2 * time.Minute
+	DefaultLeaseTTL       = 3 * time.Minute
+	DefaultReconcileEvery = 5 * time.Second
+)
+
+// ErrBusy means another operation holds the job right now (on this replica or
+// another): try again in a moment.
+var ErrBusy = errors.New("another operation on this job is in progress")
+
+// Service runs release jobs for the API: it keeps their records in the store,
+// acts on clusters through an Engine, reads their status from the clusters'
+// informer caches, and finishes in the background what a crash left half done.
+// Authorization and the audit log are the caller's.
+type Service struct {
+	Store    *store.Store
+	Clusters *cluster.Manager
+	Logger   *slog.Logger
+	// Owner names this replica in job leases; it must differ between replicas.
+	Owner string
+	// WaitTimeout bounds how long a request waits for a deletion; past it the
+	// job stays Deleting and the background loop finishes it.
+	WaitTimeout time.Duration
+	// ReconcileEvery is how often Run looks for half-done jobs.
+	ReconcileEvery time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// CreateRequest is what the API passes to Create.
+type CreateRequest struct {
+	Spec
+	Cluster string `json:"cluster"`
+}
+
+// View is a job with its live status.
+type View struct {
+	Job    store.Job
+	Status Status
+	// Stale is set when the cluster could not be read: Status is the last known
+	// one, observed at Job.ObservedAt, and Reason says why.
+	Stale  bool
+	Reason string
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Logger
+}
+
+// target returns the Target of a stored job.
+func target(ws string, j store.Job) Target {
+	return Target{Workspace: ws, Spec: Spec{
+		Name: j.Name, Namespace: j.Namespace, Deployment: j.Deployment, Service: j.Service,
+		ScaleDownDelaySeconds: j.ScaleDownDelaySeconds, AutoPromotionSeconds: j.AutoPromotionSeconds, PreviewReplicaCount: j.PreviewReplicaCount,
+	}}
+}
+
+// engine returns an Engine on the job's cluster, or an *cluster.UnreachableError.
+func (s *Service) engine(ctx context.Context, clusterID int64) (*Engine, *cluster.Conn, error) {
+	conn, err := s.Clusters.Conn(ctx, clusterID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &Engine{Kube: conn.Kube, Dynamic: conn.Dynamic}, conn, nil
+}
+
+// Create checks a new job against the workspace, the cluster and the objects
+// in it, records it, makes it in the cluster and returns it with any warnings
+// (Istio missing). Bad input is a *FieldError (nothing is created). Creating
+// a job that a crash left half made finishes it.
+func (s *Service) Create(ctx context.Context, ws store.Workspace, actor string, req CreateRequest) (View, []string, error) {
+	if err := errors.Join(req.Spec.Validate(), requiredField("cluster", req.Cluster)); err != nil {
+		return View{}, nil, err
+	}
+	c, err := s.Store.GetClusterByName(ctx, req.Cluster)
+	if errors.Is(err, store.ErrNotFound) {
+		return View{}, nil, &FieldError{Field: "cluster", Rule: fmt.Sprintf("no cluster named %q is registered", req.Cluster)}
+	}
+	if err != nil {
+		return View{}, nil, err
+	}
+	if ok, err := s.Store.HasBinding(ctx, ws.ID, c.ID, req.Namespace); err != nil {
+		return View{}, nil, err
+	} else if !ok {
+		return View{}, nil, &FieldError{Field: "namespace", Rule: fmt.Sprintf("namespace %q of cluster %q is not bound to workspace %q: ask a platform administrator to bind it", req.Namespace, c.Name, ws.Name)}
+	}
+	warnings, err := s.checkCluster(ctx, c)
+	if err != nil {
+		return View{}, nil, err
+	}
+	eng, _, err := s.engine(ctx, c.ID)
+	if err != nil {
+		return View{}, nil, &FieldError{Field: "cluster", Rule: err.Error()}
+	}
+	t := Target{Workspace: ws.Name, Spec: req.Spec}
+	job, err := s.record(ctx, ws, c, actor, req)
+	if err != nil {
+		return View{}, nil, err
+	}
+	if err := s.withLease(ctx, job.ID, func(ctx context.Context) error { return s.finishCreate(ctx, eng, t, job) }); err != nil {
+		return View{}, nil, err
+	}
+	v, err := s.Get(ctx, ws, job.Name)
+	return v, warnings, err
+}
+
+func requiredField(field, v string) error {
+	if strings.TrimSpace(v) == "" {
+		return &FieldError{Field: field, Rule: "is required"}
+	}
+	return nil
+}
+
+// checkCluster probes the cluster afresh: it must be reachable and run Argo
+// Rollouts; Istio's absence is only a warning.
+func (s *Service) checkCluster(ctx context.Context, c store.Cluster) ([]string, error) {
+	st, err := s.Clusters.Probe(ctx, c.ID)
+	if err != nil && !errors.Is(err, cluster.ErrUnreachable) {
+		return nil, err
+	}
+	switch {
+	case !st.Reachable:
+		return nil, &FieldError{Field: "cluster", Rule: fmt.Sprintf("cluster %q is unreachable (%s): check its API server and the registered kubeconfig", c.Name, st.Error)}
+	case !st.ArgoInstalled:
+		return nil, &FieldError{Field: "cluster", Rule: fmt.Sprintf("Argo Rollouts is not installed in cluster %q (no rollouts.argoproj.io CRD): install Argo Rollouts there first", c.Name)}
+	}
+	if !st.IstioInstalled {
+		return []string{fmt.Sprintf("Istio is not installed in cluster %q: the job switches traffic with Kubernetes Services only", c.Name)}, nil
+	}
+	return nil, nil
+}
+
+// record stores the job in state creating, or returns the half-made job of
+// the same name and target so that Create finishes it. The cluster checks run
+// first, so a job that can't be made is never recorded.
+func (s *Service) record(ctx context.Context, ws store.Workspace, c store.Cluster, actor string, req CreateRequest) (store.Job, error) {
+	existing, err := s.Store.GetJobByName(ctx, ws.ID, req.Name)
+	if err == nil {
+		if existing.State == store.JobCreating && existing.ClusterID == c.ID && existing.Namespace == req.Namespace &&
+			existing.Deployment == req.Deployment && existing.Service == req.Service {
+			return existing, nil
+		}
+		return store.Job{}, &FieldError{Field: "name", Rule: fmt.Sprintf("workspace %q already has a job named %q", ws.Name, req.Name)}
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return store.Job{}, err
+	}
+	eng, _, err := s.engine(ctx, c.ID)
+	if err != nil {
+		return store.Job{}, &FieldError{Field: "cluster", Rule: err.Error()}
+	}
+	if err := eng.Check(ctx, Target{Workspace: ws.Name, Spec: req.Spec}); err != nil {
+		return store.Job{}, err
+	}
+	job, err := s.Store.CreateJob(ctx, store.Job{
+		WorkspaceID: ws.ID, Name: req.Name, ClusterID: c.ID, ClusterName: c.Name, Namespace: req.Namespace,
+		Deployment: req.Deployment, Service: req.Service, ScaleDownDelaySeconds: req.ScaleDownDelaySeconds,
+		AutoPromotionSeconds: req.AutoPromotionSeconds, PreviewReplicaCount: req.PreviewReplicaCount, CreatedBy: actor,
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return store.Job{}, &FieldError{Field: "name", Rule: fmt.Sprintf("a job named %q already exists in namespace %q of cluster %q", req.Name, req.Namespace, c.Name)}
+	}
+	return job, err
+}
+
+// finishCreate makes the job's objects and marks it active.
+func (s *Service) finishCreate(ctx context.Context, eng *Engine, t Target, job store.Job) error {
+	if err := eng.Create(ctx, t); err != nil {
+		return fmt.Errorf("create job %s in cluster: %w", job.Name, err)
+	}
+	err := s.Store.SetJobState(ctx, job.ID, store.JobCreating, store.JobActive, false)
+	if errors.Is(err, store.ErrConflict) {
+		return nil // another replica finished it first
+	}
+	return err
+}
+
+// withLease runs fn holding the job's lease, so that no other request or
+// replica works on the job meanwhile. A lease held elsewhere is ErrBusy.
+func (s *Service) withLease(ctx context.Context, jobID int64, fn func(ctx context.Context) error) error {
+	owner := fmt.Sprintf("%s/%d", s.Owner, s.now().UnixNano())
+	ok, err := s.Store.ClaimJob(ctx, jobID, owner, DefaultLeaseTTL)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrBusy
+	}
+	defer func() {
+		if err := s.Store.ReleaseJob(context.WithoutCancel(ctx), jobID, owner); err != nil {
+			s.log().Warn("release job lease", "job", jobID, "err", err)
+		}
+	}()
+	return fn(ctx)
+}
+
+// Get returns the workspace's live job with its status read from the
+// cluster's caches. When the cluster can't be read the last known status is
+// returned, marked Stale.
+func (s *Service) Get(ctx context.Context, ws store.Workspace, name string) (View, error) {
+	job, err := s.Store.GetJobByName(ctx, ws.ID, name)
+	if err != nil {
+		return View{}, err
+	}
+	return s.view(ctx, job), nil
+}
+
+// view reads the status of a stored job.
+func (s *Service) view(ctx context.Context, job store.Job) View {
+	switch job.State {
+	case store.JobDeleted:
+		return View{Job: job, Status: Status{Phase: PhaseDeleted, Versions: []Version{}}}
+	case store.JobDeleting:
+		return View{Job: job, Status: Status{Phase: PhaseDeleting, Message: "handing the application back as a plain Deployment + Service", Versions: []Version{}}}
+	}
+	conn, err := s.Clusters.Conn(ctx, job.ClusterID)
+	if err == nil {
+		var st Status
+		st, err = observeCached(ctx, conn, job)
+		if err == nil {
+			if job.State == store.JobCreating && st.Phase == PhaseCreating {
+				st.Message = "creating the job's objects in the cluster"
+			}
+			s.remember(ctx, &job, st)
+			return View{Job: job, Status: st}
+		}
+	}
+	last := Status{Phase: PhaseUnknown, Message: job.LastMessage, Versions: []Version{}}
+	if job.LastPhase != "" {
+		last.Message = fmt.Sprintf("last known status: %s. %s", job.LastPhase, job.LastMessage)
+	}
+	return View{Job: job, Status: last, Stale: true, Reason: err.Error()}
+}
+
+// observeCached builds a job's status from the informer caches.
+func observeCached(ctx context.Context, conn *cluster.Conn, job store.Job) (Status, error) {
+	ro, err := conn.Rollout(ctx, job.Namespace, job.Name)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return Status{}, err
+	}
+	if ro == nil {
+		return Observe(nil, nil), nil
+	}
+	all, err := conn.Listers.ReplicaSets.ReplicaSets(job.Namespace).List(labels.Everything())
+	if err != nil {
+		return Status{}, fmt.Errorf("list replicasets: %w", err)
+	}
+	var owned []*appsv1.ReplicaSet
+	for _, rs := range all {
+		for _, o := range rs.OwnerReferences {
+			if o.UID == ro.GetUID() {
+				owned = append(owned, rs)
+			}
+		}
+	}
+	return Observe(ro, owned), nil
+}
+
+// remember stores the status when it changed, so that it can be shown while
+// the cluster is unreachable.
+func (s *Service) remember(ctx context.Context, job *store.Job, st Status) {
+	images := ""
+	for _, v := range st.Versions {
+		if v.Active {
+			images = strings.Join(v.Images, ",")
+		}
+	}
+	if job.LastPhase == string(st.Phase) && job.LastMessage == st.Message && job.LastImages == images &&
+		job.ObservedAt != nil && s.now().Sub(*job.ObservedAt) < time.Minute {
+		return
+	}
+	now := s.now()
+	if err := s.Store.ObserveJob(ctx, job.ID, string(st.Phase), st.Message, images, now); err != nil {
+		s.log().Warn("record job status", "job", job.Name, "err", err)
+		return
+	}
+	job.LastPhase, job.LastMessage, job.LastImages, job.ObservedAt = string(st.Phase), st.Message, images, &now
+}
+
+// List returns the jobs the filter selects with their live status, and the
+// total count for paging. Filtering by phase uses the live status.
+func (s *Service) List(ctx context.Context, f store.JobFilter) ([]View, int, error) {
+	phase := f.Phase
+	f.Phase = ""
+	if phase != "" {
+		// The stored phase may lag; filter on the live one over every match.
+		f.Limit, f.Offset = 500, 0
+	}
+	jobs, total, err := s.Store.ListJobs(ctx, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	views := make([]View, 0, len(jobs))
+	for _, j := range jobs {
+		v := s.view(ctx, j)
+		if phase == "" || strings.EqualFold(string(v.Status.Phase), phase) {
+			views = append(views, v)
+		}
+	}
+	if phase != "" {
+		total = len(views)
+	}
+	return views, total, nil
+}
