@@ -129,4 +129,3 @@ func (s *Service) Delete(ctx context.Context, ws store.Workspace, name string, f
 	}
 	return s.view(ctx, job), nil
 }
-
