@@ -119,7 +119,7 @@ func hasRollout(items []unstructured.Unstructured, name string) bool {
 // waits for it), then the Rollout, then the Service is made the Rollout's so
 // that it is garbage-collected with it.
 func (e *Engine) Create(ctx context.Context, t Target) error {
-	return runSteps(ctx, t, []step{
+	return e.runSteps(ctx, t, []step{
 		{"apply preview service", e.applyPreview},
 		{"apply rollout", e.applyRolloutFor},
 		{"own preview service", e.ownPreview},

@@ -36,7 +36,7 @@ func (e *Engine) Delete(ctx context.Context, t Target, force bool) error {
 	switch {
 	case errors.Is(err, ErrNotFound):
 		// The Rollout is gone (a crash after step 5): finish the cleanup.
-		return runSteps(ctx, t, e.cleanupSteps())
+		return e.runSteps(ctx, t, e.cleanupSteps())
 	case err != nil:
 		return err
 	}
@@ -72,7 +72,7 @@ func (e *Engine) Delete(ctx context.Context, t Target, force bool) error {
 		step{"restore the service selector", e.restoreService},
 		step{"delete the rollout", e.deleteRollout},
 	)
-	return runSteps(ctx, t, append(steps, e.cleanupSteps()...))
+	return e.runSteps(ctx, t, append(steps, e.cleanupSteps()...))
 }
 
 func (e *Engine) cleanupSteps() []step {

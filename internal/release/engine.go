@@ -43,6 +43,9 @@ type Engine struct {
 	Dynamic dynamic.Interface
 	// Poll is how often waits re-check the cluster; zero means 250 ms.
 	Poll time.Duration
+	// AfterStep, when set, is called after each step of an operation with the
+	// step's name (crash tests stop the process there).
+	AfterStep func(step string)
 }
 
 // step is one small, idempotent part of an operation.
@@ -52,10 +55,13 @@ type step struct {
 }
 
 // runSteps runs steps in order and says which one failed.
-func runSteps(ctx context.Context, t Target, steps []step) error {
+func (e *Engine) runSteps(ctx context.Context, t Target, steps []step) error {
 	for _, s := range steps {
 		if err := s.run(ctx, t); err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		if e.AfterStep != nil {
+			e.AfterStep(s.name)
 		}
 	}
 	return nil

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -43,6 +45,11 @@ type Service struct {
 	ReconcileEvery time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// CrashAfter names a step after which the process kills itself with
+	// SIGKILL ("record" after the job is stored, or an Engine step such as
+	// "apply rollout" or "wait for the deployment"). For crash tests only: the
+	// server sets it from SWITCHYARD_TEST_CRASH_AFTER.
+	CrashAfter string
 }
 
 // CreateRequest is what the API passes to Create.
@@ -89,7 +96,16 @@ func (s *Service) engine(ctx context.Context, clusterID int64) (*Engine, *cluste
 	if err != nil {
 		return nil, nil, err
 	}
-	return &Engine{Kube: conn.Kube, Dynamic: conn.Dynamic}, conn, nil
+	return &Engine{Kube: conn.Kube, Dynamic: conn.Dynamic, AfterStep: s.checkpoint}, conn, nil
+}
+
+// checkpoint kills the process after the step named by CrashAfter.
+func (s *Service) checkpoint(step string) {
+	if s.CrashAfter != "" && step == s.CrashAfter {
+		s.log().Error("crash test: killing the process", "after", step)
+		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		select {} // the signal is on its way
+	}
 }
 
 // Create checks a new job against the workspace, the cluster and the objects
@@ -125,6 +141,7 @@ func (s *Service) Create(ctx context.Context, ws store.Workspace, actor string, 
 	if err != nil {
 		return View{}, nil, err
 	}
+	s.checkpoint("record")
 	if err := s.withLease(ctx, job.ID, func(ctx context.Context) error { return s.finishCreate(ctx, eng, t, job) }); err != nil {
 		return View{}, nil, err
 	}
