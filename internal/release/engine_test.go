@@ -21,7 +21,7 @@ import (
 
 // app creates a Deployment "app" (3 replicas, container "app") and a Service
 // "app" selecting it, and waits until the Deployment is available.
-func app(ctx context.Context, t *testing.T, e *Engine, ns string) {
+func app(ctx context.Context, t testing.TB, e *Engine, ns string) {
 	t.Helper()
 	lbl := map[string]string{"app": "app"}
 	dep := &appsv1.Deployment{
