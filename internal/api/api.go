@@ -16,6 +16,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/access"
 	"github.com/switchyard/switchyard/internal/auth"
+	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/store"
 )
 
@@ -32,8 +33,8 @@ type API struct {
 	// MaxBodyBytes caps request bodies; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 
-	// Clusters will be added here by the cluster work (internal/cluster),
-	// with its routes in clusters.go; see routes.
+	// Clusters registers clusters and hands out their connections (informer caches).
+	Clusters *cluster.Manager
 }
 
 // handlerFunc is a route's handler. p is the authenticated caller (zero for
@@ -45,7 +46,8 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 type route struct {
 	pattern string
 	handle  handlerFunc
-	public  bool // served without authentication
+	public  bool  // served without authentication
+	maxBody int64 // body limit when larger than the API's MaxBodyBytes
 }
 
 // routes lists every route, grouped by the file that implements them. To
@@ -62,6 +64,8 @@ func (a *API) routes() [][]route {
 		a.memberRoutes(),
 		a.bindingRoutes(),
 		a.auditRoutes(),
+		a.clusterRoutes(),
+		a.resourceRoutes(),
 	}
 }
 
@@ -85,7 +89,7 @@ func (a *API) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		r.Body = http.MaxBytesReader(rec, r.Body, a.maxBody())
+		r.Body = http.MaxBytesReader(rec, r.Body, max(a.maxBody(), rt.maxBody))
 		if err := a.serve(rec, r, rt); err != nil {
 			a.writeError(rec, r, err)
 		}

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -17,6 +19,7 @@ import (
 	"github.com/switchyard/switchyard/internal/access"
 	"github.com/switchyard/switchyard/internal/api"
 	"github.com/switchyard/switchyard/internal/auth"
+	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/store"
 	"github.com/switchyard/switchyard/internal/testenv"
 )
@@ -25,11 +28,12 @@ const adminPassword = "admin-password-1"
 
 // env is a running API over a real store, reached through the public client.
 type env struct {
-	t     *testing.T
-	store *store.Store
-	url   string
-	admin *client.Client // the bootstrap platform admin, signed in by session
-	n     atomic.Int64
+	t        *testing.T
+	store    *store.Store
+	clusters *cluster.Manager
+	url      string
+	admin    *client.Client // the bootstrap platform admin, signed in by session
+	n        atomic.Int64
 }
 
 // forEachStore runs fn on SQLite, and on PostgreSQL when
@@ -58,6 +62,12 @@ func newEnv(t *testing.T, opts store.Options) *env {
 	if err := auth.Bootstrap(ctx, st, hasher, adminPassword, logger); err != nil {
 		t.Fatal(err)
 	}
+	keys, err := cluster.NewKeyring(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mgr := &cluster.Manager{Store: st, Keyring: keys, Logger: logger, ProbeTimeout: 5 * time.Second, SyncTimeout: 15 * time.Second}
+	t.Cleanup(mgr.Close)
 	a := &api.API{
 		Store:        st,
 		Auth:         auth.NewAuthenticator(st, hasher),
@@ -65,10 +75,11 @@ func newEnv(t *testing.T, opts store.Options) *env {
 		Metrics:      api.NewMetrics(),
 		Logger:       logger,
 		MaxBodyBytes: 64 << 10,
+		Clusters:     mgr,
 	}
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(srv.Close)
-	e := &env{t: t, store: st, url: srv.URL}
+	e := &env{t: t, store: st, clusters: mgr, url: srv.URL}
 	e.admin = e.login("admin", adminPassword)
 	return e
 }
@@ -122,12 +133,17 @@ func (e *env) workspace(members map[string]string) string {
 	return name
 }
 
-// cluster registers a cluster directly in the store: cluster registration
-// belongs to internal/cluster, and bindings only need the row.
+// cluster stores a cluster whose kubeconfig points at a closed port,
+// sealed with the env's key and not probed yet: enough for bindings and for
+// probes, which find it unreachable at once.
 func (e *env) cluster() string {
 	e.t.Helper()
 	name := e.name("cluster")
-	if _, err := e.store.CreateCluster(context.Background(), store.Cluster{Name: name, SealedKubeconfig: []byte("sealed")}); err != nil {
+	sealed, err := e.clusters.Keyring.Seal([]byte(unreachableKubeconfig))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.store.CreateCluster(context.Background(), store.Cluster{Name: name, SealedKubeconfig: sealed}); err != nil {
 		e.t.Fatal(err)
 	}
 	return name

@@ -72,6 +72,9 @@ func status(err error) *Error {
 	case errors.As(err, &validation):
 		return &Error{Status: http.StatusUnprocessableEntity, Code: "invalid", Field: validation.Field, Message: validation.Error()}
 	}
+	if e := clusterError(err); e != nil { // unreachable cluster (503), wrong secret key (500)
+		return e
+	}
 	return &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error; see the server log"}
 }
 

@@ -13,8 +13,9 @@ import (
 type fixture struct {
 	ws        string
 	bindingID int64
-	cluster   string
-	victimID  int64 // a user whose password may be changed
+	cluster   string // probed by the cluster ops: unreachable, but a real kubeconfig
+	spare     string // a cluster of this case alone, for DELETE cluster
+	victimID  int64  // a user whose password may be changed
 }
 
 // op is one route of the API, called as some user.
@@ -64,6 +65,12 @@ var workspaceOps = []op{
 		_, err := c.WorkspaceAudit(ctx, f.ws, client.AuditQuery{})
 		return err
 	}},
+	// The Deployment and Service pickers need a reachable cluster: their
+	// role checks are in TestClustersAndPickers.
+	{"GET workspace clusters", "PAEV", func(ctx context.Context, c *client.Client, f fixture) error {
+		_, err := c.WorkspaceClusters(ctx, f.ws)
+		return err
+	}},
 }
 
 var platformOps = []op{
@@ -83,6 +90,20 @@ var platformOps = []op{
 		_, err := c.Audit(ctx, client.AuditQuery{})
 		return err
 	}},
+	{"POST cluster", "P", func(ctx context.Context, c *client.Client, f fixture) error {
+		_, err := c.CreateCluster(ctx, client.NewCluster{Name: "new-" + f.ws, Kubeconfig: unreachableKubeconfig})
+		return err
+	}},
+	{"GET clusters", "P", func(ctx context.Context, c *client.Client, f fixture) error { _, err := c.Clusters(ctx); return err }},
+	{"GET cluster", "P", func(ctx context.Context, c *client.Client, f fixture) error {
+		_, err := c.Cluster(ctx, f.cluster)
+		return err
+	}},
+	{"POST cluster probe", "P", func(ctx context.Context, c *client.Client, f fixture) error {
+		_, err := c.ProbeCluster(ctx, f.cluster)
+		return err
+	}},
+	{"DELETE cluster", "P", func(ctx context.Context, c *client.Client, f fixture) error { return c.DeleteCluster(ctx, f.spare) }},
 }
 
 // TestRoleMatrix calls every route as a platform admin, a workspace admin,
@@ -117,7 +138,7 @@ func TestRoleMatrix(t *testing.T) {
 						if !own {
 							delete(members, "user-a") // keep the other workspace wholly foreign to user-a
 						}
-						f := fixture{ws: e.workspace(members), cluster: cluster, victimID: victim}
+						f := fixture{ws: e.workspace(members), cluster: cluster, spare: e.cluster(), victimID: victim}
 						b, err := e.admin.CreateBinding(ctx, f.ws, client.NewBinding{Cluster: cluster, Namespace: "demo"})
 						if err != nil {
 							t.Fatal(err)

@@ -9,11 +9,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/switchyard/switchyard/internal/access"
 	"github.com/switchyard/switchyard/internal/api"
 	"github.com/switchyard/switchyard/internal/auth"
+	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/store"
 )
 
@@ -28,6 +30,13 @@ type Options struct {
 	// BcryptCost is the cost of password hashes; 0 means auth.DefaultBcryptCost.
 	// Tests lower it.
 	BcryptCost int
+	// SecretKey is the base64 of the 32-byte key that seals kubeconfigs
+	// (SWITCHYARD_SECRET_KEY); empty means the key file in DataDir, created
+	// on first start. Replicas sharing a database must share the key.
+	SecretKey string
+	// DemoKubeconfig, when set, is a kubeconfig file registered as cluster
+	// "local", its namespace demo bound to workspace "demo" (make demo).
+	DemoKubeconfig string
 }
 
 // DefaultOptions returns the options `make run` uses: SQLite in ./data, port 8080 on loopback.
@@ -37,13 +46,16 @@ func DefaultOptions() Options {
 
 // Server is a wired Switchyard: the store and everything built on it.
 type Server struct {
-	store   *store.Store
-	handler http.Handler
+	store    *store.Store
+	clusters *cluster.Manager
+	handler  http.Handler
+	demo     bool
 }
 
 // New opens the store (applying migrations), creates the first platform
-// administrator if there are no users yet, and wires the HTTP handlers.
-// Close the server when done.
+// administrator if there are no users yet, checks that the secret key opens
+// every stored kubeconfig, and wires the HTTP handlers. Close the server
+// when done.
 func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error) {
 	if opts.DatabaseURL == "" {
 		if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
@@ -59,14 +71,20 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error
 		st.Close()
 		return nil, err
 	}
-	a := &api.API{
-		Store:   st,
-		Auth:    auth.NewAuthenticator(st, hasher),
-		Access:  &access.Checker{Store: st},
-		Metrics: api.NewMetrics(),
-		Logger:  logger,
+	clusters, err := newClusters(ctx, st, opts, logger)
+	if err != nil {
+		st.Close()
+		return nil, err
 	}
-	return &Server{store: st, handler: routes(a)}, nil
+	a := &api.API{
+		Store:    st,
+		Auth:     auth.NewAuthenticator(st, hasher),
+		Access:   &access.Checker{Store: st},
+		Metrics:  api.NewMetrics(),
+		Logger:   logger,
+		Clusters: clusters,
+	}
+	return &Server{store: st, clusters: clusters, handler: routes(a), demo: opts.DemoKubeconfig != ""}, nil
 }
 
 // Handler serves every route of the server.
@@ -89,8 +107,11 @@ func (s *Server) sweepSessions(ctx context.Context, interval time.Duration, logg
 	}
 }
 
-// Close releases the store.
-func (s *Server) Close() error { return s.store.Close() }
+// Close closes the cluster connections and the store.
+func (s *Server) Close() error {
+	s.clusters.Close()
+	return s.store.Close()
+}
 
 // Run serves until ctx is cancelled, then shuts down gracefully.
 func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
@@ -108,9 +129,18 @@ func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	logger.Info("switchyard listening", "url", "http://"+ln.Addr().String(), "data_dir", opts.DataDir, "store", s.store.Dialect())
+	if s.demo {
+		logDemo(logger, "http://"+ln.Addr().String())
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	go s.sweepSessions(ctx, time.Hour, logger)
+	// Background work stops, and is waited for, before the deferred Close.
+	bg, stopBG := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer stopBG()
+	wg.Go(func() { s.sweepSessions(bg, time.Hour, logger) })
+	wg.Go(func() { s.runClusters(bg, logger) })
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
