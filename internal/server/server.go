@@ -17,6 +17,7 @@ import (
 	"github.com/switchyard/switchyard/internal/auth"
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/store"
+	"github.com/switchyard/switchyard/internal/web"
 )
 
 // Options configure a Switchyard server.
@@ -159,14 +160,9 @@ func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
 func routes(a *api.API) http.Handler {
 	mux := http.NewServeMux()
 	a.Register(mux)
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, placeholderPage)
-	})
+	// The web console: pages at /, /login, /w/{ws}/…, assets at /static/.
+	// It reads and changes everything through the API above.
+	console := &web.Console{Store: a.Store, Auth: a.Auth, Access: a.Access, Logger: a.Logger}
+	console.Register(mux)
 	return mux
 }
-
-const placeholderPage = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Switchyard</title></head>
-<body><h1>Switchyard</h1><p>Blue-green release jobs on Kubernetes. The console is on its way.</p></body></html>
-`

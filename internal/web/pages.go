@@ -1,0 +1,189 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/switchyard/switchyard/internal/access"
+	"github.com/switchyard/switchyard/internal/auth"
+	"github.com/switchyard/switchyard/internal/store"
+)
+
+// page is what layout.html and every page template get.
+type page struct {
+	Title      string
+	Nav        string // the highlighted navigation entry: jobs, clusters, workspaces
+	User       store.User
+	CSRF       string
+	Workspaces []store.Workspace // the switcher's choices
+	Workspace  *store.Workspace  // the current one, if the page is about one
+	Role       string            // the user's role in Workspace; "" when not a member
+	CanEdit    bool              // may create and operate jobs in Workspace
+	Job        string            // the job a detail page is about
+	Created    string            // the job just created, for the "Creation Successful" prompt
+	Status     int               // error pages
+	Message    string            // error pages
+}
+
+// RoleText is the role shown next to the user's name.
+func (p page) RoleText() string {
+	switch {
+	case p.Role != "":
+		return roleLabel(p.Role)
+	case p.User.PlatformAdmin:
+		return "Platform Admin"
+	}
+	return ""
+}
+
+// session authenticates r for a page. When nobody is signed in it redirects
+// to the login page and returns ok false.
+func (c *Console) session(w http.ResponseWriter, r *http.Request) (page, bool) {
+	p, err := c.Auth.Authenticate(r)
+	if err != nil {
+		if !isUnauthenticated(err) {
+			c.Logger.Error("console: authenticate", "err", err)
+		}
+		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		return page{}, false
+	}
+	pg := page{User: p.User}
+	if p.Session != nil {
+		pg.CSRF = p.Session.CSRFToken
+	}
+	var wss []store.Workspace
+	if p.User.PlatformAdmin {
+		wss, err = c.Store.ListWorkspaces(r.Context())
+	} else {
+		wss, err = c.Store.ListWorkspacesForUser(r.Context(), p.User.ID)
+	}
+	if err != nil {
+		c.fail(w, pg, http.StatusInternalServerError, "The workspaces could not be read. Try again in a moment.", err)
+		return page{}, false
+	}
+	pg.Workspaces = wss
+	return pg, true
+}
+
+// home sends the user to the jobs of their first workspace.
+func (c *Console) home(w http.ResponseWriter, r *http.Request) {
+	pg, ok := c.session(w, r)
+	if !ok {
+		return
+	}
+	if len(pg.Workspaces) == 0 {
+		http.Redirect(w, r, "/workspaces", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/w/"+url.PathEscape(pg.Workspaces[0].Name)+"/jobs", http.StatusSeeOther)
+}
+
+// login shows the sign-in form; the script posts it to /api/v1/login.
+func (c *Console) login(w http.ResponseWriter, r *http.Request) {
+	next := safeNext(r.URL.Query().Get("next"))
+	if _, err := c.Auth.Authenticate(r); err == nil {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	c.render(w, http.StatusOK, "login", struct{ Next string }{next})
+}
+
+// safeNext keeps post-login redirects on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
+		return "/"
+	}
+	return next
+}
+
+// workspacePage serves one of the pages about a workspace's jobs.
+func (c *Console) workspacePage(name string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		pg, ok := c.session(w, r)
+		if !ok {
+			return
+		}
+		ws, err := c.Store.GetWorkspaceByName(r.Context(), r.PathValue("ws"))
+		if err == nil {
+			err = c.Access.Authorize(r.Context(), access.SubjectOf(pg.User), access.JobView, ws.ID)
+		}
+		if err != nil {
+			c.denied(w, pg, err)
+			return
+		}
+		pg.Workspace, pg.Nav = &ws, "jobs"
+		subject := access.SubjectOf(pg.User)
+		if pg.Role, err = c.Access.Role(r.Context(), subject, ws.ID); err != nil {
+			c.fail(w, pg, http.StatusInternalServerError, "Your role could not be read. Try again in a moment.", err)
+			return
+		}
+		pg.CanEdit = c.Access.Authorize(r.Context(), subject, access.JobCreate, ws.ID) == nil
+		switch name {
+		case "jobs":
+			pg.Title, pg.Created = "Progressive Delivery", r.URL.Query().Get("created")
+		case "job_new":
+			if !pg.CanEdit {
+				c.fail(w, pg, http.StatusForbidden, "Creating delivery jobs needs the Workspace Editor or Admin role in "+ws.Name+".", nil)
+				return
+			}
+			pg.Title = "Create Blue/Green Delivery Job"
+		case "job":
+			pg.Job = r.PathValue("job")
+			pg.Title = pg.Job
+		}
+		c.render(w, http.StatusOK, name, pg)
+	}
+}
+
+// clusters lists the registered clusters (platform admins).
+func (c *Console) clusters(w http.ResponseWriter, r *http.Request) {
+	pg, ok := c.session(w, r)
+	if !ok {
+		return
+	}
+	pg.Nav, pg.Title = "clusters", "Clusters"
+	if err := c.Access.Authorize(r.Context(), access.SubjectOf(pg.User), access.ClusterView, 0); err != nil {
+		c.denied(w, pg, err)
+		return
+	}
+	c.render(w, http.StatusOK, "clusters", pg)
+}
+
+// workspaces lists the user's workspaces with their members and bindings.
+func (c *Console) workspaces(w http.ResponseWriter, r *http.Request) {
+	pg, ok := c.session(w, r)
+	if !ok {
+		return
+	}
+	pg.Nav, pg.Title = "workspaces", "Workspaces"
+	c.render(w, http.StatusOK, "workspaces", pg)
+}
+
+// denied answers an authorization or lookup failure: a workspace the user
+// may not see reads as missing, like in the API.
+func (c *Console) denied(w http.ResponseWriter, pg page, err error) {
+	switch {
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, access.ErrNotVisible):
+		c.fail(w, pg, http.StatusNotFound, "There is no such workspace, or you are not a member of it.", nil)
+	case errors.Is(err, access.ErrForbidden):
+		c.fail(w, pg, http.StatusForbidden, "Your role does not allow this page.", nil)
+	case errors.Is(err, auth.ErrUnauthenticated):
+		c.fail(w, pg, http.StatusUnauthorized, "Please sign in again.", nil)
+	default:
+		c.fail(w, pg, http.StatusInternalServerError, "Something went wrong. Try again in a moment.", err)
+	}
+}
+
+// fail renders the error page; err, when set, is logged (never shown).
+func (c *Console) fail(w http.ResponseWriter, pg page, status int, msg string, err error) {
+	if err != nil {
+		c.Logger.Error("console page", "status", status, "err", err)
+	}
+	pg.Status, pg.Message = status, msg
+	if pg.Title == "" {
+		pg.Title = http.StatusText(status)
+	}
+	c.render(w, status, "error", pg)
+}

@@ -1,0 +1,636 @@
+// Switchyard console script: talks to the REST API under /api/v1 with the
+// session's CSRF token, renders the data the pages show, and polls so status
+// changes appear within about a second. No framework, no build step.
+"use strict";
+
+(function () {
+  const POLL_MS = 800;
+  const NAME_RULE = 'At most 63 characters: lowercase letters, digits and "-", starting and ending with a lowercase letter or digit.';
+  const body = document.body;
+  const ws = body.dataset.ws || "";
+  const canEdit = body.dataset.canEdit === "true";
+  const csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  const csrf = csrfMeta ? csrfMeta.content : "";
+
+  // ---- helpers -------------------------------------------------------
+
+  const $ = (sel, root) => (root || document).querySelector(sel);
+
+  // h builds an element: h("td", {class: "x"}, "text", child…).
+  function h(tag, attrs, ...children) {
+    const el = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+      else if (k === "dataset") Object.assign(el.dataset, v);
+      else el.setAttribute(k, v === true ? "" : v);
+    }
+    for (const c of children.flat()) {
+      if (c === null || c === undefined || c === false) continue;
+      el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return el;
+  }
+
+  // ApiError carries the API's {"error":{code,message,field}}.
+  class ApiError extends Error {
+    constructor(status, e) {
+      super((e && e.message) || "request failed (" + status + ")");
+      this.status = status;
+      this.code = e && e.code;
+      this.field = e && e.field;
+      this.phase = e && e.phase;
+    }
+  }
+
+  async function api(method, path, data) {
+    const opts = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
+    if (method !== "GET") opts.headers["X-CSRF-Token"] = csrf;
+    if (data !== undefined) {
+      opts.headers["Content-Type"] = "application/json";
+      opts.body = JSON.stringify(data);
+    }
+    const resp = await fetch("/api/v1" + path, opts);
+    if (resp.status === 401 && body.dataset.page !== "login") {
+      location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
+      throw new ApiError(401, { message: "signed out" });
+    }
+    if (resp.status === 204) return null;
+    const out = await resp.json().catch(() => ({}));
+    if (!resp.ok) throw new ApiError(resp.status, out.error);
+    return out;
+  }
+
+  const wsPath = () => "/workspaces/" + encodeURIComponent(ws);
+  const jobPath = (name) => wsPath() + "/jobs/" + encodeURIComponent(name);
+
+  function showError(el, msg) {
+    if (!el) return;
+    el.textContent = msg || "";
+    el.hidden = !msg;
+  }
+
+  function toast(msg) {
+    const t = $("#toast");
+    t.textContent = msg;
+    t.hidden = false;
+    clearTimeout(toast.timer);
+    toast.timer = setTimeout(() => (t.hidden = true), 4000);
+  }
+
+  // confirmAction asks in the page's <dialog>; resolves true on Confirm.
+  function confirmAction(title, text, okLabel) {
+    const dlg = $("#confirm");
+    $("#confirm-title").textContent = title;
+    $("#confirm-text").textContent = text;
+    $("#confirm-ok").textContent = okLabel || "Confirm";
+    return new Promise((resolve) => {
+      dlg.addEventListener("close", () => resolve(dlg.returnValue === "ok"), { once: true });
+      dlg.returnValue = "";
+      dlg.showModal();
+      $("#confirm-cancel").focus();
+    });
+  }
+
+  function ago(iso) {
+    if (!iso) return "";
+    const s = Math.round((Date.now() - new Date(iso).getTime()) / 1000);
+    if (s < 5) return "just now";
+    if (s < 60) return s + " s ago";
+    if (s < 3600) return Math.floor(s / 60) + " min ago";
+    if (s < 86400) return Math.floor(s / 3600) + " h ago";
+    return new Date(iso).toLocaleDateString();
+  }
+
+  function timeEl(iso) {
+    return h("time", { datetime: iso, title: new Date(iso).toLocaleString() }, ago(iso));
+  }
+
+  // Phase colours: the words always come with them.
+  const PHASE_CLASS = {
+    Healthy: "ok", Progressing: "busy", "Awaiting promotion": "wait", Paused: "wait",
+    Switching: "busy", Verifying: "busy", Degraded: "bad", Aborted: "bad", Creating: "busy",
+    Unknown: "muted", Deleting: "busy", Deleted: "muted",
+  };
+
+  function statusBadge(phase, stale) {
+    return h("span", { class: "status status-" + (PHASE_CLASS[phase] || "muted"), dataset: { phase } },
+      h("span", { class: "dot", "aria-hidden": "true" }), phase + (stale ? " (last known)" : ""));
+  }
+
+  function setStatus(el, phase, stale) {
+    el.className = "status status-" + (PHASE_CLASS[phase] || "muted");
+    el.dataset.phase = phase;
+    el.replaceChildren(h("span", { class: "dot", "aria-hidden": "true" }), phase + (stale ? " (last known)" : ""));
+  }
+
+  // poll runs fn now and then every POLL_MS after it settles, while the page is visible.
+  function poll(fn) {
+    let timer = null;
+    async function tick() {
+      clearTimeout(timer);
+      try { await fn(); } catch (e) { if (e.status !== 401) console.warn(e); }
+      timer = setTimeout(tick, document.hidden ? POLL_MS * 5 : POLL_MS);
+    }
+    tick();
+    return tick;
+  }
+
+  // DNS-1123 label, as the server checks it.
+  function nameProblem(v) {
+    if (v === "") return "Name is required. " + NAME_RULE;
+    const found = [];
+    if (/[A-Z]/.test(v)) found.push("uppercase letters");
+    const odd = [...new Set(v.replace(/[a-zA-Z0-9-]/g, ""))].map((c) => (c === " " ? "spaces" : '"' + c + '"'));
+    if (odd.length) found.push(odd.join(", "));
+    if (found.length) return "Not allowed: " + found.join(" and ") + ". " + NAME_RULE;
+    if (v.length > 63) return "Too long: " + v.length + " characters. " + NAME_RULE;
+    if (!/^[a-z0-9]/.test(v) || !/[a-z0-9]$/.test(v)) return 'Must start and end with a lowercase letter or digit, not "-". ' + NAME_RULE;
+    return "";
+  }
+
+  // ---- layout: sign out, workspace switcher, narrow-screen navigation ----
+
+  function initLayout() {
+    const logout = $("#logout");
+    if (logout) logout.addEventListener("click", async () => {
+      try { await api("POST", "/logout"); } catch (e) { /* signed out anyway */ }
+      location.href = "/login";
+    });
+    const sw = $("#ws-switcher");
+    if (sw) sw.addEventListener("change", () => {
+      if (sw.value) location.href = "/w/" + encodeURIComponent(sw.value) + "/jobs";
+    });
+    const toggle = $(".nav-toggle");
+    if (toggle) toggle.addEventListener("click", () => {
+      const open = body.classList.toggle("nav-open");
+      toggle.setAttribute("aria-expanded", String(open));
+    });
+  }
+
+  // ---- login -----------------------------------------------------------
+
+  function initLogin() {
+    const form = $("#login-form");
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const err = $("#login-error");
+      showError(err, "");
+      const username = form.username.value.trim(), password = form.password.value;
+      if (!username || !password) { showError(err, "Enter your username and password."); return; }
+      $("#login-submit").disabled = true;
+      try {
+        await api("POST", "/login", { username, password });
+        location.href = form.dataset.next || "/";
+      } catch (e) {
+        showError(err, e.status === 401 ? "Wrong username or password." : e.message);
+        $("#login-submit").disabled = false;
+      }
+    });
+  }
+
+  // ---- job list ----------------------------------------------------------
+
+  const PAGE_SIZE = 20;
+
+  function initJobs() {
+    const form = $("#filters");
+    const params = new URLSearchParams(location.search);
+    let offset = parseInt(params.get("offset") || "0", 10) || 0;
+    for (const k of ["name", "cluster", "namespace", "phase", "sort"]) {
+      if (params.has(k)) form.elements[k].dataset.want = params.get(k);
+      if (params.has(k)) form.elements[k].value = params.get(k);
+    }
+    const created = params.get("created");
+
+    const menuBtn = $("#create-job");
+    if (menuBtn) {
+      const list = $("#create-menu-list");
+      menuBtn.addEventListener("click", () => {
+        const open = list.hidden;
+        list.hidden = !open;
+        menuBtn.setAttribute("aria-expanded", String(open));
+        if (open) $("#create-bluegreen").focus();
+      });
+      document.addEventListener("click", (e) => {
+        if (!$("#create-menu").contains(e.target)) { list.hidden = true; menuBtn.setAttribute("aria-expanded", "false"); }
+      });
+    }
+    const flashClose = $(".flash-close");
+    if (flashClose) flashClose.addEventListener("click", () => $("#flash").remove());
+
+    // Filter choices come from the workspace's clusters and namespaces.
+    api("GET", wsPath() + "/clusters").then((out) => {
+      const nss = new Set();
+      for (const c of out.items) {
+        form.cluster.append(h("option", { value: c.name }, c.name));
+        for (const n of c.namespaces) nss.add(n.name);
+      }
+      for (const n of [...nss].sort()) form.namespace.append(h("option", { value: n }, n));
+      for (const k of ["cluster", "namespace"]) if (form.elements[k].dataset.want) form.elements[k].value = form.elements[k].dataset.want;
+    }).catch(() => {});
+
+    function query() {
+      const q = new URLSearchParams();
+      for (const k of ["name", "cluster", "namespace", "phase", "sort"]) {
+        const v = form.elements[k].value.trim();
+        if (v) q.set(k, v);
+      }
+      return q;
+    }
+    function syncURL() {
+      const q = query();
+      if (offset) q.set("offset", offset);
+      if (created) q.set("created", created);
+      history.replaceState(null, "", location.pathname + (q.toString() ? "?" + q : ""));
+    }
+    let debounce;
+    form.addEventListener("input", () => { clearTimeout(debounce); debounce = setTimeout(() => { offset = 0; syncURL(); refresh(); }, 250); });
+    form.addEventListener("submit", (e) => e.preventDefault());
+    for (const b of document.querySelectorAll("button.sort")) {
+      b.addEventListener("click", () => {
+        const k = b.dataset.sort;
+        form.sort.value = form.sort.value === k ? "-" + k : k;
+        offset = 0; syncURL(); refresh();
+      });
+    }
+    $("#clear-filters").addEventListener("click", () => { form.reset(); offset = 0; syncURL(); refresh(); });
+    $("#page-prev").addEventListener("click", () => { offset = Math.max(0, offset - PAGE_SIZE); syncURL(); refresh(); });
+    $("#page-next").addEventListener("click", () => { offset += PAGE_SIZE; syncURL(); refresh(); });
+
+    const filtered = () => ["name", "cluster", "namespace", "phase"].some((k) => form.elements[k].value);
+
+    async function load() {
+      const q = query();
+      if (!q.has("sort")) q.set("sort", "-created");
+      q.set("limit", PAGE_SIZE);
+      q.set("offset", offset);
+      const out = await api("GET", wsPath() + "/jobs?" + q);
+      const tbody = $("#jobs-body");
+      tbody.replaceChildren(...out.items.map((j) => jobRow(j, j.name === created)));
+      $("#jobs-table").hidden = out.total === 0 && !filtered();
+      $("#jobs-empty").hidden = !(out.total === 0 && !filtered());
+      $("#jobs-nomatch").hidden = !(out.total === 0 && filtered());
+      const from = out.total ? offset + 1 : 0, to = offset + out.items.length;
+      $("#page-info").textContent = out.total ? `${from}–${to} of ${out.total}` : "";
+      $("#page-prev").disabled = offset === 0;
+      $("#page-next").disabled = to >= out.total;
+      for (const b of document.querySelectorAll("button.sort")) {
+        const s = form.sort.value || "-created";
+        const k = b.dataset.sort;
+        b.closest("th").setAttribute("aria-sort", s === k ? "ascending" : s === "-" + k ? "descending" : "none");
+      }
+    }
+    const refresh = poll(load);
+  }
+
+  function images(list) {
+    if (!list || !list.length) return h("span", { class: "muted" }, "—");
+    return list.map((i) => h("code", { class: "image" }, i));
+  }
+
+  function jobRow(j, isNew) {
+    const href = "/w/" + encodeURIComponent(ws) + "/jobs/" + encodeURIComponent(j.name);
+    return h("tr", { class: isNew ? "row-new" : null, dataset: { job: j.name } },
+      h("th", { scope: "row" }, h("a", { href }, j.name)),
+      h("td", {}, statusBadge(j.phase, j.stale)),
+      h("td", {}, j.cluster),
+      h("td", {}, j.namespace),
+      h("td", {}, j.deployment),
+      h("td", {}, images(j.active_images)),
+      h("td", {}, images(j.preview_images)),
+      h("td", {}, h("span", { class: "who" }, j.created_by), " ", timeEl(j.created_at)));
+  }
+
+  // ---- create form -------------------------------------------------------
+
+  function initJobNew() {
+    const form = $("#job-form");
+    const listURL = "/w/" + encodeURIComponent(ws) + "/jobs";
+    let clusters = [];
+    let touched = false;
+
+    function checkName() {
+      const p = nameProblem(form.name.value);
+      const show = touched || form.name.value !== "";
+      showError($("#name-error"), show ? p : "");
+      form.name.setAttribute("aria-invalid", String(!!p && show));
+      return !p;
+    }
+    form.name.addEventListener("input", checkName);
+    form.name.addEventListener("blur", () => { touched = true; checkName(); });
+
+    function reset(sel, label) {
+      sel.replaceChildren(h("option", { value: "" }, label));
+      sel.disabled = true;
+    }
+
+    api("GET", wsPath() + "/clusters").then((out) => {
+      clusters = out.items;
+      const sel = form.cluster;
+      if (!clusters.length) {
+        sel.replaceChildren(h("option", { value: "" }, "No cluster is bound to this workspace"));
+        showError($("#cluster-error"), "No cluster namespace is bound to workspace " + ws + ". A platform administrator binds them under Workspaces.");
+        return;
+      }
+      sel.replaceChildren(h("option", { value: "" }, "Choose a cluster"),
+        ...clusters.map((c) => h("option", { value: c.name, disabled: !c.available },
+          c.available ? c.name : c.name + " — unavailable: " + c.reason)));
+      const usable = clusters.filter((c) => c.available);
+      if (usable.length === 1) { sel.value = usable[0].name; onCluster(); }
+    }).catch((e) => showError($("#cluster-error"), e.message));
+
+    function onCluster() {
+      showError($("#cluster-error"), "");
+      reset(form.deployment, "Choose a namespace first");
+      reset(form.service, "Choose a Deployment first");
+      const c = clusters.find((x) => x.name === form.cluster.value);
+      if (!c) { reset(form.namespace, "Choose a cluster first"); return; }
+      form.namespace.replaceChildren(h("option", { value: "" }, "Choose a namespace"),
+        ...c.namespaces.map((n) => h("option", { value: n.name }, n.name)));
+      form.namespace.disabled = false;
+    }
+    form.cluster.addEventListener("change", onCluster);
+
+    form.namespace.addEventListener("change", async () => {
+      showError($("#namespace-error"), "");
+      reset(form.deployment, "Loading Deployments…");
+      reset(form.service, "Choose a Deployment first");
+      if (!form.namespace.value) { reset(form.deployment, "Choose a namespace first"); return; }
+      try {
+        const out = await api("GET", nsPath() + "/deployments");
+        if (!out.items.length) { reset(form.deployment, "No Deployment in this namespace"); return; }
+        form.deployment.replaceChildren(h("option", { value: "" }, "Choose a Deployment"),
+          ...out.items.map((d) => h("option", { value: d.name }, `${d.name} (${d.ready_replicas}/${d.replicas} ready · ${d.images.join(", ")})`)));
+        form.deployment.disabled = false;
+      } catch (e) { reset(form.deployment, "Could not load Deployments"); showError($("#deployment-error"), e.message); }
+    });
+
+    form.deployment.addEventListener("change", async () => {
+      showError($("#deployment-error"), "");
+      showError($("#service-error"), "");
+      if (!form.deployment.value) { reset(form.service, "Choose a Deployment first"); return; }
+      reset(form.service, "Loading Services…");
+      try {
+        const out = await api("GET", nsPath() + "/services?deployment=" + encodeURIComponent(form.deployment.value));
+        if (!out.items.length) { reset(form.service, "No Service in this namespace"); return; }
+        const ok = out.items.filter((s) => s.selects_deployment);
+        form.service.replaceChildren(h("option", { value: "" }, ok.length ? "Choose a Service" : "No Service selects this Deployment"),
+          ...out.items.map((s) => h("option", { value: s.name, disabled: !s.selects_deployment },
+            s.selects_deployment ? s.name : `${s.name} — not selectable: ${s.reason || "does not select the Deployment"}`)));
+        form.service.disabled = false;
+        if (ok.length === 1) form.service.value = ok[0].name;
+      } catch (e) { reset(form.service, "Could not load Services"); showError($("#service-error"), e.message); }
+    });
+
+    function nsPath() {
+      return wsPath() + "/clusters/" + encodeURIComponent(form.cluster.value) + "/namespaces/" + encodeURIComponent(form.namespace.value);
+    }
+
+    const fields = ["name", "cluster", "namespace", "deployment", "service", "scale_down_delay_seconds", "auto_promotion_seconds", "preview_replica_count"];
+    function clearErrors() {
+      for (const f of fields) showError($("#" + f + "-error"), "");
+      showError($("#form-error"), "");
+    }
+
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      clearErrors();
+      touched = true;
+      let bad = !checkName();
+      for (const f of ["cluster", "namespace", "deployment", "service"]) {
+        if (!form.elements[f].value) { showError($("#" + f + "-error"), "Choose a " + f + "."); bad = true; }
+      }
+      if (bad) { $("[aria-invalid=true], .error:not([hidden])").scrollIntoView({ block: "center" }); return; }
+      const req = { name: form.name.value, cluster: form.cluster.value, namespace: form.namespace.value,
+        deployment: form.deployment.value, service: form.service.value };
+      for (const f of ["scale_down_delay_seconds", "auto_promotion_seconds", "preview_replica_count"]) {
+        if (form.elements[f].value !== "") req[f] = Number(form.elements[f].value);
+      }
+      const submit = $("#create-submit");
+      submit.disabled = true;
+      submit.textContent = "Creating…";
+      try {
+        await api("POST", wsPath() + "/jobs", req);
+        location.href = listURL + "?created=" + encodeURIComponent(req.name);
+      } catch (e) {
+        submit.disabled = false;
+        submit.textContent = "Create";
+        const el = e.field && $("#" + e.field.split(".")[0] + "-error");
+        if (el) {
+          if (e.field !== "name" && !fields.slice(0, 5).includes(e.field)) $("#advanced").open = true;
+          showError(el, e.message);
+          form.elements[e.field.split(".")[0]].focus();
+        } else showError($("#form-error"), e.message);
+      }
+    });
+  }
+
+  // ---- job detail --------------------------------------------------------
+
+  const IN_FLIGHT = ["Progressing", "Awaiting promotion", "Paused", "Switching", "Verifying"];
+
+  function initJob() {
+    const name = body.dataset.job;
+    let job = null;
+
+    async function load() {
+      try {
+        job = await api("GET", jobPath(name));
+      } catch (e) {
+        if (e.status === 404) { showError($("#job-error"), "This job does not exist (any more)."); setStatus($("#job-status"), "Unknown"); return; }
+        throw e;
+      }
+      render(job);
+      const tl = await api("GET", jobPath(name) + "/timeline").catch(() => null);
+      if (tl) renderTimeline(tl.items);
+    }
+
+    function render(j) {
+      setStatus($("#job-status"), j.phase, j.stale);
+      $("#job-message").textContent = j.stale ? j.stale_reason || j.message || "" : j.message || "";
+      const dl = $("#job-basic");
+      const props = [
+        ["Name", j.name], ["Release type", "Blue/Green"], ["Release object", "Deployment " + j.deployment],
+        ["Cluster", j.cluster], ["Namespace", j.namespace], ["Active Service", j.service],
+        ["Preview Service", j.preview_service], ["Standby after a switch", j.scale_down_delay_seconds + " s"],
+        ["Automatic promotion", j.auto_promotion_seconds ? "after " + j.auto_promotion_seconds + " s" : "off: waits for Promote"],
+        ["Created", [j.created_by, " · ", timeEl(j.created_at)]],
+      ];
+      dl.replaceChildren(...props.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
+      renderVersions(j);
+      renderActions(j);
+    }
+
+    function renderVersions(j) {
+      const healthyish = j.phase === "Healthy" || j.phase === "Degraded";
+      const rows = j.versions.map((v) => h("tr", { dataset: { revision: v.revision } },
+        h("th", { scope: "row" }, "#" + v.revision),
+        h("td", {}, images(v.images)),
+        h("td", {}, v.active && h("span", { class: "mark mark-active" }, "Active"),
+          v.preview && !v.active && h("span", { class: "mark mark-preview" }, "Preview"),
+          v.stable && h("span", { class: "mark mark-stable" }, "Stable"),
+          v.scale_down_at && h("span", { class: "mark mark-standby" }, "Standby")),
+        h("td", {}, h("span", { class: v.ready >= v.desired && v.desired > 0 ? "pods pods-ok" : "pods" }, `${v.ready}/${v.desired}`)),
+        h("td", {}, canEdit && healthyish && !v.active && v.images.length
+          ? h("button", { type: "button", class: "btn btn-small", "aria-label": "Roll back to revision " + v.revision, onclick: () => rollback(v) }, "Roll back")
+          : null)));
+      $("#versions-body").replaceChildren(...(rows.length ? rows : [h("tr", {}, h("td", { colspan: 5, class: "muted" }, "No versions yet."))]));
+      const standby = j.versions.find((v) => v.scale_down_at && !v.active);
+      const el = $("#standby");
+      if (standby) {
+        const left = Math.max(0, Math.round((new Date(standby.scale_down_at) - Date.now()) / 1000));
+        el.textContent = `Revision #${standby.revision} stays on standby for ${left} s more: rolling back to it until then is instant.`;
+        el.hidden = false;
+      } else el.hidden = true;
+    }
+
+    function renderActions(j) {
+      if (!canEdit) return;
+      const active = j.state === "active" || j.state === "" || j.state === undefined;
+      const p = j.phase;
+      const show = {
+        "#act-deploy": active && ["Healthy", "Degraded", "Aborted"].includes(p),
+        "#act-promote": active && ["Awaiting promotion", "Paused", "Progressing"].includes(p),
+        "#act-promote-full": active && ["Awaiting promotion", "Paused", "Progressing", "Verifying"].includes(p),
+        "#act-abort": active && (IN_FLIGHT.includes(p) || p === "Degraded"),
+        "#act-retry": active && p === "Aborted",
+        "#act-delete": active && !IN_FLIGHT.includes(p) && p !== "Deleting" && p !== "Deleted",
+      };
+      for (const [sel, on] of Object.entries(show)) $(sel).hidden = !on;
+      if (!show["#act-deploy"]) $("#deploy-form").hidden = true;
+    }
+
+    function renderTimeline(items) {
+      const ol = $("#timeline");
+      if (!items.length) { ol.replaceChildren(h("li", { class: "muted" }, "Nothing has happened yet.")); return; }
+      ol.replaceChildren(...items.slice(0, 50).map((e) => h("li", { class: "tl tl-" + (e.type === "Warning" || e.outcome === "failure" || e.outcome === "denied" ? "warn" : e.source) },
+        timeEl(e.time), " ",
+        h("strong", {}, e.action), e.actor ? [" by ", e.actor] : "", e.outcome && e.outcome !== "success" ? " (" + e.outcome + ")" : "",
+        e.message ? [" — ", e.message] : "")));
+    }
+
+    async function operate(op, data, label) {
+      showError($("#job-error"), "");
+      const btns = document.querySelectorAll("#job-actions button, #versions-body button");
+      btns.forEach((b) => (b.disabled = true));
+      try {
+        const out = await api("POST", jobPath(name) + "/" + op, Object.assign({ if_phase: job && job.phase }, data || {}));
+        job = out;
+        render(out);
+        toast(label);
+        tick();
+      } catch (e) {
+        showError($("#job-error"), e.message);
+      } finally {
+        btns.forEach((b) => (b.disabled = false));
+      }
+    }
+
+    async function rollback(v) {
+      const ok = await confirmAction("Roll back to revision #" + v.revision + "?",
+        "Revision #" + v.revision + " (" + v.images.join(", ") + ") comes back as a new blue-green round and takes traffic when promoted.", "Roll back");
+      if (ok) operate("rollback", { revision: v.revision }, "Rolling back to revision #" + v.revision);
+    }
+
+    if (canEdit) {
+      const dform = $("#deploy-form");
+      $("#act-deploy").addEventListener("click", () => {
+        const current = job && job.versions.length ? job.versions[0].images : [];
+        if (!$("#deploy-container").value) $("#deploy-container").value = job.deployment;
+        dform.hidden = false;
+        $("#deploy-image").value = current[0] || "";
+        $("#deploy-image").focus();
+        $("#deploy-image").select();
+      });
+      $("#deploy-cancel").addEventListener("click", () => { dform.hidden = true; showError($("#deploy-error"), ""); });
+      dform.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        const image = $("#deploy-image").value.trim();
+        if (!image) { showError($("#deploy-error"), "Enter the image of the new version."); return; }
+        showError($("#deploy-error"), "");
+        dform.hidden = true;
+        await operate("deploy", { images: { [$("#deploy-container").value]: image } }, "Deploying " + image);
+      });
+      $("#act-promote").addEventListener("click", () => operate("promote", {}, "Promoting: traffic moves to the new version"));
+      $("#act-promote-full").addEventListener("click", async () => {
+        if (await confirmAction("Promote fully?", "Skips every remaining pause and analysis: the new version takes all traffic now.", "Promote fully"))
+          operate("promote", { full: true }, "Promoting fully");
+      });
+      $("#act-abort").addEventListener("click", async () => {
+        if (await confirmAction("Abort this release?", "Traffic stays on (or returns to) the stable version and the new version is scaled down.", "Abort"))
+          operate("abort", {}, "Aborted: traffic is on the stable version");
+      });
+      $("#act-retry").addEventListener("click", () => operate("retry", {}, "Retrying the release"));
+      $("#act-delete").addEventListener("click", async () => {
+        if (!(await confirmAction("Delete job " + name + "?", "The application is handed back as a plain Deployment + Service on its current version. The job's history stays in the audit log.", "Delete"))) return;
+        try {
+          await api("DELETE", jobPath(name));
+          location.href = "/w/" + encodeURIComponent(ws) + "/jobs";
+        } catch (e) { showError($("#job-error"), e.message); }
+      });
+    }
+
+    const tick = poll(load);
+  }
+
+  // ---- clusters ------------------------------------------------------------
+
+  function initClusters() {
+    async function load() {
+      const out = await api("GET", "/clusters");
+      $("#clusters-body").replaceChildren(...(out.items.length ? out.items.map((c) => h("tr", {},
+        h("th", { scope: "row" }, c.name),
+        h("td", {}, c.status.reachable ? h("span", { class: "status status-ok" }, "Reachable") : h("span", { class: "status status-bad", title: c.status.error }, "Unreachable")),
+        h("td", {}, c.status.kubernetes_version || "—"),
+        h("td", {}, c.status.argo_installed ? "Installed " + (c.status.argo_version || "") : h("span", { class: "muted" }, "Not installed")),
+        h("td", {}, c.status.istio_installed ? "Installed" : h("span", { class: "muted" }, "Not installed")),
+        h("td", {}, c.status.probed_at ? timeEl(c.status.probed_at) : "never"),
+        h("td", {}, h("button", { type: "button", class: "btn btn-small", "aria-label": "Probe " + c.name, onclick: async () => { await api("POST", "/clusters/" + encodeURIComponent(c.name) + "/probe").catch((e) => toast(e.message)); load(); } }, "Probe"))))
+        : [h("tr", {}, h("td", { colspan: 7, class: "muted" }, "No cluster registered yet. Register one above."))]));
+    }
+    $("#cluster-form").addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const f = ev.target;
+      showError($("#cluster-form-error"), "");
+      try {
+        await api("POST", "/clusters", { name: f.name.value.trim(), kubeconfig: f.kubeconfig.value });
+        f.reset();
+        toast("Cluster registered");
+        load();
+      } catch (e) { showError($("#cluster-form-error"), e.message); }
+    });
+    load().catch((e) => toast(e.message));
+  }
+
+  // ---- workspaces ------------------------------------------------------------
+
+  async function initWorkspaces() {
+    const out = await api("GET", "/workspaces");
+    const root = $("#workspaces");
+    for (const w of out.items) {
+      const sec = h("section", { class: "card", "aria-labelledby": "ws-" + w.name },
+        h("h2", { id: "ws-" + w.name }, h("a", { href: "/w/" + encodeURIComponent(w.name) + "/jobs" }, w.name),
+          w.role ? h("span", { class: "role" }, w.role) : null),
+        w.description ? h("p", { class: "muted" }, w.description) : null);
+      const grid = h("div", { class: "grid" });
+      sec.append(grid);
+      root.append(sec);
+      const p = "/workspaces/" + encodeURIComponent(w.name);
+      api("GET", p + "/members").then((m) => grid.append(h("div", {}, h("h3", {}, "Members"),
+        h("ul", { class: "plain" }, m.items.map((x) => h("li", {}, x.username, " ", h("span", { class: "role" }, x.role))))))).catch(() => {});
+      api("GET", p + "/bindings").then((b) => grid.append(h("div", {}, h("h3", {}, "Cluster namespaces"),
+        b.items.length ? h("ul", { class: "plain" }, b.items.map((x) => h("li", {}, h("code", {}, x.cluster + " / " + x.namespace))))
+          : h("p", { class: "muted" }, "None bound yet: a platform administrator binds cluster namespaces to the workspace.")))).catch(() => {});
+    }
+  }
+
+  // ---- start -------------------------------------------------------------------
+
+  const pages = { login: initLogin, jobs: initJobs, job_new: initJobNew, job: initJob, clusters: initClusters, workspaces: initWorkspaces };
+  document.addEventListener("DOMContentLoaded", () => {
+    if (body.dataset.page !== "login") initLayout();
+    const init = pages[body.dataset.page];
+    if (init) Promise.resolve(init()).catch((e) => console.warn(e));
+  });
+})();
