@@ -1,0 +1,140 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParsePhase(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"healthy", "Healthy", true},
+		{"HEALTHY", "Healthy", true},
+		{"awaiting-promotion", "Awaiting promotion", true},
+		{"Awaiting promotion", "Awaiting promotion", true},
+		{"awaiting_promotion", "Awaiting promotion", true},
+		{" awaiting  promotion ", "Awaiting promotion", true},
+		{"deleted", "Deleted", true},
+		{"awaiting", "", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, ok := parsePhase(tt.in)
+			if got != tt.want || ok != tt.ok {
+				t.Errorf("parsePhase(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
+func TestAge(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tests := []struct {
+		ago  time.Duration
+		want string
+	}{
+		{5 * time.Second, "5s"}, {90 * time.Second, "90s"}, {10 * time.Minute, "10m"},
+		{5 * time.Hour, "5h"}, {72 * time.Hour, "3d"}, {-time.Second, "0s"},
+	}
+	for _, tt := range tests {
+		if got := age(now.Add(-tt.ago), now); got != tt.want {
+			t.Errorf("age(%v ago) = %q, want %q", tt.ago, got, tt.want)
+		}
+	}
+	if got := age(time.Time{}, now); got != "-" {
+		t.Errorf("age(zero) = %q, want -", got)
+	}
+}
+
+// TestParseIntersperse checks flags may come before or after the arguments.
+func TestParseIntersperse(t *testing.T) {
+	c := &cli{stdout: new(bytes.Buffer), stderr: new(bytes.Buffer)}
+	fs := newFlags("job get", "NAME", "")
+	out := fs.String("o", "table", "")
+	pos, err := c.parse(fs, []string{"web", "-o", "json"}, 1, 1)
+	if err != nil || len(pos) != 1 || pos[0] != "web" || *out != "json" {
+		t.Fatalf("parse = %v, %v, -o %q; want [web], json", pos, err, *out)
+	}
+	pos, err = c.parse(fs, []string{"-o", "yaml", "--", "-web"}, 1, 1)
+	if err != nil || len(pos) != 1 || pos[0] != "-web" || *out != "yaml" {
+		t.Fatalf("parse after -- = %v, %v; want [-web]", pos, err)
+	}
+}
+
+// TestUsageErrors runs every command with an unknown flag, and the bad
+// arguments the CLI catches itself: all exit 2 before contacting a server.
+func TestUsageErrors(t *testing.T) {
+	var cases [][]string
+	for _, w := range completionWords() {
+		if w[0] == "help" {
+			continue
+		}
+		if w[1] == "" || w[0] == "completion" {
+			cases = append(cases, []string{w[0], "--bogus"})
+			continue
+		}
+		for _, sub := range strings.Fields(w[1]) {
+			cases = append(cases, []string{w[0], sub, "--bogus"})
+		}
+	}
+	cases = append(cases,
+		[]string{"nope"}, []string{"job"}, []string{"job", "nope"},
+		[]string{"job", "get"}, []string{"job", "get", "a", "b"},
+		[]string{"job", "wait", "a", "--for", "asleep"},
+		[]string{"job", "wait", "a", "--for", "healthy", "--timeout", "soon"},
+		[]string{"job", "deploy", "a", "--image", "noequals"},
+		[]string{"job", "create", "a", "--standby", "1.5s"},
+		[]string{"job", "list", "-o", "xml"},
+		[]string{"login"}, []string{"login", "not-a-url"},
+		[]string{"completion", "fish"},
+	)
+	cfg := filepath.Join(t.TempDir(), "config.json")
+	t.Setenv("SWITCHYARD_CONFIG", cfg)
+	t.Setenv("SWITCHYARD_URL", "http://127.0.0.1:1")
+	t.Setenv("SWITCHYARD_WORKSPACE", "w")
+	for _, args := range cases {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := Run(context.Background(), args, &stdout, &stderr)
+			if code != ExitUsage || stderr.Len() == 0 {
+				t.Errorf("exit %d, stderr %q; want %d with a message", code, stderr.String(), ExitUsage)
+			}
+		})
+	}
+}
+
+// TestHelp checks every command has --help with examples, exit 0.
+func TestHelp(t *testing.T) {
+	for _, w := range completionWords() {
+		subs := strings.Fields(w[1])
+		if w[0] == "completion" || len(subs) == 0 {
+			subs = []string{""}
+		}
+		for _, sub := range subs {
+			args := []string{w[0]}
+			if sub != "" {
+				args = append(args, sub)
+			}
+			args = append(args, "--help")
+			if w[0] == "version" || w[0] == "help" {
+				continue
+			}
+			var stdout, stderr bytes.Buffer
+			code := Run(context.Background(), args, &stdout, &stderr)
+			got, want := stdout.String(), "Examples:"
+			if w[0] == "serve" {
+				got, want = stderr.String(), "-addr" // serve's flag package prints its defaults to stderr
+			}
+			if code != ExitOK || !strings.Contains(got, want) {
+				t.Errorf("switchyard %s: exit %d, output %q; want 0 and %q", strings.Join(args, " "), code, got, want)
+			}
+		}
+	}
+}

@@ -1,0 +1,171 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/switchyard/switchyard/client"
+)
+
+// config is the CLI's config file: one context per server signed in to.
+type config struct {
+	CurrentContext string                    `json:"current_context"`
+	Contexts       map[string]*serverContext `json:"contexts"`
+
+	path string
+}
+
+// serverContext is one server and the credentials for it, like a kubectl context.
+type serverContext struct {
+	Server    string `json:"server"`
+	Token     string `json:"token,omitempty"`
+	TokenID   int64  `json:"token_id,omitempty"` // to revoke it on logout
+	User      string `json:"user,omitempty"`
+	Workspace string `json:"workspace,omitempty"` // default for -w
+}
+
+// configPath is $SWITCHYARD_CONFIG or ~/.config/switchyard/config.json.
+func (c *cli) configPath() (string, error) {
+	if p := c.getenv("SWITCHYARD_CONFIG"); p != "" {
+		return p, nil
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("find the config directory (set SWITCHYARD_CONFIG): %w", err)
+	}
+	return filepath.Join(dir, "switchyard", "config.json"), nil
+}
+
+// loadConfig reads the config file; a missing file is an empty config.
+func (c *cli) loadConfig() (*config, error) {
+	path, err := c.configPath()
+	if err != nil {
+		return nil, err
+	}
+	cfg := &config{path: path, Contexts: map[string]*serverContext{}}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return cfg, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	if err := json.Unmarshal(data, cfg); err != nil {
+		return nil, fmt.Errorf("read config %s: %w", path, err)
+	}
+	if cfg.Contexts == nil {
+		cfg.Contexts = map[string]*serverContext{}
+	}
+	return cfg, nil
+}
+
+// save writes the config with 0600 permissions: it holds API tokens.
+func (cfg *config) save() error {
+	if err := os.MkdirAll(filepath.Dir(cfg.path), 0o700); err != nil {
+		return fmt.Errorf("save config: %w", err)
+	}
+	data, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return fmt.Errorf("save config: %w", err)
+	}
+	tmp := cfg.path + ".tmp"
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o600); err != nil {
+		return fmt.Errorf("save config: %w", err)
+	}
+	if err := os.Chmod(tmp, 0o600); err != nil { // WriteFile keeps the mode of an existing file
+		return fmt.Errorf("save config: %w", err)
+	}
+	if err := os.Rename(tmp, cfg.path); err != nil {
+		return fmt.Errorf("save config: %w", err)
+	}
+	return nil
+}
+
+func (cfg *config) names() []string {
+	names := make([]string, 0, len(cfg.Contexts))
+	for n := range cfg.Contexts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// connFlags are the flags of every command that talks to a server.
+type connFlags struct {
+	context   string
+	workspace string
+}
+
+func (o *connFlags) bind(fs *flagSet, withWorkspace bool) {
+	fs.StringVar(&o.context, "context", "", "use this context of the config file instead of the current one")
+	if withWorkspace {
+		fs.StringVar(&o.workspace, "workspace", "", "workspace (default: SWITCHYARD_WORKSPACE, then the context's)")
+		fs.StringVar(&o.workspace, "w", "", "shorthand for --workspace")
+	}
+}
+
+// session is a client ready to call a server, with what it was resolved from.
+type session struct {
+	client    *client.Client
+	cfg       *config
+	name      string         // context name; "" when only the environment was used
+	ctx       *serverContext // the context as resolved, environment overrides applied
+	workspace string
+}
+
+// connect resolves the server and token: the environment (SWITCHYARD_URL,
+// SWITCHYARD_TOKEN) overrides the context named by --context or the current one.
+func (c *cli) connect(o connFlags) (*session, error) {
+	cfg, err := c.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	name := o.context
+	if name == "" {
+		name = cfg.CurrentContext
+	}
+	resolved := serverContext{}
+	if name != "" {
+		cx, ok := cfg.Contexts[name]
+		if !ok && o.context != "" {
+			return nil, usageError{fmt.Sprintf("no context %q in %s (see switchyard context list)", name, cfg.path)}
+		}
+		if ok {
+			resolved = *cx
+		}
+	}
+	if v := c.getenv("SWITCHYARD_URL"); v != "" {
+		resolved.Server = v
+	}
+	if v := c.getenv("SWITCHYARD_TOKEN"); v != "" {
+		resolved.Token, resolved.TokenID = v, 0
+	}
+	if resolved.Server == "" {
+		return nil, errors.New("not logged in: run switchyard login URL (or set SWITCHYARD_URL and SWITCHYARD_TOKEN)")
+	}
+	cl, err := client.New(resolved.Server, client.WithToken(resolved.Token))
+	if err != nil {
+		return nil, err
+	}
+	s := &session{client: cl, cfg: cfg, name: name, ctx: &resolved, workspace: o.workspace}
+	if s.workspace == "" {
+		s.workspace = c.getenv("SWITCHYARD_WORKSPACE")
+	}
+	if s.workspace == "" {
+		s.workspace = resolved.Workspace
+	}
+	return s, nil
+}
+
+// needWorkspace returns the session's workspace or says how to pick one.
+func (s *session) needWorkspace() (string, error) {
+	if s.workspace == "" {
+		return "", usageError{"no workspace: pass -w NAME, or set one with switchyard context use NAME --workspace WS"}
+	}
+	return s.workspace, nil
+}

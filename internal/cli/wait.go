@@ -1,0 +1,253 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/switchyard/switchyard/client"
+)
+
+const jobWaitHelp = `Wait until the job reaches a phase, for CI pipelines: Creating, Healthy,
+Progressing, "Awaiting promotion", Paused, Switching, Verifying, Degraded,
+Aborted, Unknown, Deleting or Deleted. Names are case-insensitive and "-" or
+"_" may stand for spaces: awaiting-promotion. --for deleted also ends when the
+job is gone. A progress line goes to stderr while waiting.
+
+Exit codes: 0 reached; 3 the job became Degraded or Aborted instead; 4 timed
+out; 1 any other error (unknown job, no permission, …); 2 usage.
+
+Examples:
+  switchyard job wait shop-web --for healthy --timeout 5m
+  switchyard job deploy shop-web --image web=shop/web:2
+  switchyard job wait shop-web --for awaiting-promotion --timeout 10m && switchyard job promote shop-web`
+
+func (c *cli) jobWait(ctx context.Context, args []string) error {
+	var f jobFlags
+	fs := newFlags("job wait", "NAME --for PHASE [--timeout D] [flags]", jobWaitHelp)
+	f.bind(fs, false)
+	target := fs.String("for", "", "the phase to wait for (required)")
+	timeout := fs.Duration("timeout", 10*time.Minute, "give up after this long (exit code 4)")
+	interval := fs.Duration("interval", 500*time.Millisecond, "how often to ask the server")
+	s, ws, pos, err := c.start(fs, &f, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	want, ok := parsePhase(*target)
+	if !ok {
+		return usageError{fmt.Sprintf("job wait: --for %q: must be one of %s", *target, strings.Join(phases, ", "))}
+	}
+	if *timeout <= 0 || *interval <= 0 {
+		return usageError{"job wait: --timeout and --interval must be positive"}
+	}
+	w := &waiter{c: c, s: s, ws: ws, name: pos[0], want: want, interval: *interval, timeout: *timeout}
+	return w.run(ctx)
+}
+
+// waiter polls one job until it reaches a phase.
+type waiter struct {
+	c        *cli
+	s        *session
+	ws, name string
+	want     string
+	interval time.Duration
+	timeout  time.Duration
+
+	start    time.Time
+	lastLine string
+}
+
+func (w *waiter) run(parent context.Context) error {
+	ctx, cancel := context.WithTimeout(parent, w.timeout)
+	defer cancel()
+	w.start = time.Now()
+	for {
+		done, err := w.check(ctx)
+		if done || err != nil {
+			w.endProgress()
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			w.endProgress()
+			return w.stopped(parent)
+		case <-time.After(w.interval):
+		}
+	}
+}
+
+// check asks for the job once: done when it is in the wanted phase.
+func (w *waiter) check(ctx context.Context) (bool, error) {
+	j, err := w.s.client.Job(ctx, w.ws, w.name)
+	switch {
+	case err == nil:
+	case notFound(err) && (w.want == client.PhaseDeleted || w.want == client.PhaseDeleting):
+		fmt.Fprintf(w.c.stdout, "job/%s condition met: %s\n", w.name, client.PhaseDeleted)
+		return true, nil
+	case ctx.Err() != nil:
+		return false, nil // run reports the timeout or the interruption
+	case retryable(err):
+		w.progress("(" + describe(err) + ")")
+		return false, nil
+	default:
+		return false, err
+	}
+	if j.Phase == w.want {
+		fmt.Fprintf(w.c.stdout, "job/%s condition met: %s\n", w.name, j.Phase)
+		return true, nil
+	}
+	if (j.Phase == client.PhaseDegraded || j.Phase == client.PhaseAborted) && !j.Stale {
+		msg := fmt.Sprintf("job %s is %s, not %s", w.name, j.Phase, w.want)
+		if j.Message != "" {
+			msg += ": " + j.Message
+		}
+		return false, exitError{code: ExitFailed, msg: msg}
+	}
+	w.progress(progressLine(j))
+	return false, nil
+}
+
+// retryable reports whether a failed poll is worth repeating: the network,
+// the server restarting or overloaded.
+func retryable(err error) bool {
+	st := client.StatusOf(err)
+	return st == 0 || st == http.StatusTooManyRequests || st >= 500
+}
+
+func (w *waiter) stopped(parent context.Context) error {
+	if parent.Err() != nil {
+		return errors.New("interrupted")
+	}
+	return exitError{code: ExitTimeout, msg: fmt.Sprintf("timed out after %v waiting for job %s to be %s", w.timeout, w.name, w.want)}
+}
+
+// progress writes the state while waiting to stderr: one line rewritten in
+// place on a terminal, a new line for each change otherwise.
+func (w *waiter) progress(state string) {
+	line := fmt.Sprintf("waiting for job %s to be %s: %s", w.name, w.want, state)
+	if w.c.stderrTTY {
+		fmt.Fprintf(w.c.stderr, "\r\033[K%s [%s]", line, time.Since(w.start).Truncate(time.Second))
+		w.lastLine = line
+		return
+	}
+	if line != w.lastLine {
+		fmt.Fprintln(w.c.stderr, line)
+		w.lastLine = line
+	}
+}
+
+func (w *waiter) endProgress() {
+	if w.c.stderrTTY && w.lastLine != "" {
+		fmt.Fprint(w.c.stderr, "\r\033[K")
+	}
+}
+
+// progressLine sums a job up in one line: phase and each version's pods.
+func progressLine(j *client.Job) string {
+	var b strings.Builder
+	b.WriteString(j.Phase)
+	if j.Stale {
+		b.WriteString(" (stale: " + j.StaleReason + ")")
+	}
+	for _, v := range j.Versions {
+		fmt.Fprintf(&b, "; rev %d %s %s %d/%d", v.Revision, marks(v), joinOrDash(v.Images), v.Ready, v.Desired)
+	}
+	return b.String()
+}
+
+const jobWatchHelp = `Show the job's phase, versions and their pods live until Ctrl-C or
+--timeout: redrawn in place on a terminal, one line per change otherwise
+(for logs). ● is a ready pod, ○ one not ready yet.
+
+Examples:
+  switchyard job watch shop-web
+  switchyard job watch shop-web --timeout 5m > release.log`
+
+func (c *cli) jobWatch(ctx context.Context, args []string) error {
+	var f jobFlags
+	fs := newFlags("job watch", "NAME [flags]", jobWatchHelp)
+	f.bind(fs, false)
+	timeout := fs.Duration("timeout", 0, "stop after this long (0: until Ctrl-C)")
+	interval := fs.Duration("interval", time.Second, "how often to refresh")
+	s, ws, pos, err := c.start(fs, &f, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	if *interval <= 0 || *timeout < 0 {
+		return usageError{"job watch: --interval must be positive and --timeout not negative"}
+	}
+	if *timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *timeout)
+		defer cancel()
+	}
+	last := ""
+	for {
+		j, err := s.client.Job(ctx, ws, pos[0])
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case notFound(err):
+			fmt.Fprintf(c.stdout, "%s job %s is gone\n", time.Now().Format("15:04:05"), pos[0])
+			return nil
+		case err != nil && !retryable(err):
+			return err
+		}
+		last = c.drawWatch(j, err, last)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(*interval):
+		}
+	}
+}
+
+// drawWatch shows one refresh: a full frame on a terminal, a line when the
+// job changed otherwise. It returns what it compares the next refresh with.
+func (c *cli) drawWatch(j *client.Job, err error, last string) string {
+	now := time.Now()
+	if !c.stdoutTTY {
+		line := "error: " + describe(errOr(err))
+		if err == nil {
+			line = progressLine(j)
+		}
+		if line != last {
+			fmt.Fprintf(c.stdout, "%s %s\n", now.Format("15:04:05"), line)
+		}
+		return line
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "\033[H\033[2J")
+	if err != nil {
+		fmt.Fprintf(&b, "%s  error: %s (retrying)\n", now.Format("15:04:05"), describe(err))
+		c.stdout.Write(b.Bytes())
+		return last
+	}
+	fmt.Fprintf(&b, "Job %s   workspace %s   %s/%s   %s\n", j.Name, j.Workspace, j.Cluster, j.Namespace, now.Format("15:04:05"))
+	fmt.Fprintf(&b, "Phase: %s", j.Phase)
+	if j.Message != "" {
+		fmt.Fprintf(&b, "   %s", j.Message)
+	}
+	if j.Stale {
+		fmt.Fprintf(&b, "   (stale: %s)", j.StaleReason)
+	}
+	fmt.Fprintf(&b, "\nActive: %s   Preview: %s\n\n", joinOrDash(j.ActiveImages), joinOrDash(j.PreviewImages))
+	tw := tabwriter.NewWriter(&b, 0, 4, 3, ' ', 0)
+	versionTable(tw, j.Versions, now, false)
+	tw.Flush()
+	fmt.Fprintf(&b, "\nCtrl-C to stop.\n")
+	c.stdout.Write(b.Bytes())
+	return last
+}
+
+func errOr(err error) error {
+	if err == nil {
+		return errors.New("unknown")
+	}
+	return err
+}

@@ -1,0 +1,477 @@
+// Package cli drives the real switchyard binary, as users and CI pipelines
+// do, against a real `switchyard serve` and the local cluster: a whole
+// blue-green release through the CLI, its outputs and exit codes, and a bad
+// input for every command.
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/switchyard/switchyard/client"
+	"github.com/switchyard/switchyard/internal/cli"
+	"github.com/switchyard/switchyard/internal/testenv"
+)
+
+const password = "cli-test-password"
+
+// binary builds switchyard once per test run.
+var binary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "switchyard-cli")
+	if err != nil {
+		return "", err
+	}
+	out := filepath.Join(dir, "switchyard")
+	cmd := exec.Command("go", "build", "-o", out, "github.com/switchyard/switchyard/cmd/switchyard")
+	cmd.Stderr = os.Stderr
+	return out, cmd.Run()
+})
+
+// sy runs the CLI binary with its own config file.
+type sy struct {
+	t      *testing.T
+	bin    string
+	config string
+	env    []string // extra environment
+}
+
+func newCLI(t *testing.T) *sy {
+	t.Helper()
+	bin, err := binary()
+	if err != nil {
+		t.Fatalf("build switchyard: %v", err)
+	}
+	return &sy{t: t, bin: bin, config: filepath.Join(t.TempDir(), "config.json")}
+}
+
+// run runs switchyard with args and stdin; it returns stdout, stderr and the exit code.
+func (s *sy) run(stdin string, args ...string) (string, string, int) {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, s.bin, args...)
+	cmd.Env = append(os.Environ(), "SWITCHYARD_CONFIG="+s.config, "SWITCHYARD_URL=", "SWITCHYARD_TOKEN=", "SWITCHYARD_WORKSPACE=")
+	cmd.Env = append(cmd.Env, s.env...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		s.t.Fatalf("run switchyard %v: %v", args, err)
+	}
+	return out.String(), errb.String(), code
+}
+
+// ok runs a command that must succeed and returns its stdout.
+func (s *sy) ok(args ...string) string {
+	s.t.Helper()
+	out, errs, code := s.run("", args...)
+	if code != 0 {
+		s.t.Fatalf("switchyard %s: exit %d, want 0\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, out, errs)
+	}
+	return out
+}
+
+// fails runs a command that must exit with code and say want on stderr.
+func (s *sy) fails(code int, want string, args ...string) {
+	s.t.Helper()
+	out, errs, got := s.run("", args...)
+	if got != code || !strings.Contains(errs, want) {
+		s.t.Errorf("switchyard %s: exit %d, stderr %q; want exit %d with %q (stdout %q)", strings.Join(args, " "), got, errs, code, want, out)
+	}
+}
+
+// job reads a job through the CLI's JSON output.
+func (s *sy) job(name string) client.Job {
+	s.t.Helper()
+	var j client.Job
+	if err := json.Unmarshal([]byte(s.ok("job", "get", name, "-o", "json")), &j); err != nil {
+		s.t.Fatalf("job get -o json does not parse: %v", err)
+	}
+	return j
+}
+
+// startServer runs `switchyard serve` on a fresh data directory and a free port.
+func startServer(t *testing.T) string {
+	t.Helper()
+	bin, err := binary()
+	if err != nil {
+		t.Fatalf("build switchyard: %v", err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "serve", "--addr", addr, "--data-dir", dir)
+	cmd.Env = append(os.Environ(), "SWITCHYARD_ADMIN_PASSWORD="+password)
+	logf, err := os.Create(filepath.Join(dir, "server.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); logf.Close(); close(done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			data, _ := os.ReadFile(filepath.Join(dir, "server.log"))
+			t.Logf("server log (tail):\n%s", tail(string(data), 4000))
+		}
+	})
+	url := "http://" + addr
+	for i := 0; ; i++ {
+		resp, err := http.Get(url + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return url
+			}
+		}
+		if i > 200 {
+			t.Fatalf("server never became ready: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+// flatKubeconfig writes the kubeconfig with its certificates inlined, as
+// `kubectl config view --flatten --minify` would, and returns its path.
+func flatKubeconfig(t *testing.T, path string) string {
+	t.Helper()
+	cfg, err := clientcmd.LoadFromFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := clientcmdapi.FlattenConfig(cfg); err != nil {
+		t.Fatal(err)
+	}
+	data, err := clientcmd.Write(*cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "flat.yaml")
+	if err := os.WriteFile(out, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// app makes Deployment "app" (3 replicas of example/app:1) and Service "app"
+// in a fresh namespace.
+func app(t *testing.T, kubeconfig string) string {
+	t.Helper()
+	ctx := t.Context()
+	kc, _ := testenv.Clients(t, kubeconfig)
+	ns := testenv.Namespace(t, kc, "cli")
+	lbl := map[string]string{"app": "app"}
+	replicas := int32(3)
+	dep := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "app"},
+		Spec: appsv1.DeploymentSpec{Replicas: &replicas, Selector: &metav1.LabelSelector{MatchLabels: lbl},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: lbl},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "example/app:1"}}}}},
+	}
+	if _, err := kc.AppsV1().Deployments(ns).Create(ctx, dep, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "app"}, Spec: corev1.ServiceSpec{Selector: lbl,
+		Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}}}}
+	if _, err := kc.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return ns
+}
+
+// TestRelease signs in, registers the local cluster, sets up a workspace and
+// walks a job through a whole blue-green release with the CLI, checking
+// outputs, exit codes and a refusal at each step.
+func TestRelease(t *testing.T) {
+	kubeconfig := testenv.Kubeconfig(t)
+	url := startServer(t)
+	ns := app(t, kubeconfig)
+	s := newCLI(t)
+
+	// Sign in: the config file keeps an API token, never the password.
+	if _, errs, code := s.run("wrong\n", "login", url, "-u", "admin", "--password-stdin"); code != cli.ExitError || !strings.Contains(errs, "error: ") {
+		t.Fatalf("login with a wrong password: exit %d, stderr %q; want %d", code, errs, cli.ExitError)
+	}
+	if out, errs, code := s.run(password+"\n", "login", url, "-u", "admin", "--password-stdin", "--name", "test"); code != 0 {
+		t.Fatalf("login: exit %d: %s %s", code, out, errs)
+	}
+	checkConfig(t, s.config)
+	if out := s.ok("whoami"); !strings.Contains(out, "admin") || !strings.Contains(out, "platform admin") {
+		t.Errorf("whoami = %q, want admin, platform admin", out)
+	}
+	if out := s.ok("token", "list"); !strings.Contains(out, "cli-127.0.0.1") {
+		t.Errorf("token list = %q, want the CLI's token cli-<host>", out)
+	}
+
+	// A cluster, a workspace, a binding.
+	s.fails(cli.ExitError, "--flatten", "cluster", "add", "local", "--kubeconfig", kubeconfig)
+	s.ok("cluster", "add", "local", "--kubeconfig", flatKubeconfig(t, kubeconfig))
+	if out := s.ok("cluster", "list"); !strings.Contains(out, "REACHABLE") || !strings.Contains(out, "local") {
+		t.Errorf("cluster list = %q", out)
+	}
+	s.ok("workspace", "create", "team", "--description", "CLI test")
+	s.ok("binding", "add", "local", ns, "-w", "team")
+	s.ok("context", "use", "test", "-w", "team") // later job commands need no -w
+
+	// Create: refused with the field, then for real.
+	s.fails(cli.ExitError, "(field name)", "job", "create", "App_BG", "--cluster", "local", "-n", ns, "--deployment", "app", "--service", "app")
+	s.fails(cli.ExitError, "(field namespace)", "job", "create", "app-bg", "--cluster", "local", "-n", "demo", "--deployment", "app", "--service", "app")
+	if out := s.ok("job", "create", "app-bg", "--cluster", "local", "--namespace", ns, "--deployment", "app", "--service", "app", "--standby", "30s"); !strings.Contains(out, "app-bg") {
+		t.Errorf("job create printed %q", out)
+	}
+	s.fails(cli.ExitError, "error: ", "job", "create", "app-bg", "--cluster", "local", "-n", ns, "--deployment", "app", "--service", "app")
+	s.ok("job", "wait", "app-bg", "--for", "healthy", "--timeout", "90s")
+	time.Sleep(1100 * time.Millisecond) // Argo compares ReplicaSet times at one-second resolution (see internal/release)
+
+	out := s.ok("job", "list")
+	for _, h := range []string{"NAME", "PHASE", "CLUSTER", "NAMESPACE", "ACTIVE", "PREVIEW", "AGE", "app-bg", "Healthy", "example/app:1"} {
+		if !strings.Contains(out, h) {
+			t.Errorf("job list has no %q:\n%s", h, out)
+		}
+	}
+	var l client.JobList
+	if err := json.Unmarshal([]byte(s.ok("job", "list", "--phase", "healthy", "-o", "json")), &l); err != nil || l.Total != 1 || l.Items[0].Name != "app-bg" {
+		t.Errorf("job list --phase healthy -o json: %+v, %v; want app-bg", l, err)
+	}
+	if out := s.ok("job", "list", "--phase", "awaiting-promotion"); strings.Contains(out, "app-bg") {
+		t.Errorf("job list --phase awaiting-promotion shows the healthy job:\n%s", out)
+	}
+	if out := s.ok("job", "get", "app-bg", "-o", "yaml"); !strings.Contains(out, "phase: Healthy") {
+		t.Errorf("job get -o yaml = %q, want phase: Healthy", out)
+	}
+
+	// Deploy, wait for "awaiting promotion", promote.
+	s.fails(cli.ExitUsage, "--image", "job", "deploy", "app-bg")
+	s.fails(cli.ExitError, "error: ", "job", "deploy", "app-bg", "--image", "nope=example/app:2")
+	s.ok("job", "deploy", "app-bg", "--image", "app=example/app:2")
+	s.ok("job", "wait", "app-bg", "--for", "awaiting promotion", "--timeout", "90s")
+	j := s.job("app-bg")
+	if len(j.PreviewImages) != 1 || j.PreviewImages[0] != "example/app:2" || j.ActiveImages[0] != "example/app:1" {
+		t.Fatalf("awaiting promotion: active %v preview %v; want app:1 active, app:2 preview", j.ActiveImages, j.PreviewImages)
+	}
+	out = s.ok("job", "history", "app-bg")
+	for _, h := range []string{"REVISION", "IMAGES", "READY", "ACTIVE", "PREVIEW", "example/app:2"} {
+		if !strings.Contains(out, h) {
+			t.Errorf("job history has no %q:\n%s", h, out)
+		}
+	}
+	s.fails(cli.ExitError, "in flight", "job", "delete", "app-bg", "--yes")
+	s.ok("job", "promote", "app-bg")
+	s.ok("job", "wait", "app-bg", "--for", "Healthy", "--timeout", "90s")
+	if j := s.job("app-bg"); j.ActiveImages[0] != "example/app:2" {
+		t.Fatalf("after promote the active version runs %v, want example/app:2", j.ActiveImages)
+	}
+	s.fails(cli.ExitError, "(job is Healthy)", "job", "promote", "app-bg", "--if-phase", "awaiting-promotion")
+
+	// Roll back to app:1.
+	s.fails(cli.ExitError, "error: ", "job", "rollback", "app-bg", "--to-revision", "99")
+	s.ok("job", "rollback", "app-bg")
+	waitActive(t, s, "app-bg", "example/app:1")
+	var versions []client.Version
+	if err := json.Unmarshal([]byte(s.ok("job", "history", "app-bg", "-o", "json")), &versions); err != nil || len(versions) < 2 {
+		t.Errorf("job history -o json: %+v, %v; want two versions", versions, err)
+	}
+
+	// Timeline and watch (not a terminal: plain lines).
+	if out := s.ok("job", "events", "app-bg"); !strings.Contains(out, "job.create") || !strings.Contains(out, "job.rollback") {
+		t.Errorf("job events lacks job.create or job.rollback:\n%s", out)
+	}
+	if out := s.ok("job", "watch", "app-bg", "--timeout", "2s"); !strings.Contains(out, "Healthy") || strings.Contains(out, "\033[") {
+		t.Errorf("job watch into a pipe = %q, want plain lines with Healthy", out)
+	}
+
+	// wait: timeout and failure exit codes.
+	s.fails(cli.ExitTimeout, "timed out", "job", "wait", "app-bg", "--for", "paused", "--timeout", "1s")
+	s.fails(cli.ExitUsage, "--for", "job", "wait", "app-bg", "--for", "sleepy")
+	time.Sleep(1100 * time.Millisecond)
+	s.ok("job", "deploy", "app-bg", "--image", "app=example/app:3")
+	s.ok("job", "wait", "app-bg", "--for", "awaiting-promotion", "--timeout", "90s")
+	s.ok("job", "abort", "app-bg")
+	s.fails(cli.ExitFailed, "Aborted", "job", "wait", "app-bg", "--for", "healthy", "--timeout", "90s")
+	s.ok("job", "wait", "app-bg", "--for", "aborted", "--timeout", "5s")
+
+	// Delete (not a terminal: no question) and wait for it to be gone.
+	s.ok("job", "delete", "app-bg", "--yes")
+	s.ok("job", "wait", "app-bg", "--for", "deleted", "--timeout", "60s")
+	s.fails(cli.ExitError, "error: ", "job", "get", "app-bg")
+
+	// Log out: the token is revoked, so it no longer works even from the environment.
+	token := readConfig(t, s.config).Contexts["test"].Token
+	s.ok("logout")
+	s.fails(cli.ExitError, "error: ", "whoami")
+	ci := newCLI(t)
+	ci.env = []string{"SWITCHYARD_URL=" + url, "SWITCHYARD_TOKEN=" + token}
+	ci.fails(cli.ExitError, "login", "whoami")
+}
+
+// waitActive waits through the CLI until the job is Healthy with image active.
+func waitActive(t *testing.T, s *sy, name, image string) {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		s.ok("job", "wait", name, "--for", "healthy", "--timeout", "90s")
+		j := s.job(name)
+		if len(j.ActiveImages) == 1 && j.ActiveImages[0] == image {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job %s active images %v, want %s", name, j.ActiveImages, image)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
+type config struct {
+	Contexts map[string]struct {
+		Server, Token, User string
+	} `json:"contexts"`
+}
+
+func readConfig(t *testing.T, path string) config {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c config
+	if err := json.Unmarshal(data, &c); err != nil {
+		t.Fatalf("config file does not parse: %v", err)
+	}
+	return c
+}
+
+// checkConfig checks the config file is private and holds a token, not the password.
+func checkConfig(t *testing.T, path string) {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("config file mode %v, want 0600", fi.Mode().Perm())
+	}
+	data, _ := os.ReadFile(path)
+	if strings.Contains(string(data), password) {
+		t.Error("the config file holds the password")
+	}
+	if cx := readConfig(t, path).Contexts["test"]; !strings.HasPrefix(cx.Token, "sy_") || cx.User != "admin" {
+		t.Errorf("context test = %+v, want an sy_ token for admin", cx)
+	}
+}
+
+// TestAdminCommands covers the administration commands against a server,
+// each with a bad input: the server's message and field on stderr, exit 1.
+func TestAdminCommands(t *testing.T) {
+	url := startServer(t)
+	s := newCLI(t)
+	s.env = []string{"SWITCHYARD_URL=" + url}
+	if _, errs, code := s.run(password+"\n", "login", url, "-u", "admin", "--password-stdin"); code != 0 {
+		t.Fatalf("login: %s", errs)
+	}
+	steps := []struct {
+		args []string
+		code int
+		want string // on stdout when code is 0, else on stderr
+	}{
+		{[]string{"workspace", "create", "Bad Name"}, cli.ExitError, "(field name)"},
+		{[]string{"workspace", "create", "team"}, 0, "team"},
+		{[]string{"workspace", "list"}, 0, "NAME"},
+		{[]string{"workspace", "get", "team", "-o", "json"}, 0, `"name": "team"`},
+		{[]string{"workspace", "get", "nope"}, cli.ExitError, "error: "},
+		{[]string{"user", "create", "Bad Name", "--password-stdin"}, cli.ExitError, "(field username)"},
+		{[]string{"user", "list"}, 0, "admin"},
+		{[]string{"member", "set", "admin", "boss", "-w", "team"}, cli.ExitError, "(field role)"},
+		{[]string{"member", "set", "admin", "editor", "-w", "team"}, 0, "editor"},
+		{[]string{"member", "list", "-w", "team"}, 0, "admin"},
+		{[]string{"member", "remove", "nobody", "-w", "team"}, cli.ExitError, "error: "},
+		{[]string{"binding", "add", "nope", "ns", "-w", "team"}, cli.ExitError, "(field cluster)"},
+		{[]string{"binding", "list", "-w", "team"}, 0, "CLUSTER"},
+		{[]string{"binding", "remove", "x", "-w", "team"}, cli.ExitUsage, "binding id"},
+		{[]string{"binding", "remove", "999", "-w", "team"}, cli.ExitError, "error: "},
+		{[]string{"member", "list"}, cli.ExitUsage, "no workspace"},
+		{[]string{"cluster", "add", "local", "--kubeconfig", "/nonexistent"}, cli.ExitError, "nonexistent"},
+		{[]string{"cluster", "get", "nope"}, cli.ExitError, "error: "},
+		{[]string{"cluster", "probe", "nope"}, cli.ExitError, "error: "},
+		{[]string{"cluster", "remove", "nope"}, cli.ExitError, "error: "},
+		{[]string{"cluster", "list", "-o", "yaml"}, 0, "[]"},
+		{[]string{"token", "create", ""}, cli.ExitError, "(field name)"},
+		{[]string{"token", "revoke", "abc"}, cli.ExitUsage, "token id"},
+		{[]string{"token", "revoke", "999"}, cli.ExitError, "error: "},
+		{[]string{"workspace", "delete", "nope"}, cli.ExitError, "error: "},
+		{[]string{"workspace", "delete", "team"}, 0, "deleted"},
+		{[]string{"context", "use", "nope"}, cli.ExitError, "no context"},
+		{[]string{"job", "list", "-w", "nope"}, cli.ExitError, "error: "},
+		{[]string{"job", "list", "-w", "x", "-o", "xml"}, cli.ExitUsage, "--output"},
+	}
+	for _, st := range steps {
+		stdin := ""
+		if st.args[0] == "user" && st.args[1] == "create" {
+			stdin = "some-long-password\n"
+		}
+		out, errs, code := s.run(stdin, st.args...)
+		where := errs
+		if st.code == 0 {
+			where = out
+		}
+		if code != st.code || !strings.Contains(where, st.want) {
+			t.Errorf("switchyard %s: exit %d, stdout %q, stderr %q; want exit %d with %q", strings.Join(st.args, " "), code, out, errs, st.code, st.want)
+		}
+	}
+	out, _, _ := s.run("", "token", "create", "ci", "-o", "json")
+	var tok client.NewToken
+	if err := json.Unmarshal([]byte(out), &tok); err != nil || !strings.HasPrefix(tok.Secret, "sy_") {
+		t.Fatalf("token create -o json = %q, %v", out, err)
+	}
+	// A CI pipeline: no config file, the token in the environment.
+	ci := newCLI(t)
+	ci.env = []string{"SWITCHYARD_URL=" + url, "SWITCHYARD_TOKEN=" + tok.Secret}
+	if out := ci.ok("whoami"); !strings.Contains(out, "admin") {
+		t.Errorf("whoami with SWITCHYARD_TOKEN = %q", out)
+	}
+	ci.ok("token", "revoke", fmt.Sprint(tok.ID))
+	ci.fails(cli.ExitError, "error: ", "whoami")
+}
