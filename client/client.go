@@ -64,6 +64,7 @@ type Error struct {
 	Code       string        // machine-readable: "invalid", "not_found", "forbidden", …
 	Message    string        // for people
 	Field      string        // the request field at fault, if any
+	Phase      string        // for a job operation refused with 409: the job's current phase
 	RetryAfter time.Duration // for 429: when to try again
 }
 
@@ -157,7 +158,7 @@ func decodeError(resp *http.Response) error {
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	e := &Error{Status: resp.StatusCode, Code: "http", Message: http.StatusText(resp.StatusCode)}
 	if json.Unmarshal(data, &body) == nil && body.Error != nil {
-		e.Code, e.Message, e.Field = body.Error.Code, body.Error.Message, body.Error.Field
+		e.Code, e.Message, e.Field, e.Phase = body.Error.Code, body.Error.Message, body.Error.Field, body.Error.Phase
 	}
 	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil {
 		e.RetryAfter = time.Duration(s) * time.Second
@@ -167,11 +168,11 @@ func decodeError(resp *http.Response) error {
 
 // UnmarshalJSON reads the API's error object.
 func (e *Error) UnmarshalJSON(b []byte) error {
-	var v struct{ Code, Message, Field string }
+	var v struct{ Code, Message, Field, Phase string }
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
-	e.Code, e.Message, e.Field = v.Code, v.Message, v.Field
+	e.Code, e.Message, e.Field, e.Phase = v.Code, v.Message, v.Field, v.Phase
 	return nil
 }
 

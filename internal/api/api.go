@@ -17,6 +17,7 @@ import (
 	"github.com/switchyard/switchyard/internal/access"
 	"github.com/switchyard/switchyard/internal/auth"
 	"github.com/switchyard/switchyard/internal/cluster"
+	"github.com/switchyard/switchyard/internal/release"
 	"github.com/switchyard/switchyard/internal/store"
 )
 
@@ -35,6 +36,8 @@ type API struct {
 
 	// Clusters registers clusters and hands out their connections (informer caches).
 	Clusters *cluster.Manager
+	// Jobs runs blue-green release jobs (routes in jobs.go).
+	Jobs *release.Service
 }
 
 // handlerFunc is a route's handler. p is the authenticated caller (zero for
@@ -66,6 +69,7 @@ func (a *API) routes() [][]route {
 		a.auditRoutes(),
 		a.clusterRoutes(),
 		a.resourceRoutes(),
+		a.jobRoutes(),
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/access"
 	"github.com/switchyard/switchyard/internal/auth"
+	"github.com/switchyard/switchyard/internal/release"
 	"github.com/switchyard/switchyard/internal/store"
 )
 
@@ -19,6 +20,8 @@ type Error struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	// Phase is the job's current phase when a job operation no longer fits it.
+	Phase string `json:"phase,omitempty"`
 }
 
 // Error implements error.
@@ -49,6 +52,8 @@ func status(err error) *Error {
 		validation *store.ValidationError
 		tooLarge   *http.MaxBytesError
 		limited    *auth.RateLimitedError
+		field      *release.FieldError
+		jobState   *release.ConflictError
 	)
 	switch {
 	case errors.As(err, &apiErr):
@@ -71,6 +76,12 @@ func status(err error) *Error {
 		return &Error{Status: http.StatusConflict, Code: "conflict", Message: conflict.Error()}
 	case errors.As(err, &validation):
 		return &Error{Status: http.StatusUnprocessableEntity, Code: "invalid", Field: validation.Field, Message: validation.Error()}
+	case errors.As(err, &field):
+		return &Error{Status: http.StatusUnprocessableEntity, Code: "invalid", Field: field.Field, Message: field.Error()}
+	case errors.As(err, &jobState):
+		return &Error{Status: http.StatusConflict, Code: "conflict", Message: jobState.Error(), Phase: string(jobState.Phase)}
+	case errors.Is(err, release.ErrBusy):
+		return &Error{Status: http.StatusConflict, Code: "busy", Message: err.Error() + ": try again in a moment"}
 	}
 	if e := clusterError(err); e != nil { // unreachable cluster (503), wrong secret key (500)
 		return e

@@ -20,7 +20,7 @@ import (
 // Defaults of the Service's timings.
 const (
 	DefaultWaitTimeout    = 2 * time.Minute
-	DefaultLeaseTTL       = 3 * time.Minute
+	DefaultLeaseTTL       = 15 * time.Second
 	DefaultReconcileEvery = 5 * time.Second
 )
 
@@ -43,6 +43,9 @@ type Service struct {
 	WaitTimeout time.Duration
 	// ReconcileEvery is how often Run looks for half-done jobs.
 	ReconcileEvery time.Duration
+	// LeaseTTL is how long a job's lease lasts unless renewed; zero means
+	// DefaultLeaseTTL. A crashed holder's work is taken over after it.
+	LeaseTTL time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// CrashAfter names a step after which the process kills itself with
@@ -221,22 +224,56 @@ func (s *Service) finishCreate(ctx context.Context, eng *Engine, t Target, job s
 }
 
 // withLease runs fn holding the job's lease, so that no other request or
-// replica works on the job meanwhile. A lease held elsewhere is ErrBusy.
+// replica works on the job meanwhile. A lease held elsewhere is ErrBusy. The
+// lease is short and renewed while fn runs, so that when its holder crashes
+// another replica (or the restarted server) takes over within LeaseTTL.
 func (s *Service) withLease(ctx context.Context, jobID int64, fn func(ctx context.Context) error) error {
 	owner := fmt.Sprintf("%s/%d", s.Owner, s.now().UnixNano())
-	ok, err := s.Store.ClaimJob(ctx, jobID, owner, DefaultLeaseTTL)
+	ttl := s.leaseTTL()
+	ok, err := s.Store.ClaimJob(ctx, jobID, owner, ttl)
 	if err != nil {
 		return err
 	}
 	if !ok {
 		return ErrBusy
 	}
+	renewCtx, stopRenew := context.WithCancel(context.WithoutCancel(ctx))
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		s.renewLease(renewCtx, jobID, owner, ttl)
+	}()
 	defer func() {
+		stopRenew()
+		<-renewed
 		if err := s.Store.ReleaseJob(context.WithoutCancel(ctx), jobID, owner); err != nil {
 			s.log().Warn("release job lease", "job", jobID, "err", err)
 		}
 	}()
 	return fn(ctx)
+}
+
+func (s *Service) leaseTTL() time.Duration {
+	if s.LeaseTTL > 0 {
+		return s.LeaseTTL
+	}
+	return DefaultLeaseTTL
+}
+
+// renewLease extends the lease every third of its TTL until ctx ends.
+func (s *Service) renewLease(ctx context.Context, jobID int64, owner string, ttl time.Duration) {
+	t := time.NewTicker(ttl / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if ok, err := s.Store.ClaimJob(ctx, jobID, owner, ttl); err != nil || !ok {
+				s.log().Warn("renew job lease", "job", jobID, "held", ok, "err", err)
+			}
+		}
+	}
 }
 
 // Get returns the workspace's live job with its status read from the
@@ -263,8 +300,9 @@ func (s *Service) view(ctx context.Context, job store.Job) View {
 		var st Status
 		st, err = observeCached(ctx, conn, job)
 		if err == nil {
-			if job.State == store.JobCreating && st.Phase == PhaseCreating {
-				st.Message = "creating the job's objects in the cluster"
+			if job.State == store.JobCreating {
+				// Not made until every object is: the Rollout alone may already be Healthy.
+				st.Phase, st.Message = PhaseCreating, "creating the job's objects in the cluster"
 			}
 			s.remember(ctx, &job, st)
 			return View{Job: job, Status: st}

@@ -3,6 +3,7 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"github.com/switchyard/switchyard/internal/api"
 	"github.com/switchyard/switchyard/internal/auth"
 	"github.com/switchyard/switchyard/internal/cluster"
+	"github.com/switchyard/switchyard/internal/release"
 	"github.com/switchyard/switchyard/internal/store"
 	"github.com/switchyard/switchyard/internal/web"
 )
@@ -38,6 +40,9 @@ type Options struct {
 	// DemoKubeconfig, when set, is a kubeconfig file registered as cluster
 	// "local", its namespace demo bound to workspace "demo" (make demo).
 	DemoKubeconfig string
+	// CrashAfter makes the server kill itself (SIGKILL) after the named step of
+	// a job operation: crash tests only (SWITCHYARD_TEST_CRASH_AFTER).
+	CrashAfter string
 }
 
 // DefaultOptions returns the options `make run` uses: SQLite in ./data, port 8080 on loopback.
@@ -49,6 +54,7 @@ func DefaultOptions() Options {
 type Server struct {
 	store    *store.Store
 	clusters *cluster.Manager
+	jobs     *release.Service
 	handler  http.Handler
 	demo     bool
 }
@@ -77,6 +83,7 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error
 		st.Close()
 		return nil, err
 	}
+	jobs := &release.Service{Store: st, Clusters: clusters, Logger: logger, Owner: replicaID(), CrashAfter: opts.CrashAfter}
 	a := &api.API{
 		Store:    st,
 		Auth:     auth.NewAuthenticator(st, hasher),
@@ -84,8 +91,18 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error
 		Metrics:  api.NewMetrics(),
 		Logger:   logger,
 		Clusters: clusters,
+		Jobs:     jobs,
 	}
-	return &Server{store: st, clusters: clusters, handler: routes(a), demo: opts.DemoKubeconfig != ""}, nil
+	return &Server{store: st, clusters: clusters, jobs: jobs, handler: routes(a), demo: opts.DemoKubeconfig != ""}, nil
+}
+
+// replicaID names this server process in job leases: unique among replicas
+// sharing a database.
+func replicaID() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s/%d/%x", host, os.Getpid(), b)
 }
 
 // Handler serves every route of the server.
@@ -142,6 +159,8 @@ func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
 	defer stopBG()
 	wg.Go(func() { s.sweepSessions(bg, time.Hour, logger) })
 	wg.Go(func() { s.runClusters(bg, logger) })
+	// Finishes job creations and deletions a crash (of this or another replica) left half done.
+	wg.Go(func() { _ = s.jobs.Run(bg) })
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)

@@ -227,7 +227,8 @@ func jobOrder(sort string) (string, error) {
 
 // SetJobState moves a job from one state to another, atomically: if the job
 // is no longer in state from (another request or replica moved it), it is a
-// *ConflictError and nothing changes. Moving to deleted stamps DeletedAt.
+// *ConflictError and nothing changes. Moving to deleted stamps DeletedAt. The
+// job's lease is left alone: its holder is usually the one moving it.
 func (s *Store) SetJobState(ctx context.Context, id int64, from, to string, force bool) error {
 	now := dbTime(s.now())
 	var deleted sql.Null[time.Time]
@@ -235,8 +236,8 @@ func (s *Store) SetJobState(ctx context.Context, id int64, from, to string, forc
 		deleted = sql.Null[time.Time]{V: now, Valid: true}
 	}
 	err := s.execOne(ctx, conflict("job state", fmt.Sprintf("%d is no longer %s", id, from)),
-		"UPDATE jobs SET state = ?, force_delete = ?, updated_at = ?, deleted_at = ?, lease_owner = '', lease_until = NULL"+
-			" WHERE id = ? AND state = ?", to, force, now, deleted, id, from)
+		"UPDATE jobs SET state = ?, force_delete = ?, updated_at = ?, deleted_at = ? WHERE id = ? AND state = ?",
+		to, force, now, deleted, id, from)
 	if err != nil {
 		return fmt.Errorf("move job %d from %s to %s: %w", id, from, to, err)
 	}

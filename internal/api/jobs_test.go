@@ -1,0 +1,295 @@
+package api_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/switchyard/switchyard/client"
+	"github.com/switchyard/switchyard/internal/access"
+	"github.com/switchyard/switchyard/internal/api"
+	"github.com/switchyard/switchyard/internal/auth"
+	"github.com/switchyard/switchyard/internal/cluster"
+	"github.com/switchyard/switchyard/internal/release"
+	"github.com/switchyard/switchyard/internal/store"
+	"github.com/switchyard/switchyard/internal/testenv"
+)
+
+// jobsEnv is an API with clusters and jobs wired in, over SQLite, with the
+// local clusters registered: "local" (Argo Rollouts) and "noargo".
+type jobsEnv struct {
+	*env
+	kube kubernetes.Interface
+	jobs *release.Service
+}
+
+func newJobsEnv(t *testing.T) *jobsEnv {
+	t.Helper()
+	kubeconfig, noArgo := testenv.Kubeconfig(t), testenv.KubeconfigNoArgo(t)
+	ctx := t.Context()
+	dir := t.TempDir()
+	st, err := store.Open(ctx, store.Options{DataDir: dir}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	logger := slog.New(slog.DiscardHandler)
+	hasher := &auth.Hasher{Cost: bcrypt.MinCost}
+	if err := auth.Bootstrap(ctx, st, hasher, adminPassword, logger); err != nil {
+		t.Fatal(err)
+	}
+	keyring, err := cluster.LoadKeyring(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mgr := &cluster.Manager{Store: st, Keyring: keyring, Logger: logger}
+	t.Cleanup(mgr.Close)
+	for name, path := range map[string]string{"local": kubeconfig, "noargo": noArgo, "down": closedPortKubeconfig(t, kubeconfig)} {
+		if _, err := mgr.RegisterFromPath(ctx, name, path, ""); err != nil {
+			t.Fatalf("register cluster %s: %v", name, err)
+		}
+	}
+	jobs := &release.Service{Store: st, Clusters: mgr, Logger: logger, Owner: "test", WaitTimeout: time.Minute}
+	a := &api.API{Store: st, Auth: auth.NewAuthenticator(st, hasher), Access: &access.Checker{Store: st},
+		Metrics: api.NewMetrics(), Logger: logger, Clusters: mgr, Jobs: jobs}
+	srv := httptest.NewServer(a.Handler())
+	t.Cleanup(srv.Close)
+	e := &env{t: t, store: st, url: srv.URL}
+	e.admin = e.login("admin", adminPassword)
+	kc, _ := testenv.Clients(t, kubeconfig)
+	return &jobsEnv{env: e, kube: kc, jobs: jobs}
+}
+
+// closedPortKubeconfig writes a copy of kubeconfig whose server is a closed port.
+func closedPortKubeconfig(t *testing.T, kubeconfig string) string {
+	t.Helper()
+	cfg := testenv.RESTConfig(t, kubeconfig)
+	data, err := os.ReadFile(kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := []byte(strings.ReplaceAll(string(data), cfg.Host, "https://127.0.0.1:1"))
+	path := filepath.Join(t.TempDir(), "down.yaml")
+	if err := os.WriteFile(path, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// app makes Deployment "app" (3 replicas) and Service "app" in a fresh namespace.
+func (e *jobsEnv) app(ctx context.Context) string {
+	t := e.t
+	ns := testenv.Namespace(t, e.kube, "api-jobs")
+	lbl := map[string]string{"app": "app"}
+	replicas := int32(3)
+	dep := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "app"},
+		Spec: appsv1.DeploymentSpec{Replicas: &replicas, Selector: &metav1.LabelSelector{MatchLabels: lbl},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: lbl},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "example/app:1"}}}}},
+	}
+	if _, err := e.kube.AppsV1().Deployments(ns).Create(ctx, dep, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for name, sel := range map[string]map[string]string{"app": lbl, "other": {"app": "other"}} {
+		svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.ServiceSpec{Selector: sel,
+			Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}}}}
+		if _, err := e.kube.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ns
+}
+
+// waitPhase polls the job through the API until it reaches phase.
+func waitPhase(ctx context.Context, t *testing.T, c *client.Client, ws, name, phase string) *client.Job {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	var last *client.Job
+	for {
+		j, err := c.Job(ctx, ws, name)
+		if err == nil {
+			last = j
+			if j.Phase == phase {
+				return j
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("job %s never reached %q; last %+v, %v", name, phase, last, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// TestJobsThroughAPI walks a job's life through the public client against a
+// real server and the local cluster, with the negative cases of creation and
+// of the role checks on the way.
+func TestJobsThroughAPI(t *testing.T) {
+	e := newJobsEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	ns := e.app(ctx)
+	editor, viewer, outsider := e.user("ed", false), e.user("vi", false), e.user("out", false)
+	ws := e.workspace(map[string]string{"ed": "editor", "vi": "viewer"})
+	e.workspace(map[string]string{"out": "admin"})
+	for _, b := range []client.NewBinding{{Cluster: "local", Namespace: ns}, {Cluster: "noargo", Namespace: "demo"}, {Cluster: "down", Namespace: "demo"}} {
+		if _, err := e.admin.CreateBinding(ctx, ws, b); err != nil {
+			t.Fatalf("bind %s/%s: %v", b.Cluster, b.Namespace, err)
+		}
+	}
+	good := client.NewJob{Name: "app-bg", Cluster: "local", Namespace: ns, Deployment: "app", Service: "app"}
+
+	refusals := []struct {
+		name   string
+		c      *client.Client
+		job    func(j client.NewJob) client.NewJob
+		status int
+		field  string
+	}{
+		{"viewer", viewer, func(j client.NewJob) client.NewJob { return j }, http.StatusForbidden, ""},
+		{"outsider", outsider, func(j client.NewJob) client.NewJob { return j }, http.StatusNotFound, ""},
+		{"bad name", editor, func(j client.NewJob) client.NewJob { j.Name = "App_BG"; return j }, http.StatusUnprocessableEntity, "name"},
+		{"name too long", editor, func(j client.NewJob) client.NewJob { j.Name = strings.Repeat("a", 64); return j }, http.StatusUnprocessableEntity, "name"},
+		{"unbound namespace", editor, func(j client.NewJob) client.NewJob { j.Namespace = "demo"; return j }, http.StatusUnprocessableEntity, "namespace"},
+		{"unknown cluster", editor, func(j client.NewJob) client.NewJob { j.Cluster = "nope"; return j }, http.StatusUnprocessableEntity, "cluster"},
+		{"cluster without argo", editor, func(j client.NewJob) client.NewJob {
+			j.Cluster, j.Namespace, j.Deployment, j.Service = "noargo", "demo", "web", "web"
+			return j
+		}, http.StatusUnprocessableEntity, "cluster"},
+		{"cluster unreachable", editor, func(j client.NewJob) client.NewJob {
+			j.Cluster, j.Namespace, j.Deployment, j.Service = "down", "demo", "web", "web"
+			return j
+		}, http.StatusUnprocessableEntity, "cluster"},
+		{"service selects other pods", editor, func(j client.NewJob) client.NewJob { j.Service = "other"; return j }, http.StatusUnprocessableEntity, "service"},
+		{"missing deployment", editor, func(j client.NewJob) client.NewJob { j.Deployment = "nope"; return j }, http.StatusUnprocessableEntity, "deployment"},
+		{"negative standby", editor, func(j client.NewJob) client.NewJob { d := int32(-5); j.ScaleDownDelaySeconds = &d; return j }, http.StatusUnprocessableEntity, "scale_down_delay_seconds"},
+	}
+	for _, r := range refusals {
+		_, err := r.c.CreateJob(ctx, ws, r.job(good))
+		ce := wantStatus(t, "create job: "+r.name, err, r.status)
+		if ce != nil && r.field != "" && ce.Field != r.field {
+			t.Errorf("create job (%s): field %q, want %q (%s)", r.name, ce.Field, r.field, ce.Message)
+		}
+	}
+	if l, err := e.admin.Jobs(ctx, ws, client.JobQuery{}); err != nil || l.Total != 0 {
+		t.Fatalf("after refused creations: %d jobs, %v; want none created", l.Total, err)
+	}
+
+	j, err := editor.CreateJob(ctx, ws, good)
+	if err != nil {
+		t.Fatalf("create job: %v", err)
+	}
+	if j.Name != "app-bg" || j.PreviewService != "app-bg-preview" || j.ScaleDownDelaySeconds != 30 || j.CreatedBy != "ed" {
+		t.Fatalf("created job = %+v", j)
+	}
+	_, err = editor.CreateJob(ctx, ws, good)
+	wantStatus(t, "create the same job twice", err, http.StatusUnprocessableEntity)
+	waitPhase(ctx, t, viewer, ws, "app-bg", client.PhaseHealthy)
+	time.Sleep(1100 * time.Millisecond) // see release.TestFullPath: Argo's one-second clock
+
+	_, err = viewer.Deploy(ctx, ws, "app-bg", map[string]string{"app": "example/app:2"})
+	wantStatus(t, "viewer deploys", err, http.StatusForbidden)
+	_, err = editor.Deploy(ctx, ws, "app-bg", map[string]string{"nope": "example/app:2"})
+	wantStatus(t, "deploy to an unknown container", err, http.StatusUnprocessableEntity)
+	if _, err := editor.Deploy(ctx, ws, "app-bg", map[string]string{"app": "example/app:2"}); err != nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	j = waitPhase(ctx, t, editor, ws, "app-bg", client.PhaseAwaitingPromotion)
+	if len(j.PreviewImages) != 1 || j.PreviewImages[0] != "example/app:2" || j.ActiveImages[0] != "example/app:1" {
+		t.Fatalf("awaiting promotion: active %v preview %v; want app:1 active, app:2 preview", j.ActiveImages, j.PreviewImages)
+	}
+	_, err = e.admin.DeleteJob(ctx, ws, "app-bg", false)
+	if ce := wantStatus(t, "delete while awaiting promotion", err, http.StatusConflict); ce != nil && ce.Phase != client.PhaseAwaitingPromotion {
+		t.Errorf("409 phase = %q, want %q", ce.Phase, client.PhaseAwaitingPromotion)
+	}
+
+	// Two promotes at once: both end in one state (traffic on green), and a
+	// caller whose view is stale (if_phase) is told the current phase.
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range errs {
+		wg.Add(1)
+		go func() { defer wg.Done(); _, errs[i] = editor.Promote(ctx, ws, "app-bg", false) }()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil && client.StatusOf(err) != http.StatusConflict {
+			t.Fatalf("concurrent promote: %v, want success or 409", err)
+		}
+	}
+	j = waitPhase(ctx, t, editor, ws, "app-bg", client.PhaseHealthy)
+	if j.ActiveImages[0] != "example/app:2" {
+		t.Fatalf("after promote the active version runs %v, want example/app:2", j.ActiveImages)
+	}
+	_, err = editor.Operate(ctx, ws, "app-bg", "abort", client.Operation{IfPhase: client.PhaseAwaitingPromotion})
+	if ce := wantStatus(t, "stale abort", err, http.StatusConflict); ce != nil && ce.Phase != client.PhaseHealthy {
+		t.Errorf("stale abort: phase %q, want %q", ce.Phase, client.PhaseHealthy)
+	}
+
+	start := time.Now()
+	if _, err := editor.Rollback(ctx, ws, "app-bg", 0); err != nil {
+		t.Fatalf("rollback: %v", err)
+	}
+	j = waitPhase(ctx, t, editor, ws, "app-bg", client.PhaseHealthy)
+	for j.ActiveImages[0] != "example/app:1" {
+		j = waitPhase(ctx, t, editor, ws, "app-bg", client.PhaseHealthy)
+	}
+	t.Logf("roll back through the API: app:1 serving again after %v", time.Since(start))
+
+	if _, err := editor.Deploy(ctx, ws, "app-bg", map[string]string{"app": "example/app:3"}); err != nil {
+		t.Fatalf("deploy 3: %v", err)
+	}
+	waitPhase(ctx, t, editor, ws, "app-bg", client.PhaseAwaitingPromotion)
+	if _, err := editor.Abort(ctx, ws, "app-bg"); err != nil {
+		t.Fatalf("abort: %v", err)
+	}
+	waitPhase(ctx, t, editor, ws, "app-bg", client.PhaseAborted)
+
+	tl, err := viewer.Timeline(ctx, ws, "app-bg")
+	if err != nil || !hasEntry(tl, "switchyard", "job.create") || !hasEntry(tl, "switchyard", "job.abort") || !hasEntry(tl, "kubernetes", "SwitchService") {
+		t.Fatalf("timeline = %+v, %v; want job.create, job.abort and Argo's SwitchService events", tl, err)
+	}
+
+	_, err = viewer.DeleteJob(ctx, ws, "app-bg", false)
+	wantStatus(t, "viewer deletes", err, http.StatusForbidden)
+	j, err = editor.DeleteJob(ctx, ws, "app-bg", false)
+	if err != nil || j.Phase != client.PhaseDeleted || j.DeletedAt == nil {
+		t.Fatalf("delete: %+v, %v; want phase Deleted", j, err)
+	}
+	_, err = editor.Job(ctx, ws, "app-bg")
+	wantStatus(t, "get a deleted job", err, http.StatusNotFound)
+	dep, err := e.kube.AppsV1().Deployments(ns).Get(ctx, "app", metav1.GetOptions{})
+	if err != nil || *dep.Spec.Replicas != 3 || dep.Status.AvailableReplicas != 3 || dep.Spec.Template.Spec.Containers[0].Image != "example/app:1" {
+		t.Fatalf("after delete the Deployment is %v replicas, %d available, image %s (%v); want 3 available on app:1",
+			dep.Spec.Replicas, dep.Status.AvailableReplicas, dep.Spec.Template.Spec.Containers[0].Image, err)
+	}
+	// The name is free again.
+	if _, err := editor.CreateJob(ctx, ws, good); err != nil {
+		t.Fatalf("create again after delete: %v", err)
+	}
+}
+
+func hasEntry(tl []client.TimelineEntry, source, action string) bool {
+	for _, e := range tl {
+		if e.Source == source && e.Action == action {
+			return true
+		}
+	}
+	return false
+}
