@@ -66,7 +66,7 @@ Exit codes:
   0  success
   1  error: the server refused (message and field on stderr), network failure, …
   2  usage error: unknown command, flag or argument
-  3  job wait: the job became Degraded or Aborted instead
+  3  job wait: the job stayed Degraded or Aborted instead (for --grace)
   4  job wait: timed out
 `
 

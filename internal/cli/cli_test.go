@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/switchyard/switchyard/client"
 )
 
 func TestParsePhase(t *testing.T) {
@@ -135,6 +137,48 @@ func TestHelp(t *testing.T) {
 			if code != ExitOK || !strings.Contains(got, want) {
 				t.Errorf("switchyard %s: exit %d, output %q; want 0 and %q", strings.Join(args, " "), code, got, want)
 			}
+		}
+	}
+}
+
+// TestDeleteAsks checks job delete asks on a terminal and stops at "no"
+// before calling the server (which here does not exist).
+func TestDeleteAsks(t *testing.T) {
+	env := map[string]string{
+		"SWITCHYARD_CONFIG": filepath.Join(t.TempDir(), "config.json"),
+		"SWITCHYARD_URL":    "http://127.0.0.1:1", "SWITCHYARD_WORKSPACE": "team",
+	}
+	var stdout, stderr bytes.Buffer
+	c := &cli{stdin: strings.NewReader("n\n"), stdout: &stdout, stderr: &stderr, stdinTTY: true,
+		getenv: func(k string) string { return env[k] }}
+	code := c.exitCode(c.dispatch(context.Background(), []string{"job", "delete", "web"}))
+	if code != ExitError || !strings.Contains(stderr.String(), `Delete job "web" of workspace "team"? [y/N]`) || !strings.Contains(stderr.String(), "not deleted") {
+		t.Errorf("exit %d, stderr %q; want the question, then not deleted and exit %d", code, stderr.String(), ExitError)
+	}
+}
+
+// TestWaitGrace checks job wait fails only once Degraded or Aborted lasted
+// the grace period, and starts counting again after any other phase.
+func TestWaitGrace(t *testing.T) {
+	w := &waiter{grace: 50 * time.Millisecond}
+	steps := []struct {
+		phase string
+		stale bool
+		sleep time.Duration
+		want  bool
+	}{
+		{"Degraded", false, 0, false},
+		{"Degraded", false, 60 * time.Millisecond, true},
+		{"Progressing", false, 0, false},
+		{"Aborted", false, 0, false},
+		{"Aborted", true, 60 * time.Millisecond, false}, // stale: the cluster could not be read
+		{"Aborted", false, 0, false},
+		{"Aborted", false, 60 * time.Millisecond, true},
+	}
+	for i, st := range steps {
+		time.Sleep(st.sleep)
+		if got := w.failed(&client.Job{Phase: st.phase, Stale: st.stale}); got != st.want {
+			t.Errorf("step %d (%s after %v): failed = %v, want %v", i, st.phase, st.sleep, got, st.want)
 		}
 	}
 }

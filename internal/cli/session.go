@@ -65,12 +65,28 @@ func (c *cli) login(ctx context.Context, args []string) error {
 	if *name == "" {
 		*name = u.Host
 	}
+	prev := cfg.Contexts[*name]
+	if prev != nil && cx.Workspace == "" && prev.Server == cx.Server {
+		cx.Workspace = prev.Workspace
+	}
 	cfg.Contexts[*name], cfg.CurrentContext = cx, *name
 	if err := cfg.save(); err != nil {
 		return err
 	}
+	c.revokeReplaced(ctx, prev, cx)
 	fmt.Fprintf(c.stdout, "Logged in to %s as %s (context %q).\n", server, cx.User, *name)
 	return nil
+}
+
+// revokeReplaced revokes, best effort, the token a new login replaced, so
+// logging in again does not leave tokens behind.
+func (c *cli) revokeReplaced(ctx context.Context, prev, cur *serverContext) {
+	if prev == nil || prev.Token == "" || prev.TokenID == 0 || prev.Token == cur.Token || prev.Server != cur.Server {
+		return
+	}
+	if cl, err := client.New(prev.Server, client.WithToken(prev.Token)); err == nil {
+		_ = cl.RevokeToken(ctx, prev.TokenID) // it may be revoked or expired already
+	}
 }
 
 // storeToken checks token against the server and finds its id, for logout.

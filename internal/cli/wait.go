@@ -19,8 +19,9 @@ Aborted, Unknown, Deleting or Deleted. Names are case-insensitive and "-" or
 "_" may stand for spaces: awaiting-promotion. --for deleted also ends when the
 job is gone. A progress line goes to stderr while waiting.
 
-Exit codes: 0 reached; 3 the job became Degraded or Aborted instead; 4 timed
-out; 1 any other error (unknown job, no permission, …); 2 usage.
+Exit codes: 0 reached; 3 the job stayed Degraded or Aborted for --grace
+instead (Argo may report a previous abort for a moment after retry or deploy);
+4 timed out; 1 any other error (unknown job, no permission, …); 2 usage.
 
 Examples:
   switchyard job wait shop-web --for healthy --timeout 5m
@@ -34,6 +35,7 @@ func (c *cli) jobWait(ctx context.Context, args []string) error {
 	target := fs.String("for", "", "the phase to wait for (required)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up after this long (exit code 4)")
 	interval := fs.Duration("interval", 500*time.Millisecond, "how often to ask the server")
+	grace := fs.Duration("grace", 5*time.Second, "fail (exit code 3) once the job has been Degraded or Aborted this long")
 	s, ws, pos, err := c.start(fs, &f, args, 1, 1)
 	if err != nil {
 		return err
@@ -42,10 +44,10 @@ func (c *cli) jobWait(ctx context.Context, args []string) error {
 	if !ok {
 		return usageError{fmt.Sprintf("job wait: --for %q: must be one of %s", *target, strings.Join(phases, ", "))}
 	}
-	if *timeout <= 0 || *interval <= 0 {
-		return usageError{"job wait: --timeout and --interval must be positive"}
+	if *timeout <= 0 || *interval <= 0 || *grace < 0 {
+		return usageError{"job wait: --timeout and --interval must be positive, --grace not negative"}
 	}
-	w := &waiter{c: c, s: s, ws: ws, name: pos[0], want: want, interval: *interval, timeout: *timeout}
+	w := &waiter{c: c, s: s, ws: ws, name: pos[0], want: want, interval: *interval, timeout: *timeout, grace: *grace}
 	return w.run(ctx)
 }
 
@@ -58,8 +60,12 @@ type waiter struct {
 	interval time.Duration
 	timeout  time.Duration
 
-	start    time.Time
-	lastLine string
+	grace time.Duration // how long Degraded or Aborted must last to fail
+
+	start       time.Time
+	failedSince time.Time // when the job was first seen Degraded or Aborted; zero when not
+	lastPhase   string
+	lastLine    string
 }
 
 func (w *waiter) run(parent context.Context) error {
@@ -97,11 +103,12 @@ func (w *waiter) check(ctx context.Context) (bool, error) {
 	default:
 		return false, err
 	}
+	w.lastPhase = j.Phase
 	if j.Phase == w.want {
 		fmt.Fprintf(w.c.stdout, "job/%s condition met: %s\n", w.name, j.Phase)
 		return true, nil
 	}
-	if (j.Phase == client.PhaseDegraded || j.Phase == client.PhaseAborted) && !j.Stale {
+	if w.failed(j) {
 		msg := fmt.Sprintf("job %s is %s, not %s", w.name, j.Phase, w.want)
 		if j.Message != "" {
 			msg += ": " + j.Message
@@ -110,6 +117,20 @@ func (w *waiter) check(ctx context.Context) (bool, error) {
 	}
 	w.progress(progressLine(j))
 	return false, nil
+}
+
+// failed reports whether the job has been Degraded or Aborted for the grace
+// period. Right after a retry or a deploy Argo still reports the previous
+// abort for a moment, which must not fail a pipeline.
+func (w *waiter) failed(j *client.Job) bool {
+	if (j.Phase != client.PhaseDegraded && j.Phase != client.PhaseAborted) || j.Stale {
+		w.failedSince = time.Time{}
+		return false
+	}
+	if w.failedSince.IsZero() {
+		w.failedSince = time.Now()
+	}
+	return time.Since(w.failedSince) >= w.grace
 }
 
 // retryable reports whether a failed poll is worth repeating: the network,
@@ -122,6 +143,9 @@ func retryable(err error) bool {
 func (w *waiter) stopped(parent context.Context) error {
 	if parent.Err() != nil {
 		return errors.New("interrupted")
+	}
+	if !w.failedSince.IsZero() { // out of time within the grace period: it failed all the same
+		return exitError{code: ExitFailed, msg: fmt.Sprintf("job %s is %s, not %s (timed out after %v)", w.name, w.lastPhase, w.want, w.timeout)}
 	}
 	return exitError{code: ExitTimeout, msg: fmt.Sprintf("timed out after %v waiting for job %s to be %s", w.timeout, w.name, w.want)}
 }
@@ -186,18 +210,19 @@ func (c *cli) jobWatch(ctx context.Context, args []string) error {
 		ctx, cancel = context.WithTimeout(ctx, *timeout)
 		defer cancel()
 	}
-	last := ""
+	last, seen := "", false
 	for {
 		j, err := s.client.Job(ctx, ws, pos[0])
 		switch {
 		case ctx.Err() != nil:
 			return nil
-		case notFound(err):
+		case notFound(err) && seen:
 			fmt.Fprintf(c.stdout, "%s job %s is gone\n", time.Now().Format("15:04:05"), pos[0])
 			return nil
 		case err != nil && !retryable(err):
 			return err
 		}
+		seen = seen || err == nil
 		last = c.drawWatch(j, err, last)
 		select {
 		case <-ctx.Done():
@@ -211,22 +236,29 @@ func (c *cli) jobWatch(ctx context.Context, args []string) error {
 // job changed otherwise. It returns what it compares the next refresh with.
 func (c *cli) drawWatch(j *client.Job, err error, last string) string {
 	now := time.Now()
-	if !c.stdoutTTY {
-		line := "error: " + describe(errOr(err))
-		if err == nil {
-			line = progressLine(j)
-		}
-		if line != last {
-			fmt.Fprintf(c.stdout, "%s %s\n", now.Format("15:04:05"), line)
-		}
-		return line
+	if c.stdoutTTY {
+		c.stdout.Write(watchFrame(j, err, now))
+		return last
 	}
+	var line string
+	if err != nil {
+		line = "error: " + describe(err) + " (retrying)"
+	} else {
+		line = progressLine(j)
+	}
+	if line != last {
+		fmt.Fprintf(c.stdout, "%s %s\n", now.Format("15:04:05"), line)
+	}
+	return line
+}
+
+// watchFrame draws a whole screen: clear, the job, its versions.
+func watchFrame(j *client.Job, err error, now time.Time) []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "\033[H\033[2J")
+	b.WriteString("\033[H\033[2J")
 	if err != nil {
 		fmt.Fprintf(&b, "%s  error: %s (retrying)\n", now.Format("15:04:05"), describe(err))
-		c.stdout.Write(b.Bytes())
-		return last
+		return b.Bytes()
 	}
 	fmt.Fprintf(&b, "Job %s   workspace %s   %s/%s   %s\n", j.Name, j.Workspace, j.Cluster, j.Namespace, now.Format("15:04:05"))
 	fmt.Fprintf(&b, "Phase: %s", j.Phase)
@@ -240,14 +272,6 @@ func (c *cli) drawWatch(j *client.Job, err error, last string) string {
 	tw := tabwriter.NewWriter(&b, 0, 4, 3, ' ', 0)
 	versionTable(tw, j.Versions, now, false)
 	tw.Flush()
-	fmt.Fprintf(&b, "\nCtrl-C to stop.\n")
-	c.stdout.Write(b.Bytes())
-	return last
-}
-
-func errOr(err error) error {
-	if err == nil {
-		return errors.New("unknown")
-	}
-	return err
+	b.WriteString("\nCtrl-C to stop.\n")
+	return b.Bytes()
 }

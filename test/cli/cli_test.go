@@ -306,6 +306,12 @@ func TestRelease(t *testing.T) {
 		t.Fatalf("after promote the active version runs %v, want example/app:2", j.ActiveImages)
 	}
 	s.fails(cli.ExitError, "(job is Healthy)", "job", "promote", "app-bg", "--if-phase", "awaiting-promotion")
+	s.fails(cli.ExitError, "no new version to promote", "job", "promote", "app-bg")
+	s.fails(cli.ExitError, "no release in flight to abort", "job", "abort", "app-bg")
+	s.fails(cli.ExitError, "only an aborted release can be retried", "job", "retry", "app-bg")
+	for _, cmd := range [][]string{{"get"}, {"promote"}, {"abort"}, {"retry"}, {"rollback"}, {"history"}, {"events"}, {"watch"}, {"delete", "--yes"}, {"deploy", "--image", "app=x"}} {
+		s.fails(cli.ExitError, `job "nope" not found`, append([]string{"job", cmd[0], "nope"}, cmd[1:]...)...)
+	}
 
 	// Roll back to app:1.
 	s.fails(cli.ExitError, "error: ", "job", "rollback", "app-bg", "--to-revision", "99")
@@ -333,11 +339,15 @@ func TestRelease(t *testing.T) {
 	s.ok("job", "abort", "app-bg")
 	s.fails(cli.ExitFailed, "Aborted", "job", "wait", "app-bg", "--for", "healthy", "--timeout", "90s")
 	s.ok("job", "wait", "app-bg", "--for", "aborted", "--timeout", "5s")
+	s.fails(cli.ExitError, "retry it before promoting", "job", "promote", "app-bg")
+	s.ok("job", "retry", "app-bg")
+	s.ok("job", "wait", "app-bg", "--for", "awaiting_promotion", "--timeout", "90s")
 
-	// Delete (not a terminal: no question) and wait for it to be gone.
-	s.ok("job", "delete", "app-bg", "--yes")
+	// Delete (not a terminal: no question): refused in flight without --force.
+	s.fails(cli.ExitError, "in flight", "job", "delete", "app-bg", "--yes")
+	s.ok("job", "delete", "app-bg", "--yes", "--force")
 	s.ok("job", "wait", "app-bg", "--for", "deleted", "--timeout", "60s")
-	s.fails(cli.ExitError, "error: ", "job", "get", "app-bg")
+	s.fails(cli.ExitError, "not found", "job", "get", "app-bg")
 
 	// Log out: the token is revoked, so it no longer works even from the environment.
 	token := readConfig(t, s.config).Contexts["test"].Token
