@@ -139,7 +139,7 @@ func TestRolloutManifest(t *testing.T) {
 	tg.Spec.AutoPromotionSeconds, tg.Spec.ScaleDownDelaySeconds = ptr(int32(20)), ptr(int32(120))
 	ro = Rollout(tg, dep)
 	bg, _, _ := unstructured.NestedMap(ro.Object, "spec", "strategy", "blueGreen")
-	if bg["autoPromotionEnabled"] != true || bg["auto_promotion_seconds"] != int64(20) || bg["scale_down_delay_seconds"] != int64(120) {
+	if bg["autoPromotionEnabled"] != true || bg["autoPromotionSeconds"] != int64(20) || bg["scaleDownDelaySeconds"] != int64(120) {
 		t.Errorf("with auto promotion after 20 s and 120 s standby: blueGreen = %v", bg)
 	}
 }
