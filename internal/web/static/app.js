@@ -389,7 +389,10 @@
 
     const fields = ["name", "cluster", "namespace", "deployment", "service", "scale_down_delay_seconds", "auto_promotion_seconds", "preview_replica_count"];
     function clearErrors() {
-      for (const f of fields) showError($("#" + f + "-error"), "");
+      for (const f of fields) {
+        showError($("#" + f + "-error"), "");
+        form.elements[f].removeAttribute("aria-invalid");
+      }
       showError($("#form-error"), "");
     }
 
@@ -416,11 +419,16 @@
       } catch (e) {
         submit.disabled = false;
         submit.textContent = "Create";
+        // A taken name is the one conflict a new job can meet without a field.
+        if (e.status === 409 && !e.field) e.field = "name";
         const el = e.field && $("#" + e.field.split(".")[0] + "-error");
         if (el) {
           if (e.field !== "name" && !fields.slice(0, 5).includes(e.field)) $("#advanced").open = true;
-          showError(el, e.message);
-          form.elements[e.field.split(".")[0]].focus();
+          const f = e.field.split(".")[0];
+          // Next to the field, "name: …" would say the field twice.
+          showError(el, e.message.startsWith(e.field + ": ") ? e.message.slice(e.field.length + 2) : e.message);
+          form.elements[f].setAttribute("aria-invalid", "true");
+          form.elements[f].focus();
         } else showError($("#form-error"), e.message);
       }
     });

@@ -1,0 +1,541 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"golang.org/x/crypto/bcrypt"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/switchyard/switchyard/client"
+	"github.com/switchyard/switchyard/internal/server"
+	"github.com/switchyard/switchyard/internal/testenv"
+)
+
+const (
+	adminPassword = "admin-password-web"
+	userPassword  = "user-password-web"
+	workspace     = "shop"
+)
+
+// consoleEnv is a real server (server.New: the real store, API, job service
+// and console, in process)
+// with the local cluster registered as "local" and a workspace bound to a
+// fresh namespace that holds Deployment "app" with Service "app" (selects
+// it) and Service "other" (does not).
+type consoleEnv struct {
+	url string
+	ns  string
+}
+
+func newConsoleEnv(t *testing.T) *consoleEnv {
+	t.Helper()
+	chromiumPath(t)
+	kubeconfig := testenv.Kubeconfig(t)
+	ctx := t.Context()
+	srv, err := server.New(ctx, server.Options{DataDir: t.TempDir(), AdminPassword: adminPassword, BcryptCost: bcrypt.MinCost},
+		slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("server.New: %v", err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		hs.Close()
+		if err := srv.Close(); err != nil {
+			t.Errorf("close server: %v", err)
+		}
+	})
+
+	admin, err := client.New(hs.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Login(ctx, "admin", adminPassword); err != nil {
+		t.Fatalf("admin login: %v", err)
+	}
+	if _, err := admin.CreateCluster(ctx, client.NewCluster{Name: "local", Kubeconfig: flatKubeconfig(t, kubeconfig)}); err != nil {
+		t.Fatalf("register cluster: %v", err)
+	}
+	kc, _ := testenv.Clients(t, kubeconfig)
+	ns := testenv.Namespace(t, kc, "web")
+	makeApp(ctx, t, kc, ns)
+	if _, err := admin.CreateWorkspace(ctx, client.NewWorkspace{Name: workspace, Description: "the shop team"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.CreateBinding(ctx, workspace, client.NewBinding{Cluster: "local", Namespace: ns}); err != nil {
+		t.Fatal(err)
+	}
+	if noArgo := os.Getenv("SWITCHYARD_TEST_KUBECONFIG_NOARGO"); noArgo != "" {
+		// Shown in the form, disabled with its reason.
+		if _, err := admin.CreateCluster(ctx, client.NewCluster{Name: "noargo", Kubeconfig: flatKubeconfig(t, noArgo)}); err != nil {
+			t.Fatalf("register cluster noargo: %v", err)
+		}
+		if _, err := admin.CreateBinding(ctx, workspace, client.NewBinding{Cluster: "noargo", Namespace: "demo"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for user, role := range map[string]string{"erin": "editor", "vic": "viewer"} {
+		if _, err := admin.CreateUser(ctx, client.NewUser{Username: user, Password: userPassword}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := admin.PutMember(ctx, workspace, user, role); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &consoleEnv{url: hs.URL, ns: ns}
+}
+
+// makeApp creates Deployments "app" and "api" (3 replicas, one container
+// named like the Deployment, image example/<name>:1), a Service of the same
+// name selecting each, and Service "other" that selects neither.
+func makeApp(ctx context.Context, t *testing.T, kc kubernetes.Interface, ns string) {
+	t.Helper()
+	replicas := int32(3)
+	services := map[string]map[string]string{"other": {"app": "other"}}
+	for _, name := range []string{"app", "api"} {
+		lbl := map[string]string{"app": name}
+		dep := &appsv1.Deployment{
+			ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec: appsv1.DeploymentSpec{Replicas: &replicas, Selector: &metav1.LabelSelector{MatchLabels: lbl},
+				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: lbl},
+					Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: name, Image: "example/" + name + ":1"}}}}},
+		}
+		if _, err := kc.AppsV1().Deployments(ns).Create(ctx, dep, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		services[name] = lbl
+	}
+	for name, sel := range services {
+		svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.ServiceSpec{Selector: sel,
+			Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}}}}
+		if _, err := kc.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// flatKubeconfig returns the kubeconfig with its certificate files inlined,
+// as a user would upload it.
+func flatKubeconfig(t *testing.T, path string) string {
+	t.Helper()
+	cfg, err := clientcmd.LoadFromFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := clientcmdapi.FlattenConfig(cfg); err != nil {
+		t.Fatal(err)
+	}
+	data, err := clientcmd.Write(*cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// chromiumPath finds Chromium, skipping the test when there is none (failing
+// under SWITCHYARD_REQUIRE_CLUSTER=1, as make test sets).
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{os.Getenv("SWITCHYARD_CHROMIUM"), "chromium", "chromium-browser", "/usr/bin/chromium"} {
+		if p == "" {
+			continue
+		}
+		if path, err := exec.LookPath(p); err == nil {
+			return path
+		}
+	}
+	if os.Getenv("SWITCHYARD_REQUIRE_CLUSTER") == "1" {
+		t.Fatal("Chromium is required (SWITCHYARD_REQUIRE_CLUSTER=1) but not installed (apt-get install chromium)")
+	}
+	t.Skip("needs Chromium (apt-get install chromium)")
+	return ""
+}
+
+// browser is one headless Chromium window of 1280×800 with its own cookies.
+type browser struct {
+	t   *testing.T
+	ctx context.Context
+	url string
+}
+
+func (e *consoleEnv) browser(t *testing.T) *browser {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.NoFirstRun,
+		chromedp.WindowSize(1280, 800),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800)); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return &browser{t: t, ctx: ctx, url: e.url}
+}
+
+// do runs steps with a deadline, failing the test with what was being done.
+func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 60*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.failed()
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// failed saves a screenshot of the page as it was when a step failed.
+func (b *browser) failed() {
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		return
+	}
+	path := filepath.Join(artifactsDir(b.t), "failed-"+strings.ReplaceAll(b.t.Name(), "/", "-")+".png")
+	if os.WriteFile(path, png, 0o644) == nil {
+		b.t.Logf("page at the failure: %s", path)
+	}
+}
+
+// get runs one action that reads a value.
+func get[T any](b *browser, what string, a chromedp.Action[T]) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 60*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// css selects the first element matching a CSS selector.
+func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+
+// waitJS waits until the JavaScript expression is truthy. A navigation
+// under way discards the page's JavaScript context; the wait then starts
+// again on the new page.
+func waitJS(expr string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		deadline := time.Now().Add(45 * time.Second)
+		for {
+			poll := chromedp.Poll[any](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(time.Until(deadline)))
+			_, err := poll(ctx, t)
+			if err == nil {
+				return chromedp.Void{}, nil
+			}
+			if !strings.Contains(err.Error(), "-32000") || time.Now().After(deadline) || ctx.Err() != nil {
+				return chromedp.Void{}, fmt.Errorf("waiting for %s: %w", expr, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
+
+// js runs a JavaScript statement.
+func js(expr string) chromedp.Action[chromedp.Void] {
+	eval := chromedp.Evaluate[any](expr)
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := eval(ctx, t)
+		return chromedp.Void{}, err
+	}
+}
+
+// text returns the trimmed text of the first element matching sel.
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	return strings.TrimSpace(get(b, "read "+sel, chromedp.Text(css(sel))))
+}
+
+// exists reports whether an element matches sel right now.
+func (b *browser) exists(sel string) bool {
+	b.t.Helper()
+	return get(b, "look for "+sel, chromedp.Evaluate[bool](fmt.Sprintf(`document.querySelector(%q) !== null`, sel)))
+}
+
+// visible reports whether sel matches an element that is rendered.
+func (b *browser) visible(sel string) bool {
+	b.t.Helper()
+	return get(b, "look for "+sel, chromedp.Evaluate[bool](fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.offsetParent !== null; })()`, sel)))
+}
+
+// choose waits until the select has an enabled option with value, then picks
+// it the way a user does (change event).
+func choose(sel, value string) chromedp.Action[chromedp.Void] {
+	return waitJS(fmt.Sprintf(`(() => {
+		const s = document.querySelector(%q);
+		if (!s || s.disabled) return false;
+		const o = [...s.options].find(o => o.value === %q && !o.disabled);
+		if (!o) return false;
+		s.value = o.value;
+		s.dispatchEvent(new Event("change", {bubbles: true}));
+		return true;
+	})()`, sel, value))
+}
+
+// waitStatus waits until the element's status reads phase.
+func waitStatus(sel, phase string) chromedp.Action[chromedp.Void] {
+	return waitJS(fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.dataset.phase === %q; })()`, sel, phase))
+}
+
+func (b *browser) login(user, password string) {
+	b.t.Helper()
+	b.do("log in as "+user,
+		chromedp.Navigate(b.url+"/"),
+		chromedp.WaitVisible(css("#login-form")),
+		chromedp.SendKeys(css("#username"), user),
+		chromedp.SendKeys(css("#password"), password),
+		chromedp.Click(css("#login-submit")),
+		chromedp.WaitVisible(css("#current-user")),
+	)
+}
+
+// screenshot writes the full page to test-artifacts/web/name.png.
+func (b *browser) screenshot(name string) {
+	b.t.Helper()
+	png := get(b, "screenshot "+name, chromedp.FullScreenshot(100))
+	dir := artifactsDir(b.t)
+	path := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Logf("screenshot: %s", path)
+}
+
+// artifactsDir is test-artifacts/web at the root of the repository (or under
+// SWITCHYARD_TEST_ARTIFACTS).
+func artifactsDir(t *testing.T) string {
+	t.Helper()
+	root := os.Getenv("SWITCHYARD_TEST_ARTIFACTS")
+	if root == "" {
+		dir, err := os.Getwd()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+				break
+			}
+			parent := filepath.Dir(dir)
+			if parent == dir {
+				t.Fatal("go.mod not found above the test's directory")
+			}
+			dir = parent
+		}
+		root = filepath.Join(dir, "test-artifacts")
+	}
+	dir := filepath.Join(root, "web")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestSeedWalk is the seed's walk, exactly: a Workspace Editor logs in →
+// Progressive Delivery → Create Delivery Job → Blue/Green → fills Name,
+// Cluster, Namespace, Deployment, Service → Create → the list shows
+// "Creation Successful" and the new row. On the way, an invalid name shows
+// the rule before anything is submitted. Then a Viewer sees the job but no
+// Create button and no actions; and the Editor deploys a new version,
+// promotes it and rolls back from the detail page, watching the status
+// change without reloading.
+func TestSeedWalk(t *testing.T) {
+	e := newConsoleEnv(t)
+	b := e.browser(t)
+	b.login("erin", userPassword)
+	if got := b.text("#current-role"); got != "Workspace Editor" {
+		t.Errorf("role shown %q, want %q", got, "Workspace Editor")
+	}
+
+	b.do("open Progressive Delivery, then Create Delivery Job → Blue/Green",
+		chromedp.Click(`//nav[@id="sidenav"]//a[normalize-space()="Progressive Delivery"]`),
+		chromedp.WaitVisible(css("#jobs-empty")),
+		chromedp.Click(`//button[contains(normalize-space(), "Create Delivery Job")]`),
+		chromedp.Click(`//a[@role="menuitem" and normalize-space()="Blue/Green"]`),
+		chromedp.WaitVisible(css("#job-form")),
+	)
+
+	{ // an invalid name shows the rule before submitting
+		b.do("type an invalid name",
+			chromedp.SendKeys(css("#name"), "Web_App"),
+			chromedp.WaitVisible(css("#name-error")),
+		)
+		rule := b.text("#name-error")
+		for _, want := range []string{"63 characters", "lowercase letters", "digits"} {
+			if !strings.Contains(rule, want) {
+				t.Errorf("name error %q does not mention %q", rule, want)
+			}
+		}
+		invalid := get(b, "read aria-invalid", chromedp.AttributeValue(css("#name"), "aria-invalid")).Value
+		if invalid != "true" {
+			t.Errorf("name aria-invalid = %q, want true", invalid)
+		}
+		if os.Getenv("SWITCHYARD_TEST_KUBECONFIG_NOARGO") != "" {
+			b.do("see the cluster without Argo disabled", waitJS(`(() => { const o = [...document.querySelectorAll("#cluster option")].find(o => o.value === "noargo"); return !!o && o.disabled && o.textContent.includes("Argo Rollouts not installed"); })()`))
+		}
+		b.screenshot("form-invalid-name")
+		b.do("fix the name",
+			js(`document.querySelector("#name").value = ""`),
+			chromedp.SendKeys(css("#name"), "web-app"),
+			chromedp.WaitNotVisible(css("#name-error")),
+		)
+		if !strings.HasSuffix(get(b, "read the URL", chromedp.Location()), "/jobs/new") {
+			t.Error("the form left the page while the name was invalid")
+		}
+	}
+
+	b.do("fill Cluster, Namespace, Deployment, Service",
+		choose("#cluster", "local"),
+		choose("#namespace", e.ns),
+		choose("#deployment", "app"),
+		waitJS(`[...document.querySelectorAll("#service option")].some(o => o.value === "other" && o.disabled)`),
+		choose("#service", "app"),
+	)
+	otherLabel := get(b, "read the non-selecting Service", chromedp.Evaluate[string](`[...document.querySelectorAll("#service option")].find(o => o.value === "other").textContent`))
+	if !strings.Contains(otherLabel, "not selectable") {
+		t.Errorf("Service other reads %q, want it marked not selectable", otherLabel)
+	}
+	b.screenshot("form-filled")
+	b.do("Create",
+		chromedp.Click(css("#create-submit")),
+		chromedp.WaitVisible(css("#flash")),
+		chromedp.WaitVisible(css(`#jobs-body tr[data-job="web-app"]`)),
+	)
+	if got := b.text("#flash"); !strings.Contains(got, "Creation Successful") {
+		t.Errorf("prompt after Create reads %q, want %q", got, "Creation Successful")
+	}
+	row := b.text(`#jobs-body tr[data-job="web-app"]`)
+	for _, want := range []string{"web-app", "local", e.ns, "app", "erin"} {
+		if !strings.Contains(row, want) {
+			t.Errorf("new row %q lacks %q", row, want)
+		}
+	}
+	b.do("wait for the job to be Healthy in the list, live",
+		js(`window.notReloaded = true`),
+		waitStatus(`#jobs-body tr[data-job="web-app"] .status`, "Healthy"))
+	healthyAt := time.Now()
+	if !get(b, "check the list was not reloaded", chromedp.Evaluate[bool](`window.notReloaded === true`)) {
+		t.Error("the list reloaded: status changes must arrive live")
+	}
+	b.do("see the active image in the row", waitJS(`document.querySelector('#jobs-body tr[data-job="web-app"]').textContent.includes("example/app:1")`))
+	b.screenshot("list")
+
+	t.Run("viewer sees no Create button and no actions", func(t *testing.T) {
+		v := e.browser(t)
+		v.login("vic", userPassword)
+		v.do("open the list", chromedp.Navigate(e.url+"/w/"+workspace+"/jobs"),
+			chromedp.WaitVisible(css(`#jobs-body tr[data-job="web-app"]`)))
+		if got := v.text("#current-role"); got != "Workspace Viewer" {
+			t.Errorf("role shown %q, want Workspace Viewer", got)
+		}
+		if v.exists("#create-job") {
+			t.Error("a Viewer sees the Create Delivery Job button")
+		}
+		v.do("open the job", chromedp.Click(css(`#jobs-body tr[data-job="web-app"] a`)),
+			chromedp.WaitVisible(css("#job-basic")),
+			waitStatus("#job-status", "Healthy"))
+		if v.exists("#job-actions") || v.exists("#versions-body button") {
+			t.Error("a Viewer sees job action buttons")
+		}
+	})
+
+	// Argo compares ReplicaSet creation times at one-second resolution: a new
+	// version made within the same second as the first is taken for a roll back.
+	time.Sleep(time.Until(healthyAt.Add(1100 * time.Millisecond)))
+	b.do("open the job and deploy example/app:2",
+		chromedp.Click(css(`#jobs-body tr[data-job="web-app"] a`)),
+		chromedp.WaitVisible(css("#job-basic")),
+		waitStatus("#job-status", "Healthy"),
+		js(`window.notReloaded = true`),
+		chromedp.Click(css("#act-deploy")),
+		chromedp.WaitVisible(css("#deploy-form")),
+	)
+	container := get(b, "read the container", chromedp.Value(css("#deploy-container")))
+	if container != "app" {
+		t.Errorf("deploy form proposes container %q, want app", container)
+	}
+	b.do("deploy",
+		js(`document.querySelector("#deploy-image").value = ""`),
+		chromedp.SendKeys(css("#deploy-image"), "example/app:2"),
+		chromedp.Click(css("#deploy-submit")),
+		waitStatus("#job-status", "Awaiting promotion"),
+		chromedp.WaitVisible(css("#act-promote")),
+		waitJS(`[...document.querySelectorAll("#versions-body tr")].some(r => r.textContent.includes("example/app:2") && r.textContent.includes("Preview") && r.textContent.includes("3/3"))`),
+	)
+	if b.visible("#act-deploy") || b.visible("#act-delete") {
+		t.Error("Deploy or Delete offered while a release awaits promotion")
+	}
+	b.screenshot("detail-awaiting-promotion")
+
+	b.do("promote",
+		chromedp.Click(css("#act-promote")),
+		waitStatus("#job-status", "Healthy"),
+		waitJS(`[...document.querySelectorAll("#versions-body tr")].some(r => r.textContent.includes("example/app:2") && r.querySelector(".mark-active"))`),
+		chromedp.WaitVisible(css("#standby")),
+	)
+	b.screenshot("detail-promoted")
+
+	b.do("roll back to revision 1",
+		waitJS(`!!document.querySelector('#versions-body tr[data-revision="1"] button')`),
+		chromedp.Click(css(`#versions-body tr[data-revision="1"] button`)),
+		chromedp.WaitVisible(css("#confirm")),
+		chromedp.Click(css("#confirm-ok")),
+		waitJS(`document.querySelector("#job-status").dataset.phase === "Healthy" && [...document.querySelectorAll("#versions-body tr")].some(r => r.textContent.includes("example/app:1") && r.querySelector(".mark-active"))`),
+	)
+	notReloaded := get(b, "check the page was never reloaded", chromedp.Evaluate[bool](`window.notReloaded === true`))
+	if !notReloaded {
+		t.Error("the detail page reloaded: status changes must arrive live")
+	}
+	b.do("see the operations in the timeline", waitJS(`["job.deploy", "job.promote", "job.rollback"].every(a => document.querySelector("#timeline").textContent.includes(a))`))
+	b.screenshot("detail-rolled-back")
+
+	// The server's errors appear next to their field: the name is taken now.
+	b.do("create another job named web-app",
+		chromedp.Navigate(e.url+"/w/"+workspace+"/jobs/new"),
+		chromedp.WaitVisible(css("#job-form")),
+		chromedp.SendKeys(css("#name"), "web-app"),
+		choose("#cluster", "local"),
+		choose("#namespace", e.ns),
+		choose("#deployment", "api"),
+		choose("#service", "api"),
+		chromedp.Click(css("#create-submit")),
+		waitJS(`document.querySelector("#name-error").textContent.includes("already has a job named")`),
+	)
+	if loc := get(b, "read the URL", chromedp.Location()); !strings.HasSuffix(loc, "/jobs/new") {
+		t.Errorf("after a refused Create the browser is on %s, want the form", loc)
+	}
+
+	// Narrow screens: the navigation folds behind a button, the table scrolls.
+	b.do("open the list on a phone-sized screen",
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Navigate(e.url+"/w/"+workspace+"/jobs"),
+		chromedp.WaitVisible(css(`#jobs-body tr[data-job="web-app"]`)),
+		chromedp.WaitVisible(css(".nav-toggle")),
+		chromedp.WaitNotVisible(css("#sidenav")),
+	)
+	b.screenshot("list-narrow")
+	b.do("open the navigation", chromedp.Click(css(".nav-toggle")), chromedp.WaitVisible(css("#sidenav")))
+}
