@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -180,5 +181,29 @@ func TestWaitGrace(t *testing.T) {
 		if got := w.failed(&client.Job{Phase: st.phase, Stale: st.stale}); got != st.want {
 			t.Errorf("step %d (%s after %v): failed = %v, want %v", i, st.phase, st.sleep, got, st.want)
 		}
+	}
+}
+
+// TestCompletionScripts checks the scripts parse in their shells, where installed.
+func TestCompletionScripts(t *testing.T) {
+	for _, shell := range []string{"bash", "zsh"} {
+		t.Run(shell, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := Run(context.Background(), []string{"completion", shell}, &stdout, &stderr); code != ExitOK {
+				t.Fatalf("completion %s: exit %d: %s", shell, code, stderr.String())
+			}
+			if !strings.Contains(stdout.String(), "rollback") {
+				t.Errorf("completion %s lacks the job subcommands", shell)
+			}
+			path, err := exec.LookPath(shell)
+			if err != nil {
+				t.Skipf("%s not installed: syntax not checked", shell)
+			}
+			cmd := exec.Command(path, "-n")
+			cmd.Stdin = &stdout
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("%s -n: %v\n%s", shell, err, out)
+			}
+		})
 	}
 }

@@ -260,8 +260,11 @@ func TestRelease(t *testing.T) {
 	// Create: refused with the field, then for real.
 	s.fails(cli.ExitError, "(field name)", "job", "create", "App_BG", "--cluster", "local", "-n", ns, "--deployment", "app", "--service", "app")
 	s.fails(cli.ExitError, "(field namespace)", "job", "create", "app-bg", "--cluster", "local", "-n", "demo", "--deployment", "app", "--service", "app")
-	if out := s.ok("job", "create", "app-bg", "--cluster", "local", "--namespace", ns, "--deployment", "app", "--service", "app", "--standby", "30s"); !strings.Contains(out, "app-bg") {
+	if out := s.ok("job", "create", "app-bg", "--cluster", "local", "--namespace", ns, "--deployment", "app", "--service", "app", "--standby", "45s"); !strings.Contains(out, "app-bg") {
 		t.Errorf("job create printed %q", out)
+	}
+	if j := s.job("app-bg"); j.ScaleDownDelaySeconds != 45 || j.Deployment != "app" || j.Service != "app" || j.Namespace != ns {
+		t.Errorf("created job = %+v; want standby 45 s on app/app in %s", j, ns)
 	}
 	s.fails(cli.ExitError, "error: ", "job", "create", "app-bg", "--cluster", "local", "-n", ns, "--deployment", "app", "--service", "app")
 	s.ok("job", "wait", "app-bg", "--for", "healthy", "--timeout", "90s")
@@ -277,9 +280,15 @@ func TestRelease(t *testing.T) {
 	if err := json.Unmarshal([]byte(s.ok("job", "list", "--phase", "healthy", "-o", "json")), &l); err != nil || l.Total != 1 || l.Items[0].Name != "app-bg" {
 		t.Errorf("job list --phase healthy -o json: %+v, %v; want app-bg", l, err)
 	}
-	if out := s.ok("job", "list", "--phase", "awaiting-promotion"); strings.Contains(out, "app-bg") {
-		t.Errorf("job list --phase awaiting-promotion shows the healthy job:\n%s", out)
+	for _, filter := range [][]string{{"--phase", "awaiting-promotion"}, {"--namespace", "demo"}, {"--cluster", "other"}, {"--name", "zzz"}} {
+		if out := s.ok(append([]string{"job", "list"}, filter...)...); strings.Contains(out, "app-bg") {
+			t.Errorf("job list %v shows app-bg:\n%s", filter, out)
+		}
 	}
+	if out := s.ok("job", "list", "--name", "app", "--sort", "-created", "--limit", "1", "-n", ns); !strings.Contains(out, "app-bg") {
+		t.Errorf("job list --name app -n %s does not show app-bg:\n%s", ns, out)
+	}
+	s.fails(cli.ExitError, "(field limit)", "job", "list", "--limit", "1000")
 	if out := s.ok("job", "get", "app-bg", "-o", "yaml"); !strings.Contains(out, "phase: Healthy") {
 		t.Errorf("job get -o yaml = %q, want phase: Healthy", out)
 	}
@@ -476,6 +485,22 @@ func TestAdminCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &tok); err != nil || !strings.HasPrefix(tok.Secret, "sy_") {
 		t.Fatalf("token create -o json = %q, %v", out, err)
 	}
+	// A second context from a token; --context picks it; logout revokes its token.
+	s.ok("login", url, "--token", tok.Secret, "--name", "ci")
+	if out := s.ok("context", "list"); !strings.Contains(out, "ci") || !strings.Contains(out, "127.0.0.1") {
+		t.Errorf("context list = %q, want both contexts", out)
+	}
+	s.ok("context", "use", "127.0.0.1:"+strings.Split(url, ":")[2])
+	s.ok("whoami", "--context", "ci")
+	s.fails(cli.ExitUsage, "no context", "whoami", "--context", "nope")
+	s.ok("logout", "--context", "ci")
+	if out := s.ok("token", "list"); !revoked(out, "ci") {
+		t.Errorf("after logout --context ci its token is not revoked:\n%s", out)
+	}
+	out, _, _ = s.run("", "token", "create", "ci2", "-o", "json")
+	if err := json.Unmarshal([]byte(out), &tok); err != nil {
+		t.Fatalf("token create -o json = %q, %v", out, err)
+	}
 	// A CI pipeline: no config file, the token in the environment.
 	ci := newCLI(t)
 	ci.env = []string{"SWITCHYARD_URL=" + url, "SWITCHYARD_TOKEN=" + tok.Secret}
@@ -484,4 +509,15 @@ func TestAdminCommands(t *testing.T) {
 	}
 	ci.ok("token", "revoke", fmt.Sprint(tok.ID))
 	ci.fails(cli.ExitError, "error: ", "whoami")
+}
+
+// revoked reports whether token list output shows the token named name revoked.
+func revoked(out, name string) bool {
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) > 1 && f[1] == name && !strings.HasSuffix(line, " -") {
+			return true
+		}
+	}
+	return false
 }
