@@ -539,3 +539,25 @@ func TestSeedWalk(t *testing.T) {
 	b.screenshot("list-narrow")
 	b.do("open the navigation", chromedp.Click(css(".nav-toggle")), chromedp.WaitVisible(css("#sidenav")))
 }
+
+// TestAdminPages: a platform admin sees Clusters in the navigation, the
+// registered cluster with what its probe found, and the workspace with its
+// members and cluster namespaces.
+func TestAdminPages(t *testing.T) {
+	e := newConsoleEnv(t)
+	b := e.browser(t)
+	b.login("admin", adminPassword)
+	b.do("open Clusters",
+		chromedp.Click(`//nav[@id="sidenav"]//a[normalize-space()="Clusters"]`),
+		waitJS(`[...document.querySelectorAll("#clusters-body tr")].some(r => r.textContent.includes("local") && r.textContent.includes("Reachable") && r.textContent.includes("Installed"))`),
+	)
+	b.screenshot("clusters")
+	b.do("open Workspaces",
+		chromedp.Click(`//nav[@id="sidenav"]//a[normalize-space()="Workspaces"]`),
+		waitJS(`document.querySelector("#workspaces").textContent.includes("erin") && document.querySelector("#workspaces").textContent.includes("local / `+e.ns+`")`),
+	)
+	b.screenshot("workspaces")
+	if got := b.text("#current-role"); got != "Platform Admin" {
+		t.Errorf("role shown %q, want Platform Admin", got)
+	}
+}
