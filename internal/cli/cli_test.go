@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -205,5 +206,56 @@ func TestCompletionScripts(t *testing.T) {
 				t.Errorf("%s -n: %v\n%s", shell, err, out)
 			}
 		})
+	}
+}
+
+// TestConnect checks how the server and token are resolved from the config
+// file and the environment, and that a token never goes to another server.
+func TestConnect(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.json")
+	cfg := &config{path: path, CurrentContext: "a", Contexts: map[string]*serverContext{
+		"a": {Server: "http://a:1", Token: "sy_a", Workspace: "wa"},
+		"b": {Server: "http://b:1", Token: "sy_b"},
+	}}
+	if err := cfg.save(); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name                 string
+		flags                connFlags
+		env                  map[string]string
+		server, token, space string
+	}{
+		{"current context", connFlags{}, nil, "http://a:1", "sy_a", "wa"},
+		{"--context", connFlags{context: "b"}, nil, "http://b:1", "sy_b", ""},
+		{"-w wins", connFlags{workspace: "x"}, map[string]string{"SWITCHYARD_WORKSPACE": "y"}, "http://a:1", "sy_a", "x"},
+		{"env workspace", connFlags{}, map[string]string{"SWITCHYARD_WORKSPACE": "y"}, "http://a:1", "sy_a", "y"},
+		{"env token", connFlags{}, map[string]string{"SWITCHYARD_TOKEN": "sy_env"}, "http://a:1", "sy_env", "wa"},
+		{"same server from env", connFlags{}, map[string]string{"SWITCHYARD_URL": "http://a:1/"}, "http://a:1", "sy_a", "wa"},
+		{"other server: no token of the context", connFlags{}, map[string]string{"SWITCHYARD_URL": "http://evil:1"}, "http://evil:1", "", ""},
+		{"other server with its token", connFlags{}, map[string]string{"SWITCHYARD_URL": "http://c:1", "SWITCHYARD_TOKEN": "sy_c"}, "http://c:1", "sy_c", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{"SWITCHYARD_CONFIG": path}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			c := &cli{getenv: func(k string) string { return env[k] }}
+			s, err := c.connect(tt.flags)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.ctx.Server != tt.server || s.ctx.Token != tt.token || s.workspace != tt.space {
+				t.Errorf("connect = server %q token %q workspace %q; want %q %q %q", s.ctx.Server, s.ctx.Token, s.workspace, tt.server, tt.token, tt.space)
+			}
+		})
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("config file mode %v, want 0600", fi.Mode().Perm())
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/switchyard/switchyard/client"
 )
@@ -34,9 +35,13 @@ func (c *cli) configPath() (string, error) {
 	if p := c.getenv("SWITCHYARD_CONFIG"); p != "" {
 		return p, nil
 	}
-	dir, err := os.UserConfigDir()
-	if err != nil {
-		return "", fmt.Errorf("find the config directory (set SWITCHYARD_CONFIG): %w", err)
+	dir := c.getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("find the home directory (set SWITCHYARD_CONFIG): %w", err)
+		}
+		dir = filepath.Join(home, ".config")
 	}
 	return filepath.Join(dir, "switchyard", "config.json"), nil
 }
@@ -139,8 +144,9 @@ func (c *cli) connect(o connFlags) (*session, error) {
 			resolved = *cx
 		}
 	}
-	if v := c.getenv("SWITCHYARD_URL"); v != "" {
-		resolved.Server = v
+	if v := strings.TrimSuffix(c.getenv("SWITCHYARD_URL"), "/"); v != "" && v != resolved.Server {
+		// Another server: never send it the context's token.
+		resolved = serverContext{Server: v}
 	}
 	if v := c.getenv("SWITCHYARD_TOKEN"); v != "" {
 		resolved.Token, resolved.TokenID = v, 0
