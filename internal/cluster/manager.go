@@ -14,7 +14,7 @@ import (
 // Defaults of the Manager's tunables.
 const (
 	DefaultProbeInterval = 30 * time.Second
-	DefaultSyncTimeout   = 15 * time.Second
+	DefaultSyncTimeout   = 30 * time.Second
 	// probeConcurrency bounds how many clusters Run probes at once.
 	probeConcurrency = 8
 )
