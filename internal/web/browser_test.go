@@ -556,6 +556,13 @@ func TestAdminPages(t *testing.T) {
 		chromedp.Click(`//nav[@id="sidenav"]//a[normalize-space()="Workspaces"]`),
 		waitJS(`document.querySelector("#workspaces").textContent.includes("erin") && document.querySelector("#workspaces").textContent.includes("local / `+e.ns+`")`),
 	)
+	b.do("make vic an editor",
+		waitJS(`!!document.querySelector("#role-shop-vic")`),
+		js(`(() => { const s = document.querySelector("#role-shop-vic"); s.value = "editor"; s.dispatchEvent(new Event("change", {bubbles: true})); })()`),
+		waitJS(`(() => { const s = document.querySelector("#role-shop-vic"); return !!s && s.value === "editor" && !s.isSameNode(window.oldSelect); })()`),
+		chromedp.Reload(),
+		waitJS(`(() => { const s = document.querySelector("#role-shop-vic"); return !!s && s.value === "editor"; })()`),
+	)
 	b.screenshot("workspaces")
 	if got := b.text("#current-role"); got != "Platform Admin" {
 		t.Errorf("role shown %q, want Platform Admin", got)

@@ -613,24 +613,83 @@
 
   // ---- workspaces ------------------------------------------------------------
 
+  const ROLES = ["viewer", "editor", "admin"];
+
+  function roleSelect(id, label, value) {
+    return h("select", { id, "aria-label": label }, ROLES.map((r) => h("option", { value: r, selected: r === value }, r)));
+  }
+
   async function initWorkspaces() {
-    const out = await api("GET", "/workspaces");
+    const platformAdmin = body.dataset.platformAdmin === "true";
     const root = $("#workspaces");
-    for (const w of out.items) {
-      const sec = h("section", { class: "card", "aria-labelledby": "ws-" + w.name },
-        h("h2", { id: "ws-" + w.name }, h("a", { href: "/w/" + encodeURIComponent(w.name) + "/jobs" }, w.name),
-          w.role ? h("span", { class: "role" }, w.role) : null),
-        w.description ? h("p", { class: "muted" }, w.description) : null);
-      const grid = h("div", { class: "grid" });
-      sec.append(grid);
-      root.append(sec);
-      const p = "/workspaces/" + encodeURIComponent(w.name);
-      api("GET", p + "/members").then((m) => grid.append(h("div", {}, h("h3", {}, "Members"),
-        h("ul", { class: "plain" }, m.items.map((x) => h("li", {}, x.username, " ", h("span", { class: "role" }, x.role))))))).catch(() => {});
-      api("GET", p + "/bindings").then((b) => grid.append(h("div", {}, h("h3", {}, "Cluster namespaces"),
-        b.items.length ? h("ul", { class: "plain" }, b.items.map((x) => h("li", {}, h("code", {}, x.cluster + " / " + x.namespace))))
-          : h("p", { class: "muted" }, "None bound yet: a platform administrator binds cluster namespaces to the workspace.")))).catch(() => {});
+    const clusters = platformAdmin ? (await api("GET", "/clusters").catch(() => ({ items: [] }))).items : [];
+    if (platformAdmin) {
+      const form = h("form", { class: "card form", id: "ws-create" },
+        h("h2", {}, "Create a workspace"),
+        h("div", { class: "row" },
+          h("div", { class: "field" }, h("label", { for: "ws-name" }, "Name"), h("input", { id: "ws-name", required: true, spellcheck: "false" })),
+          h("div", { class: "field grow" }, h("label", { for: "ws-desc" }, "Description"), h("input", { id: "ws-desc" }))),
+        h("p", { class: "error", id: "ws-create-error", role: "alert", hidden: true }),
+        h("div", { class: "actions" }, h("button", { class: "btn btn-primary", type: "submit" }, "Create workspace")));
+      form.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        try {
+          await api("POST", "/workspaces", { name: $("#ws-name").value.trim(), description: $("#ws-desc").value.trim() });
+          location.reload();
+        } catch (e) { showError($("#ws-create-error"), e.message); }
+      });
+      root.before(form);
     }
+    const out = await api("GET", "/workspaces");
+    for (const w of out.items) {
+      const sec = h("section", { class: "card", "aria-labelledby": "ws-" + w.name });
+      root.append(sec);
+      renderWorkspace(sec, w, platformAdmin, clusters);
+    }
+  }
+
+  async function renderWorkspace(sec, w, platformAdmin, clusters) {
+    const p = "/workspaces/" + encodeURIComponent(w.name);
+    const manage = platformAdmin || w.role === "admin";
+    const redo = () => renderWorkspace(sec, w, platformAdmin, clusters);
+    const act = (fn) => async () => { try { await fn(); redo(); } catch (e) { toast(e.message); } };
+    const [m, b] = await Promise.all([api("GET", p + "/members"), api("GET", p + "/bindings")]);
+    const members = h("div", {}, h("h3", {}, "Members"),
+      h("ul", { class: "plain" }, m.items.map((x) => h("li", {}, h("span", { class: "member" }, x.username), " ",
+        manage ? [roleSelect(`role-${w.name}-${x.username}`, "Role of " + x.username, x.role),
+          h("button", { type: "button", class: "btn btn-small btn-danger-quiet", "aria-label": "Remove " + x.username,
+            onclick: act(async () => { if (await confirmAction("Remove " + x.username + "?", x.username + " loses access to workspace " + w.name + ".", "Remove")) await api("DELETE", p + "/members/" + encodeURIComponent(x.username)); }) }, "Remove")]
+          : h("span", { class: "role" }, x.role)))));
+    if (manage) {
+      for (const sel of members.querySelectorAll("select")) {
+        const user = sel.id.slice(`role-${w.name}-`.length);
+        sel.addEventListener("change", act(() => api("PUT", p + "/members/" + encodeURIComponent(user), { role: sel.value })));
+      }
+      const user = h("input", { id: "add-user-" + w.name, placeholder: "username", spellcheck: "false", required: true });
+      const role = roleSelect("add-role-" + w.name, "Role", "viewer");
+      const form = h("form", { class: "row compact" },
+        h("label", { class: "sr-only", for: user.id }, "Username to add"), user, role,
+        h("button", { class: "btn btn-small", type: "submit" }, "Add member"));
+      form.addEventListener("submit", (ev) => { ev.preventDefault(); act(() => api("PUT", p + "/members/" + encodeURIComponent(user.value.trim()), { role: role.value }))(); });
+      members.append(form);
+    }
+    const bindings = h("div", {}, h("h3", {}, "Cluster namespaces"),
+      b.items.length ? h("ul", { class: "plain" }, b.items.map((x) => h("li", {}, h("code", {}, x.cluster + " / " + x.namespace), " ",
+        platformAdmin ? h("button", { type: "button", class: "btn btn-small btn-danger-quiet", "aria-label": `Unbind ${x.cluster} / ${x.namespace}`,
+          onclick: act(async () => { if (await confirmAction("Unbind " + x.cluster + " / " + x.namespace + "?", "Workspace " + w.name + " can no longer create jobs there.", "Unbind")) await api("DELETE", p + "/bindings/" + x.id); }) }, "Unbind") : null)))
+        : h("p", { class: "muted" }, "None bound yet: a platform administrator binds cluster namespaces to the workspace."));
+    if (platformAdmin && clusters.length) {
+      const cl = h("select", { id: "bind-cluster-" + w.name, "aria-label": "Cluster" }, clusters.map((c) => h("option", { value: c.name }, c.name)));
+      const ns = h("input", { id: "bind-ns-" + w.name, placeholder: "namespace", spellcheck: "false", required: true, "aria-label": "Namespace" });
+      const form = h("form", { class: "row compact" }, cl, ns, h("button", { class: "btn btn-small", type: "submit" }, "Bind"));
+      form.addEventListener("submit", (ev) => { ev.preventDefault(); act(() => api("POST", p + "/bindings", { cluster: cl.value, namespace: ns.value.trim() }))(); });
+      bindings.append(form);
+    }
+    sec.replaceChildren(
+      h("h2", { id: "ws-" + w.name }, h("a", { href: "/w/" + encodeURIComponent(w.name) + "/jobs" }, w.name),
+        w.role ? h("span", { class: "role" }, w.role) : null),
+      w.description ? h("p", { class: "muted" }, w.description) : null,
+      h("div", { class: "grid" }, members, bindings));
   }
 
   // ---- start -------------------------------------------------------------------
