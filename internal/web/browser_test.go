@@ -512,6 +512,34 @@ func TestSeedWalk(t *testing.T) {
 	b.do("see the operations in the timeline", waitJS(`["job.deploy", "job.promote", "job.rollback"].every(a => document.querySelector("#timeline").textContent.includes(a))`))
 	b.screenshot("detail-rolled-back")
 
+	// Abort asks first, and leaves Retry and Deploy; nothing is in flight then.
+	time.Sleep(1100 * time.Millisecond)
+	b.do("deploy example/app:3 and abort it",
+		chromedp.Click(css("#act-deploy")),
+		chromedp.WaitVisible(css("#deploy-form")),
+		js(`document.querySelector("#deploy-image").value = ""`),
+		chromedp.SendKeys(css("#deploy-image"), "example/app:3"),
+		chromedp.Click(css("#deploy-submit")),
+		waitStatus("#job-status", "Awaiting promotion"),
+		chromedp.WaitVisible(css("#act-abort")),
+		chromedp.Click(css("#act-abort")),
+		chromedp.WaitVisible(css("#confirm")),
+		chromedp.Click(css("#confirm-cancel")),
+		chromedp.WaitNotVisible(css("#confirm")),
+	)
+	if get(b, "read the status", chromedp.Evaluate[string](`document.querySelector("#job-status").dataset.phase`)) != "Awaiting promotion" {
+		t.Error("cancelling the Abort confirmation still aborted")
+	}
+	b.do("abort for real",
+		chromedp.Click(css("#act-abort")),
+		chromedp.WaitVisible(css("#confirm")),
+		chromedp.Click(css("#confirm-ok")),
+		waitStatus("#job-status", "Aborted"),
+		chromedp.WaitVisible(css("#act-retry")),
+		chromedp.WaitVisible(css("#act-delete")),
+		chromedp.WaitNotVisible(css("#act-promote")),
+	)
+
 	// The server's errors appear next to their field: the name is taken now.
 	b.do("create another job named web-app",
 		chromedp.Navigate(e.url+"/w/"+workspace+"/jobs/new"),
@@ -538,6 +566,17 @@ func TestSeedWalk(t *testing.T) {
 	)
 	b.screenshot("list-narrow")
 	b.do("open the navigation", chromedp.Click(css(".nav-toggle")), chromedp.WaitVisible(css("#sidenav")))
+
+	b.do("delete the job",
+		chromedp.EmulateViewport(1280, 800),
+		chromedp.Navigate(e.url+"/w/"+workspace+"/jobs/web-app"),
+		chromedp.WaitVisible(css("#act-delete")),
+		chromedp.Click(css("#act-delete")),
+		chromedp.WaitVisible(css("#confirm")),
+		chromedp.Click(css("#confirm-ok")),
+		chromedp.WaitVisible(css("#filters")),
+		chromedp.WaitNotPresent(css(`#jobs-body tr[data-job="web-app"]`)),
+	)
 }
 
 // TestAdminPages: a platform admin sees Clusters in the navigation, the
