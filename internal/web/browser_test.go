@@ -477,6 +477,13 @@ func TestSeedWalk(t *testing.T) {
 	if container != "app" {
 		t.Errorf("deploy form proposes container %q, want app", container)
 	}
+	b.do("name a container the Deployment does not have",
+		js(`document.querySelector("#deploy-container").value = "nope"`),
+		chromedp.Click(css("#deploy-submit")),
+		waitJS(`document.querySelector("#deploy-error").textContent.includes('no container "nope"')`),
+		chromedp.WaitVisible(css("#deploy-form")),
+		js(`document.querySelector("#deploy-container").value = "app"`),
+	)
 	b.do("deploy",
 		js(`document.querySelector("#deploy-image").value = ""`),
 		chromedp.SendKeys(css("#deploy-image"), "example/app:2"),

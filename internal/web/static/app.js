@@ -518,8 +518,10 @@
         e.message ? [" — ", e.message] : "")));
     }
 
-    async function operate(op, data, label) {
-      showError($("#job-error"), "");
+    // operate runs a job operation; errors go to errEl (the banner by default).
+    async function operate(op, data, label, errEl) {
+      errEl = errEl || $("#job-error");
+      showError(errEl, "");
       const btns = document.querySelectorAll("#job-actions button, #versions-body button");
       btns.forEach((b) => (b.disabled = true));
       try {
@@ -528,8 +530,10 @@
         render(out);
         toast(label);
         tick();
+        return true;
       } catch (e) {
-        showError($("#job-error"), e.message);
+        showError(errEl, e.message);
+        return false;
       } finally {
         btns.forEach((b) => (b.disabled = false));
       }
@@ -556,9 +560,9 @@
         ev.preventDefault();
         const image = $("#deploy-image").value.trim();
         if (!image) { showError($("#deploy-error"), "Enter the image of the new version."); return; }
-        showError($("#deploy-error"), "");
-        dform.hidden = true;
-        await operate("deploy", { images: { [$("#deploy-container").value]: image } }, "Deploying " + image);
+        const container = $("#deploy-container").value.trim();
+        if (!container) { showError($("#deploy-error"), "Enter the name of the container to update."); return; }
+        if (await operate("deploy", { images: { [container]: image } }, "Deploying " + image, $("#deploy-error"))) dform.hidden = true;
       });
       $("#act-promote").addEventListener("click", () => operate("promote", {}, "Promoting: traffic moves to the new version"));
       $("#act-promote-full").addEventListener("click", async () => {
