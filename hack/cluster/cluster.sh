@@ -96,7 +96,11 @@ start_argo() {
 	mkdir -p "$dir"
 	kc apply --server-side --force-conflicts -f "$ARGO_BIN/crds/" >/dev/null
 	kc create namespace argo-rollouts --dry-run=client -o yaml | kc apply -f - >/dev/null
-	kc wait --for condition=established --timeout=60s crd/rollouts.argoproj.io >/dev/null
+	# (kubectl wait fails at once while the CRD has no conditions yet: poll instead.)
+	for _ in $(seq 1 300); do
+		[ "$(kc get crd rollouts.argoproj.io -o jsonpath='{.status.conditions[?(@.type=="Established")].status}' 2>/dev/null)" = True ] && break
+		sleep 0.2
+	done
 	setsid "$ARGO_BIN/rollouts-controller" --kubeconfig "$(kubeconfig_path "$NAME")" \
 		--leader-elect=false --metricsPort "$(free_port)" --healthzPort "$(free_port)" \
 		--rollout-resync 60 --qps 100 --burst 200 \

@@ -4,17 +4,13 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/switchyard/switchyard/internal/testenv"
 )
@@ -50,66 +46,6 @@ func app(ctx context.Context, t testing.TB, e *Engine, ns string) {
 	}
 }
 
-// endpointWatch records the number of ready endpoints behind a Service on every change.
-type endpointWatch struct {
-	mu     sync.Mutex
-	min    int
-	last   int
-	events int
-}
-
-func watchEndpoints(ctx context.Context, t *testing.T, kc kubernetes.Interface, ns, svc string) *endpointWatch {
-	t.Helper()
-	w, err := kc.DiscoveryV1().EndpointSlices(ns).Watch(ctx, metav1.ListOptions{LabelSelector: discoveryv1.LabelServiceName + "=" + svc})
-	if err != nil {
-		t.Fatalf("watch endpointslices: %v", err)
-	}
-	ew := &endpointWatch{min: -1}
-	slices := map[string]int{}
-	go func() {
-		defer w.Stop()
-		for ev := range w.ResultChan() {
-			es, ok := ev.Object.(*discoveryv1.EndpointSlice)
-			if !ok {
-				continue
-			}
-			if ev.Type == watch.Deleted {
-				delete(slices, es.Name)
-			} else {
-				slices[es.Name] = readyEndpoints(es)
-			}
-			total := 0
-			for _, n := range slices {
-				total += n
-			}
-			ew.mu.Lock()
-			ew.events++
-			ew.last = total
-			if ew.min < 0 || total < ew.min {
-				ew.min = total
-			}
-			ew.mu.Unlock()
-		}
-	}()
-	return ew
-}
-
-func readyEndpoints(es *discoveryv1.EndpointSlice) int {
-	n := 0
-	for _, ep := range es.Endpoints {
-		if ep.Conditions.Ready == nil || *ep.Conditions.Ready {
-			n++
-		}
-	}
-	return n
-}
-
-func (w *endpointWatch) stats() (min, last, events int) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.min, w.last, w.events
-}
-
 func selectorHash(ctx context.Context, t *testing.T, e *Engine, ns, svc string) string {
 	t.Helper()
 	s, err := e.Kube.CoreV1().Services(ns).Get(ctx, svc, metav1.GetOptions{})
@@ -134,7 +70,7 @@ func TestFullPath(t *testing.T) {
 	defer cancel()
 	ns := testenv.Namespace(t, e.Kube, "release")
 	app(ctx, t, e, ns)
-	watcher := watchEndpoints(ctx, t, e.Kube, ns, "app")
+	watcher := testenv.WatchEndpoints(ctx, t, e.Kube, ns, "app")
 	tg := Target{Workspace: "team", Spec: Spec{Name: "app-bg", Namespace: ns, Deployment: "app", Service: "app"}}
 
 	if err := e.Check(ctx, tg); err != nil {
@@ -202,7 +138,7 @@ func TestFullPath(t *testing.T) {
 	}
 	assertPlain(ctx, t, e, tg, "example/app:1")
 	time.Sleep(2 * time.Second) // let the endpoint controller catch up with the last deletions
-	min, last, events := watcher.stats()
+	min, last, events := watcher.Stats()
 	t.Logf("active Service endpoints: %d changes seen, minimum %d ready, last %d", events, min, last)
 	if events == 0 || min <= 0 || last != 3 {
 		t.Fatalf("ready endpoints of the active Service: min %d, last %d over %d changes; want min > 0 and last 3", min, last, events)

@@ -22,7 +22,6 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -150,9 +149,9 @@ func flatKubeconfig(t *testing.T, path string) string {
 
 // fixture is the application under test and the watch on its Service.
 type fixture struct {
-	kube    kubernetes.Interface
-	ns      string
-	minimum func() (min, events int)
+	kube  kubernetes.Interface
+	ns    string
+	watch *testenv.EndpointWatch
 }
 
 // newFixture makes Deployment "app" (3 replicas whose pods get ready readyDelay
@@ -180,7 +179,7 @@ func newFixture(ctx context.Context, t *testing.T, readyDelay string) *fixture {
 	}
 	f := &fixture{kube: kc, ns: ns}
 	waitFor(ctx, t, "the app's endpoints", func() bool { return f.readyEndpoints(ctx) == 3 })
-	f.minimum = f.watchEndpoints(ctx, t)
+	f.watch = testenv.WatchEndpoints(ctx, t, kc, ns, "app")
 	return f
 }
 
@@ -190,55 +189,10 @@ func (f *fixture) readyEndpoints(ctx context.Context) int {
 		return -1
 	}
 	n := 0
-	for _, es := range list.Items {
-		for _, ep := range es.Endpoints {
-			if ep.Conditions.Ready == nil || *ep.Conditions.Ready {
-				n++
-			}
-		}
+	for i := range list.Items {
+		n += testenv.ReadyEndpoints(&list.Items[i])
 	}
 	return n
-}
-
-func (f *fixture) watchEndpoints(ctx context.Context, t *testing.T) func() (int, int) {
-	w, err := f.kube.DiscoveryV1().EndpointSlices(f.ns).Watch(ctx, metav1.ListOptions{LabelSelector: discoveryv1.LabelServiceName + "=app"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	min, events := -1, 0
-	slices := map[string]int{}
-	go func() {
-		for ev := range w.ResultChan() {
-			es, ok := ev.Object.(*discoveryv1.EndpointSlice)
-			if !ok {
-				continue
-			}
-			n := 0
-			for _, ep := range es.Endpoints {
-				if ep.Conditions.Ready == nil || *ep.Conditions.Ready {
-					n++
-				}
-			}
-			mu.Lock()
-			if ev.Type == watch.Deleted {
-				delete(slices, es.Name)
-			} else {
-				slices[es.Name] = n
-			}
-			total := 0
-			for _, v := range slices {
-				total += v
-			}
-			events++
-			if min < 0 || total < min {
-				min = total
-			}
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(w.Stop)
-	return func() (int, int) { mu.Lock(); defer mu.Unlock(); return min, events }
 }
 
 func waitFor(ctx context.Context, t *testing.T, what string, ok func() bool) {
@@ -362,7 +316,7 @@ func TestCrashDuringDelete(t *testing.T) {
 
 func checkEndpoints(t *testing.T, f *fixture) {
 	t.Helper()
-	min, events := f.minimum()
+	min, _, events := f.watch.Stats()
 	t.Logf("app Service: %d endpoint changes, minimum %d ready", events, min)
 	if min == 0 {
 		t.Fatalf("the app Service had 0 ready endpoints at some point (%d changes seen)", events)
