@@ -130,42 +130,46 @@ func (c *cli) connect(o connFlags) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	name := o.context
-	if name == "" {
-		name = cfg.CurrentContext
-	}
-	resolved := serverContext{}
-	if name != "" {
-		cx, ok := cfg.Contexts[name]
-		if !ok && o.context != "" {
-			return nil, usageError{fmt.Sprintf("no context %q in %s (see switchyard context list)", name, cfg.path)}
-		}
-		if ok {
-			resolved = *cx
-		}
-	}
-	if v := strings.TrimSuffix(c.getenv("SWITCHYARD_URL"), "/"); v != "" && v != resolved.Server {
-		// Another server: never send it the context's token.
-		resolved = serverContext{Server: v}
-	}
-	if v := c.getenv("SWITCHYARD_TOKEN"); v != "" {
-		resolved.Token, resolved.TokenID = v, 0
-	}
-	if resolved.Server == "" {
-		return nil, errors.New("not logged in: run switchyard login URL (or set SWITCHYARD_URL and SWITCHYARD_TOKEN)")
+	name, resolved, err := c.resolve(cfg, o.context)
+	if err != nil {
+		return nil, err
 	}
 	cl, err := client.New(resolved.Server, client.WithToken(resolved.Token))
 	if err != nil {
 		return nil, err
 	}
-	s := &session{client: cl, cfg: cfg, name: name, ctx: &resolved, workspace: o.workspace}
-	if s.workspace == "" {
-		s.workspace = c.getenv("SWITCHYARD_WORKSPACE")
-	}
-	if s.workspace == "" {
-		s.workspace = resolved.Workspace
+	s := &session{client: cl, cfg: cfg, name: name, ctx: resolved, workspace: o.workspace}
+	for _, ws := range []string{c.getenv("SWITCHYARD_WORKSPACE"), resolved.Workspace} {
+		if s.workspace == "" {
+			s.workspace = ws
+		}
 	}
 	return s, nil
+}
+
+// resolve picks the context (named, else the current one) and applies the
+// environment to a copy of it.
+func (c *cli) resolve(cfg *config, named string) (string, *serverContext, error) {
+	name := named
+	if name == "" {
+		name = cfg.CurrentContext
+	}
+	resolved := serverContext{}
+	if cx, ok := cfg.Contexts[name]; ok {
+		resolved = *cx
+	} else if named != "" {
+		return "", nil, usageError{fmt.Sprintf("no context %q in %s (see switchyard context list)", name, cfg.path)}
+	}
+	if v := strings.TrimSuffix(c.getenv("SWITCHYARD_URL"), "/"); v != "" && v != resolved.Server {
+		resolved = serverContext{Server: v} // another server: never send it the context's token
+	}
+	if v := c.getenv("SWITCHYARD_TOKEN"); v != "" {
+		resolved.Token, resolved.TokenID = v, 0
+	}
+	if resolved.Server == "" {
+		return "", nil, errors.New("not logged in: run switchyard login URL (or set SWITCHYARD_URL and SWITCHYARD_TOKEN)")
+	}
+	return name, &resolved, nil
 }
 
 // needWorkspace returns the session's workspace or says how to pick one.

@@ -58,23 +58,31 @@ func (c *cli) login(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *name == "" {
+		*name = u.Host
+	}
+	if err := c.saveLogin(ctx, *name, cx); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "Logged in to %s as %s (context %q).\n", server, cx.User, *name)
+	return nil
+}
+
+// saveLogin stores cx as context name and makes it the current one.
+func (c *cli) saveLogin(ctx context.Context, name string, cx *serverContext) error {
 	cfg, err := c.loadConfig()
 	if err != nil {
 		return err
 	}
-	if *name == "" {
-		*name = u.Host
-	}
-	prev := cfg.Contexts[*name]
+	prev := cfg.Contexts[name]
 	if prev != nil && cx.Workspace == "" && prev.Server == cx.Server {
 		cx.Workspace = prev.Workspace
 	}
-	cfg.Contexts[*name], cfg.CurrentContext = cx, *name
+	cfg.Contexts[name], cfg.CurrentContext = cx, name
 	if err := cfg.save(); err != nil {
 		return err
 	}
 	c.revokeReplaced(ctx, prev, cx)
-	fmt.Fprintf(c.stdout, "Logged in to %s as %s (context %q).\n", server, cx.User, *name)
 	return nil
 }
 
@@ -203,7 +211,7 @@ func (c *cli) logout(ctx context.Context, args []string) error {
 	if err := s.client.RevokeToken(ctx, id); err != nil && client.StatusOf(err) != 401 {
 		return fmt.Errorf("revoke the token: %w", err)
 	}
-	if cx, ok := s.cfg.Contexts[s.name]; ok && cx.Token != "" {
+	if cx, ok := s.cfg.Contexts[s.name]; ok && cx.Token == s.ctx.Token { // not when the token came from the environment
 		cx.Token, cx.TokenID = "", 0
 		if err := s.cfg.save(); err != nil {
 			return err
