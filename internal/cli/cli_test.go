@@ -259,3 +259,25 @@ func TestConnect(t *testing.T) {
 		t.Errorf("config file mode %v, want 0600", fi.Mode().Perm())
 	}
 }
+
+// TestWatchFrame checks the terminal frame clears the screen and shows the
+// versions with their marks and pods, and the plain line sums them up.
+func TestWatchFrame(t *testing.T) {
+	now := time.Now()
+	standby := now.Add(20 * time.Second)
+	j := &client.Job{Name: "web", Workspace: "team", Cluster: "local", Namespace: "shop", Phase: client.PhaseAwaitingPromotion,
+		ActiveImages: []string{"web:1"}, PreviewImages: []string{"web:2"}, Versions: []client.Version{
+			{Revision: 2, Images: []string{"web:2"}, Ready: 2, Desired: 3, Preview: true, CreatedAt: now},
+			{Revision: 1, Images: []string{"web:1"}, Ready: 3, Desired: 3, Active: true, Stable: true, CreatedAt: now, ScaleDownAt: &standby},
+		}}
+	frame := string(watchFrame(j, nil, now))
+	for _, want := range []string{"\033[H\033[2J", "Phase: Awaiting promotion", "REVISION", "PREVIEW", "ACTIVE,STABLE", "2/3", "●●○", "●●●", "(in 20s)"} {
+		if !strings.Contains(frame, want) {
+			t.Errorf("frame lacks %q:\n%s", want, frame)
+		}
+	}
+	line := progressLine(j)
+	if want := "Awaiting promotion; rev 2 PREVIEW web:2 2/3; rev 1 ACTIVE,STABLE web:1 3/3"; line != want {
+		t.Errorf("progressLine = %q, want %q", line, want)
+	}
+}
