@@ -99,7 +99,34 @@ func (c *cli) parse(fs *flagSet, args []string, min, max int) ([]string, error) 
 func (c *cli) printHelp(w io.Writer, fs *flagSet) {
 	fmt.Fprintf(w, "Usage: switchyard %s %s\n\n%s\n", fs.cmd, fs.args, strings.TrimSpace(fs.help))
 	fmt.Fprintln(w, "\nFlags:")
-	fs.SetOutput(w)
-	fs.PrintDefaults()
-	fs.SetOutput(io.Discard)
+	printFlags(w, fs.FlagSet)
+}
+
+// printFlags lists flags GNU style, a shorthand beside its long flag:
+// "-w, --workspace string".
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	const shorthand = "shorthand for --"
+	short := map[string]string{}
+	fs.VisitAll(func(f *flag.Flag) {
+		if long, ok := strings.CutPrefix(f.Usage, shorthand); ok {
+			short[long] = f.Name
+		}
+	})
+	fs.VisitAll(func(f *flag.Flag) {
+		if strings.HasPrefix(f.Usage, shorthand) {
+			return
+		}
+		name := "    --" + f.Name
+		if s, ok := short[f.Name]; ok {
+			name = "-" + s + ", --" + f.Name
+		}
+		typ, usage := flag.UnquoteUsage(f)
+		if typ != "" {
+			name += " " + typ
+		}
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "0s" {
+			usage += " (default " + f.DefValue + ")"
+		}
+		fmt.Fprintf(w, "  %s\n        %s\n", name, usage)
+	})
 }

@@ -182,9 +182,9 @@ func (c *cli) jobCreate(ctx context.Context, args []string) error {
 	fs.StringVar(&nj.Namespace, "n", "", "shorthand for --namespace")
 	fs.StringVar(&nj.Deployment, "deployment", "", "the Deployment (required)")
 	fs.StringVar(&nj.Service, "service", "", "the Service that selects its pods (required)")
-	fs.Func("standby", "how long the old version stays up after a switch, for an instant roll back (e.g. 30s; server default 30s)", seconds(&nj.ScaleDownDelaySeconds))
-	fs.Func("auto-promote-after", "promote by itself this long after the new version is ready (e.g. 10m)", seconds(&nj.AutoPromotionSeconds))
-	fs.Func("preview-replicas", "run the new version with this many replicas until promoted", count(&nj.PreviewReplicaCount))
+	fs.Func("standby", "how long the old version stays up after a switch, for an instant roll back (a `duration` like 30s; server default 30s)", seconds(&nj.ScaleDownDelaySeconds))
+	fs.Func("auto-promote-after", "promote by itself this long (a `duration` like 10m) after the new version is ready", seconds(&nj.AutoPromotionSeconds))
+	fs.Func("preview-replicas", "run the new version with `N` replicas until promoted", count(&nj.PreviewReplicaCount))
 	s, ws, pos, err := c.start(fs, &f, args, 1, 1)
 	if err != nil {
 		return err
@@ -241,7 +241,7 @@ func (c *cli) jobDeploy(ctx context.Context, args []string) error {
 	images := map[string]string{}
 	return c.operation(ctx, args, "deploy", "NAME --image CONTAINER=IMAGE… [flags]", jobDeployHelp,
 		func(fs *flagSet) {
-			fs.Func("image", "CONTAINER=IMAGE; repeat for several containers (required)", func(v string) error {
+			fs.Func("image", "`CONTAINER=IMAGE`; repeat for several containers (required)", func(v string) error {
 				name, image, ok := strings.Cut(v, "=")
 				if !ok || name == "" || image == "" {
 					return fmt.Errorf("%q: want CONTAINER=IMAGE", v)
