@@ -15,7 +15,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -34,17 +33,27 @@ import (
 
 const password = "cli-test-password"
 
-// binary builds switchyard once per test run.
-var binary = sync.OnceValues(func() (string, error) {
+// bin is the switchyard binary TestMain builds for the whole run.
+var bin string
+
+func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "switchyard-cli")
 	if err != nil {
-		return "", err
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
-	out := filepath.Join(dir, "switchyard")
-	cmd := exec.Command("go", "build", "-o", out, "github.com/switchyard/switchyard/cmd/switchyard")
-	cmd.Stderr = os.Stderr
-	return out, cmd.Run()
-})
+	bin = filepath.Join(dir, "switchyard")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/switchyard/switchyard/cmd/switchyard")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	code := 1
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintf(os.Stderr, "build switchyard: %v\n", err)
+	} else {
+		code = m.Run()
+	}
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
 
 // sy runs the CLI binary with its own config file.
 type sy struct {
@@ -56,10 +65,6 @@ type sy struct {
 
 func newCLI(t *testing.T) *sy {
 	t.Helper()
-	bin, err := binary()
-	if err != nil {
-		t.Fatalf("build switchyard: %v", err)
-	}
 	return &sy{t: t, bin: bin, config: filepath.Join(t.TempDir(), "config.json")}
 }
 
@@ -116,10 +121,6 @@ func (s *sy) job(name string) client.Job {
 // startServer runs `switchyard serve` on a fresh data directory and a free port.
 func startServer(t *testing.T) string {
 	t.Helper()
-	bin, err := binary()
-	if err != nil {
-		t.Fatalf("build switchyard: %v", err)
-	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
