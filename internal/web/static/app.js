@@ -78,17 +78,27 @@
     toast.timer = setTimeout(() => (t.hidden = true), 4000);
   }
 
-  // confirmAction asks in the page's <dialog>; resolves true on Confirm.
+  // confirmAction asks in the page's <dialog>; resolves true on Confirm, false
+  // on Cancel or Escape.
   function confirmAction(title, text, okLabel) {
-    const dlg = $("#confirm");
+    const dlg = $("#confirm"), ok = $("#confirm-ok"), cancel = $("#confirm-cancel");
     $("#confirm-title").textContent = title;
     $("#confirm-text").textContent = text;
-    $("#confirm-ok").textContent = okLabel || "Confirm";
+    ok.textContent = okLabel || "Confirm";
     return new Promise((resolve) => {
-      dlg.addEventListener("close", () => resolve(dlg.returnValue === "ok"), { once: true });
-      dlg.returnValue = "";
+      function done(answer) {
+        ok.removeEventListener("click", onOK);
+        cancel.removeEventListener("click", onCancel);
+        dlg.removeEventListener("cancel", onCancel);
+        if (dlg.open) dlg.close();
+        resolve(answer);
+      }
+      const onOK = () => done(true), onCancel = (e) => { e.preventDefault(); done(false); };
+      ok.addEventListener("click", onOK);
+      cancel.addEventListener("click", onCancel);
+      dlg.addEventListener("cancel", onCancel);
       dlg.showModal();
-      $("#confirm-cancel").focus();
+      cancel.focus();
     });
   }
 
@@ -314,6 +324,7 @@
       const p = nameProblem(form.name.value);
       const show = touched || form.name.value !== "";
       showError($("#name-error"), show ? p : "");
+      $("#name-hint").hidden = !!p && show; // the error states the rule itself
       form.name.setAttribute("aria-invalid", String(!!p && show));
       return !p;
     }
