@@ -279,9 +279,13 @@ func TestJobsThroughAPI(t *testing.T) {
 		t.Fatalf("after delete the Deployment is %v replicas, %d available, image %s (%v); want 3 available on app:1",
 			dep.Spec.Replicas, dep.Status.AvailableReplicas, dep.Spec.Template.Spec.Containers[0].Image, err)
 	}
-	// The name is free again.
+	// The name is free again; a Healthy job deletes without force.
 	if _, err := editor.CreateJob(ctx, ws, good); err != nil {
 		t.Fatalf("create again after delete: %v", err)
+	}
+	waitPhase(ctx, t, editor, ws, "app-bg", client.PhaseHealthy)
+	if j, err := editor.DeleteJob(ctx, ws, "app-bg", false); err != nil || j.Phase != client.PhaseDeleted {
+		t.Fatalf("delete a Healthy job: %+v, %v; want phase Deleted", j, err)
 	}
 }
 

@@ -60,19 +60,29 @@ func (e *Engine) Delete(ctx context.Context, t Target, force bool) error {
 	var steps []step
 	if !detached {
 		steps = append(steps, step{"stop scaling the deployment down", func(ctx context.Context, t Target) error {
-			return e.patchRollout(ctx, t, map[string]any{"spec": map[string]any{"workloadRef": map[string]any{"scaleDown": "never"}}})
+			return ignoreGone(e.patchRollout(ctx, t, map[string]any{"spec": map[string]any{"workloadRef": map[string]any{"scaleDown": "never"}}}))
 		}})
 	}
 	steps = append(steps,
 		step{"scale the deployment up", func(ctx context.Context, t Target) error { return e.restoreDeployment(ctx, t, stable, replicas) }},
 		step{"wait for the deployment", e.waitDeployment},
 		step{"detach the rollout from argo", func(ctx context.Context, t Target) error {
-			return e.patchRollout(ctx, t, map[string]any{"metadata": map[string]any{"labels": map[string]any{LabelInstanceID: DetachedInstanceID}}})
+			return ignoreGone(e.patchRollout(ctx, t, map[string]any{"metadata": map[string]any{"labels": map[string]any{LabelInstanceID: DetachedInstanceID}}}))
 		}},
 		step{"restore the service selector", e.restoreService},
 		step{"delete the rollout", e.deleteRollout},
 	)
 	return e.runSteps(ctx, t, append(steps, e.cleanupSteps()...))
+}
+
+// ignoreGone treats a Rollout that vanished mid-way (deleted by someone else,
+// or by an earlier, interrupted run) as a step already done: the remaining
+// steps restore the Service and remove the preview either way.
+func ignoreGone(err error) error {
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
 }
 
 func (e *Engine) cleanupSteps() []step {
