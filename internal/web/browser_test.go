@@ -291,6 +291,7 @@ func choose(sel, value string) chromedp.Action[chromedp.Void] {
 		const o = [...s.options].find(o => o.value === %q && !o.disabled);
 		if (!o) return false;
 		s.value = o.value;
+		s.dispatchEvent(new Event("input", {bubbles: true}));
 		s.dispatchEvent(new Event("change", {bubbles: true}));
 		return true;
 	})()`, sel, value))
@@ -441,6 +442,20 @@ func TestSeedWalk(t *testing.T) {
 		t.Error("the list reloaded: status changes must arrive live")
 	}
 	b.do("see the active image in the row", waitJS(`document.querySelector('#jobs-body tr[data-job="web-app"]').textContent.includes("example/app:1")`))
+	b.do("filter by name and status, sort by name",
+		chromedp.SendKeys(css("#f-name"), "zzz"),
+		chromedp.WaitVisible(css("#jobs-nomatch")),
+		chromedp.Click(css("#clear-filters")),
+		chromedp.WaitVisible(css(`#jobs-body tr[data-job="web-app"]`)),
+		choose("#f-phase", "Healthy"),
+		chromedp.WaitVisible(css(`#jobs-body tr[data-job="web-app"]`)),
+		choose("#f-phase", "Degraded"),
+		chromedp.WaitVisible(css("#jobs-nomatch")),
+		choose("#f-phase", ""),
+		chromedp.Click(css(`button.sort[data-sort="name"]`)),
+		waitJS(`document.querySelector('button.sort[data-sort="name"]').closest("th").getAttribute("aria-sort") === "ascending" && location.search.includes("sort=name")`),
+		chromedp.WaitVisible(css(`#jobs-body tr[data-job="web-app"]`)),
+	)
 	b.screenshot("list")
 
 	t.Run("viewer sees no Create button and no actions", func(t *testing.T) {
