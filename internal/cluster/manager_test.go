@@ -14,8 +14,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/switchyard/switchyard/internal/store"
 	"github.com/switchyard/switchyard/internal/testenv"
@@ -53,24 +51,6 @@ func closedPortKubeconfig(t *testing.T) []byte {
 	return []byte(strings.Replace(testKubeconfig, "127.0.0.1:6443", addr, 1))
 }
 
-// flattened returns a kubeconfig file's self-contained form, as
-// `kubectl config view --flatten --minify` would.
-func flattened(t *testing.T, path string) []byte {
-	t.Helper()
-	cfg, err := clientcmd.LoadFromFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := clientcmdapi.FlattenConfig(cfg); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := clientcmd.Write(*cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
-}
-
 func TestRegisterDetectsCapabilities(t *testing.T) {
 	ctx := context.Background()
 	withArgo, noArgo := testenv.Kubeconfig(t), testenv.KubeconfigNoArgo(t)
@@ -81,7 +61,9 @@ func TestRegisterDetectsCapabilities(t *testing.T) {
 		argo, isti bool
 	}{
 		{"switchyard", func() (store.Cluster, error) { return m.RegisterFromPath(ctx, "switchyard", withArgo, "") }, true, true},
-		{"switchyard-2", func() (store.Cluster, error) { return m.Register(ctx, "switchyard-2", flattened(t, noArgo), "") }, false, false},
+		{"switchyard-2", func() (store.Cluster, error) {
+			return m.Register(ctx, "switchyard-2", testenv.FlatKubeconfig(t, noArgo), "")
+		}, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

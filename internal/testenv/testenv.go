@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
 
 // Kubeconfig returns the path of the local cluster that runs Argo Rollouts and
@@ -105,4 +106,23 @@ func Namespace(t testing.TB, kc kubernetes.Interface, prefix string) string {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// FlatKubeconfig returns a kubeconfig file's self-contained form, its
+// certificate files inlined, as `kubectl config view --flatten --minify`
+// prints it and as the API takes it.
+func FlatKubeconfig(t testing.TB, path string) []byte {
+	t.Helper()
+	cfg, err := clientcmd.LoadFromFile(path)
+	if err != nil {
+		t.Fatalf("load kubeconfig %s: %v", path, err)
+	}
+	if err := clientcmdapi.FlattenConfig(cfg); err != nil {
+		t.Fatalf("flatten kubeconfig %s: %v", path, err)
+	}
+	raw, err := clientcmd.Write(*cfg)
+	if err != nil {
+		t.Fatalf("write kubeconfig: %v", err)
+	}
+	return raw
 }

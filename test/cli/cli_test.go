@@ -23,8 +23,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/switchyard/switchyard/client"
 	"github.com/switchyard/switchyard/internal/cli"
@@ -180,19 +178,8 @@ func tail(s string, n int) string {
 // `kubectl config view --flatten --minify` would, and returns its path.
 func flatKubeconfig(t *testing.T, path string) string {
 	t.Helper()
-	cfg, err := clientcmd.LoadFromFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := clientcmdapi.FlattenConfig(cfg); err != nil {
-		t.Fatal(err)
-	}
-	data, err := clientcmd.Write(*cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := filepath.Join(t.TempDir(), "flat.yaml")
-	if err := os.WriteFile(out, data, 0o600); err != nil {
+	if err := os.WriteFile(out, testenv.FlatKubeconfig(t, path), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return out

@@ -23,8 +23,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/switchyard/switchyard/client"
 	"github.com/switchyard/switchyard/internal/release"
@@ -129,24 +127,6 @@ func (s *server) admin(t *testing.T) *client.Client {
 	return c
 }
 
-// flatKubeconfig returns the kubeconfig with its certificate files inlined,
-// as a user would upload it (kubectl config view --flatten --minify).
-func flatKubeconfig(t *testing.T, path string) string {
-	t.Helper()
-	cfg, err := clientcmd.LoadFromFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := clientcmdapi.FlattenConfig(cfg); err != nil {
-		t.Fatal(err)
-	}
-	data, err := clientcmd.Write(*cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(data)
-}
-
 // fixture is the application under test and the watch on its Service.
 type fixture struct {
 	kube  kubernetes.Interface
@@ -211,7 +191,7 @@ func waitFor(ctx context.Context, t *testing.T, what string, ok func() bool) {
 // setup registers the local cluster and a workspace bound to the fixture's namespace.
 func setup(ctx context.Context, t *testing.T, c *client.Client, f *fixture) string {
 	t.Helper()
-	if _, err := c.CreateCluster(ctx, client.NewCluster{Name: "local", Kubeconfig: flatKubeconfig(t, testenv.Kubeconfig(t))}); err != nil {
+	if _, err := c.CreateCluster(ctx, client.NewCluster{Name: "local", Kubeconfig: string(testenv.FlatKubeconfig(t, testenv.Kubeconfig(t)))}); err != nil {
 		t.Fatalf("register cluster: %v", err)
 	}
 	if _, err := c.CreateWorkspace(ctx, client.NewWorkspace{Name: "team"}); err != nil {
