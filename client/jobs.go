@@ -53,17 +53,24 @@ type Job struct {
 
 // Version is one revision of a job's application.
 type Version struct {
-	Revision    int        `json:"revision"`
-	ReplicaSet  string     `json:"replica_set"`
-	PodHash     string     `json:"pod_hash"`
-	Images      []string   `json:"images"`
-	Ready       int32      `json:"ready"`
-	Desired     int32      `json:"desired"`
-	Active      bool       `json:"active"`
-	Preview     bool       `json:"preview"`
-	Stable      bool       `json:"stable"`
-	CreatedAt   time.Time  `json:"created_at"`
-	ScaleDownAt *time.Time `json:"scale_down_at,omitempty"`
+	Revision    int         `json:"revision"`
+	ReplicaSet  string      `json:"replica_set"`
+	PodHash     string      `json:"pod_hash"`
+	Images      []string    `json:"images"`
+	Containers  []Container `json:"containers"` // name and image of each container
+	Ready       int32       `json:"ready"`
+	Desired     int32       `json:"desired"`
+	Active      bool        `json:"active"`
+	Preview     bool        `json:"preview"`
+	Stable      bool        `json:"stable"`
+	CreatedAt   time.Time   `json:"created_at"`
+	ScaleDownAt *time.Time  `json:"scale_down_at,omitempty"`
+}
+
+// Container is a container of a version: the name Deploy takes, and its image.
+type Container struct {
+	Name  string `json:"name"`
+	Image string `json:"image"`
 }
 
 // NewJob is what CreateJob sends.

@@ -60,17 +60,24 @@ type jobJSON struct {
 }
 
 type versionJSON struct {
-	Revision    int        `json:"revision"`
-	ReplicaSet  string     `json:"replica_set"`
-	PodHash     string     `json:"pod_hash"`
-	Images      []string   `json:"images"`
-	Ready       int32      `json:"ready"`
-	Desired     int32      `json:"desired"`
-	Active      bool       `json:"active"`
-	Preview     bool       `json:"preview"`
-	Stable      bool       `json:"stable"`
-	CreatedAt   time.Time  `json:"created_at"`
-	ScaleDownAt *time.Time `json:"scale_down_at,omitempty"`
+	Revision    int             `json:"revision"`
+	ReplicaSet  string          `json:"replica_set"`
+	PodHash     string          `json:"pod_hash"`
+	Images      []string        `json:"images"`
+	Containers  []containerJSON `json:"containers"`
+	Ready       int32           `json:"ready"`
+	Desired     int32           `json:"desired"`
+	Active      bool            `json:"active"`
+	Preview     bool            `json:"preview"`
+	Stable      bool            `json:"stable"`
+	CreatedAt   time.Time       `json:"created_at"`
+	ScaleDownAt *time.Time      `json:"scale_down_at,omitempty"`
+}
+
+// containerJSON is a container of a version: the name deploy takes, and its image.
+type containerJSON struct {
+	Name  string `json:"name"`
+	Image string `json:"image"`
 }
 
 func toJob(ws string, v release.View) jobJSON {
@@ -92,7 +99,7 @@ func toJob(ws string, v release.View) jobJSON {
 	}
 	for _, ver := range v.Status.Versions {
 		out.Versions = append(out.Versions, versionJSON{
-			Revision: ver.Revision, ReplicaSet: ver.ReplicaSet, PodHash: ver.PodHash, Images: ver.Images,
+			Revision: ver.Revision, ReplicaSet: ver.ReplicaSet, PodHash: ver.PodHash, Images: ver.Images, Containers: toContainers(ver.Containers),
 			Ready: ver.Ready, Desired: ver.Desired, Active: ver.Active, Preview: ver.Preview, Stable: ver.Stable,
 			CreatedAt: ver.CreatedAt, ScaleDownAt: ver.ScaleDownAt,
 		})
@@ -102,6 +109,14 @@ func toJob(ws string, v release.View) jobJSON {
 		if ver.Preview && !ver.Active {
 			out.PreviewImages = ver.Images
 		}
+	}
+	return out
+}
+
+func toContainers(cs []release.Container) []containerJSON {
+	out := make([]containerJSON, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, containerJSON{Name: c.Name, Image: c.Image})
 	}
 	return out
 }

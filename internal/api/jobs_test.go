@@ -211,6 +211,9 @@ func TestJobsThroughAPI(t *testing.T) {
 		t.Fatalf("deploy: %v", err)
 	}
 	j = waitPhase(ctx, t, editor, ws, "app-bg", client.PhaseAwaitingPromotion)
+	if c := j.Versions[0].Containers; len(c) != 1 || c[0].Name != "app" || c[0].Image != "example/app:2" {
+		t.Fatalf("newest version's containers = %+v, want app=example/app:2", c)
+	}
 	if len(j.PreviewImages) != 1 || j.PreviewImages[0] != "example/app:2" || j.ActiveImages[0] != "example/app:1" {
 		t.Fatalf("awaiting promotion: active %v preview %v; want app:1 active, app:2 preview", j.ActiveImages, j.PreviewImages)
 	}

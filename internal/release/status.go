@@ -45,19 +45,26 @@ func (p Phase) InFlight() bool {
 
 // Version is one revision of the application as the job shows it.
 type Version struct {
-	Revision   int       `json:"revision"`
-	ReplicaSet string    `json:"replicaSet"`
-	PodHash    string    `json:"podHash"`
-	Images     []string  `json:"images"`
-	Ready      int32     `json:"ready"`
-	Desired    int32     `json:"desired"`
-	Active     bool      `json:"active"`  // the active Service selects it: it serves users
-	Preview    bool      `json:"preview"` // the preview Service selects it
-	Stable     bool      `json:"stable"`  // Argo's stable ReplicaSet
-	CreatedAt  time.Time `json:"createdAt"`
+	Revision   int         `json:"revision"`
+	ReplicaSet string      `json:"replicaSet"`
+	PodHash    string      `json:"podHash"`
+	Images     []string    `json:"images"`
+	Containers []Container `json:"containers"`
+	Ready      int32       `json:"ready"`
+	Desired    int32       `json:"desired"`
+	Active     bool        `json:"active"`  // the active Service selects it: it serves users
+	Preview    bool        `json:"preview"` // the preview Service selects it
+	Stable     bool        `json:"stable"`  // Argo's stable ReplicaSet
+	CreatedAt  time.Time   `json:"createdAt"`
 	// ScaleDownAt is when an old version on standby after a switch goes away;
 	// until then a roll back to it is instant.
 	ScaleDownAt *time.Time `json:"scaleDownAt,omitempty"`
+}
+
+// Container is one container of a version: the name Deploy takes and its image.
+type Container struct {
+	Name  string `json:"name"`
+	Image string `json:"image"`
 }
 
 // Status is a job's state read from its Rollout and ReplicaSets.
@@ -164,6 +171,7 @@ func versions(ro *unstructured.Unstructured, rss []*appsv1.ReplicaSet) []Version
 		}
 		for _, c := range rs.Spec.Template.Spec.Containers {
 			v.Images = append(v.Images, c.Image)
+			v.Containers = append(v.Containers, Container{Name: c.Name, Image: c.Image})
 		}
 		v.Active, v.Preview, v.Stable = v.PodHash == active, v.PodHash == preview, v.PodHash == stable
 		if d, err := time.Parse(time.RFC3339, rs.Annotations[ScaleDownAnno]); err == nil && !v.Active {

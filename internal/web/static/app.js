@@ -560,7 +560,8 @@
       const dform = $("#deploy-form");
       $("#act-deploy").addEventListener("click", () => {
         const current = job && job.versions.length ? job.versions[0].images : [];
-        if (!$("#deploy-container").value) $("#deploy-container").value = job.deployment;
+        const first = job && job.versions.length && job.versions[0].containers && job.versions[0].containers[0];
+        if (!$("#deploy-container").value) $("#deploy-container").value = first ? first.name : job.deployment;
         dform.hidden = false;
         $("#deploy-image").value = current[0] || "";
         $("#deploy-image").focus();
