@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -152,19 +151,8 @@ func startServer(t *testing.T) string {
 		}
 	})
 	url := "http://" + addr
-	for i := 0; ; i++ {
-		resp, err := http.Get(url + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return url
-			}
-		}
-		if i > 200 {
-			t.Fatalf("server never became ready: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testenv.WaitReady(t, url)
+	return url
 }
 
 func tail(s string, n int) string {

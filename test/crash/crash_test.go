@@ -81,19 +81,8 @@ func start(t *testing.T, dataDir, addr, crashAfter string) *server {
 	s := &server{cmd: cmd, url: "http://" + addr, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); logf.Close(); close(s.done) }()
 	t.Cleanup(func() { s.kill() })
-	for i := 0; ; i++ {
-		resp, err := http.Get(s.url + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s
-			}
-		}
-		if i > 200 {
-			t.Fatalf("server never became ready: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testenv.WaitReady(t, s.url)
+	return s
 }
 
 func (s *server) kill() {
