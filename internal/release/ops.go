@@ -206,7 +206,11 @@ func (e *Engine) Status(ctx context.Context, t Target) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
-	return Observe(ro, rss), nil
+	dep, err := e.Kube.AppsV1().Deployments(t.Spec.Namespace).Get(ctx, t.Spec.Deployment, metav1.GetOptions{})
+	if err != nil {
+		dep = nil // gone or unreadable: judge by the Rollout alone
+	}
+	return ObserveWorkload(ro, rss, dep), nil
 }
 
 // WaitPhase waits until the job reaches one of the phases, or ctx ends.

@@ -336,7 +336,11 @@ func observeCached(ctx context.Context, conn *cluster.Conn, job store.Job) (Stat
 			}
 		}
 	}
-	return Observe(ro, owned), nil
+	dep, err := conn.Listers.Deployments.Deployments(job.Namespace).Get(job.Deployment)
+	if err != nil {
+		dep = nil // gone: judge by the Rollout alone
+	}
+	return ObserveWorkload(ro, owned, dep), nil
 }
 
 // remember stores the status when it changed, so that it can be shown while

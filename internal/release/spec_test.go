@@ -232,3 +232,24 @@ func TestPickRevision(t *testing.T) {
 		})
 	}
 }
+
+func TestObserveWorkload(t *testing.T) {
+	ro := &unstructured.Unstructured{Object: map[string]any{
+		"metadata": map[string]any{"generation": int64(1)},
+		"status":   map[string]any{"observedGeneration": "1", "phase": "Healthy", "workloadObservedGeneration": "3"},
+	}}
+	tests := []struct {
+		name string
+		dep  *appsv1.Deployment
+		want Phase
+	}{
+		{"no deployment", nil, PhaseHealthy},
+		{"seen", &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Generation: 3}}, PhaseHealthy},
+		{"new version not seen yet", &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Generation: 4}}, PhaseProgressing},
+	}
+	for _, tt := range tests {
+		if got := ObserveWorkload(ro, nil, tt.dep).Phase; got != tt.want {
+			t.Errorf("%s: phase %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}

@@ -85,6 +85,21 @@ func Observe(ro *unstructured.Unstructured, rss []*appsv1.ReplicaSet) Status {
 	return st
 }
 
+// ObserveWorkload is Observe that also looks at the Deployment the Rollout
+// follows: a version shipped to the Deployment that Argo has not seen yet
+// (status.workloadObservedGeneration behind the Deployment's generation) is
+// Progressing, not the Healthy of the version before it. dep may be nil.
+func ObserveWorkload(ro *unstructured.Unstructured, rss []*appsv1.ReplicaSet, dep *appsv1.Deployment) Status {
+	st := Observe(ro, rss)
+	if ro == nil || dep == nil || st.Phase == PhaseAborted {
+		return st
+	}
+	if seen := str(ro, "status", "workloadObservedGeneration"); seen != "" && seen != strconv.FormatInt(dep.Generation, 10) {
+		st.Phase, st.Message = PhaseProgressing, "waiting for Argo Rollouts to see the Deployment's latest change"
+	}
+	return st
+}
+
 func phase(ro *unstructured.Unstructured, vs []Version) (Phase, string) {
 	msg := str(ro, "status", "message")
 	switch {
