@@ -90,6 +90,7 @@ type JobQuery struct {
 	Cluster, Namespace, Name, Phase string
 	Sort                            string // name, created, cluster, namespace; "-" prefix for descending
 	Limit, Offset                   int
+	IncludeDeleted                  bool // also deleted jobs, kept on record for the audit trail
 }
 
 // JobList is a page of jobs and the total count.
@@ -134,6 +135,9 @@ func (c *Client) Jobs(ctx context.Context, workspace string, q JobQuery) (*JobLi
 	}
 	if q.Offset > 0 {
 		v.Set("offset", strconv.Itoa(q.Offset))
+	}
+	if q.IncludeDeleted {
+		v.Set("include_deleted", "true")
 	}
 	path := wsPath(workspace) + "/jobs"
 	if len(v) > 0 {

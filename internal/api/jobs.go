@@ -129,8 +129,8 @@ type jobListJSON struct {
 }
 
 // listJobs lists the workspace's jobs: filters cluster, namespace, name
-// (substring), phase; sort name|created|cluster|namespace (- for descending);
-// limit and offset for paging.
+// (substring), phase, include_deleted; sort name|created|cluster|namespace
+// (- for descending); limit and offset for paging.
 func (a *API) listJobs(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	ws, err := a.workspace(r, p, access.JobView)
 	if err != nil {
@@ -158,6 +158,13 @@ func jobFilter(r *http.Request, wsID int64) (store.JobFilter, error) {
 		NameContains: q.Get("name"), Phase: q.Get("phase"), Sort: q.Get("sort"), Limit: 50}
 	if f.Phase != "" && !knownPhase(f.Phase) {
 		return f, invalid("phase", "must be one of "+phaseList())
+	}
+	if v := q.Get("include_deleted"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return f, invalid("include_deleted", "must be true or false")
+		}
+		f.IncludeDeleted = b // deleted jobs stay on record for the audit trail
 	}
 	for _, k := range []string{"limit", "offset"} {
 		if v := q.Get(k); v != "" {

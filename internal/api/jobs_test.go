@@ -277,6 +277,12 @@ func TestJobsThroughAPI(t *testing.T) {
 	}
 	_, err = editor.Job(ctx, ws, "app-bg")
 	wantStatus(t, "get a deleted job", err, http.StatusNotFound)
+	if l, err := viewer.Jobs(ctx, ws, client.JobQuery{IncludeDeleted: true}); err != nil || l.Total != 1 || l.Items[0].Phase != client.PhaseDeleted {
+		t.Fatalf("list with deleted jobs = %+v, %v; want the deleted job on record", l, err)
+	}
+	if l, err := viewer.Jobs(ctx, ws, client.JobQuery{}); err != nil || l.Total != 0 {
+		t.Fatalf("list = %+v, %v; want no live job", l, err)
+	}
 	dep, err := e.kube.AppsV1().Deployments(ns).Get(ctx, "app", metav1.GetOptions{})
 	if err != nil || *dep.Spec.Replicas != 3 || dep.Status.AvailableReplicas != 3 || dep.Spec.Template.Spec.Containers[0].Image != "example/app:1" {
 		t.Fatalf("after delete the Deployment is %v replicas, %d available, image %s (%v); want 3 available on app:1",
