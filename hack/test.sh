@@ -18,6 +18,7 @@ install_packages() {
 	[ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql)
 	command -v chromium >/dev/null || missing+=(chromium)
 	command -v chromedriver >/dev/null || missing+=(chromium-driver)
+	command -v zsh >/dev/null || missing+=(zsh) # the CLI's zsh completion is syntax-checked
 	command -v kubectl >/dev/null || die "kubectl is missing"
 	[ ${#missing[@]} = 0 ] && return
 	[ "$(id -u)" = 0 ] || { log "missing packages ${missing[*]}: install them as root"; exit 1; }
@@ -49,6 +50,7 @@ export SWITCHYARD_TEST_KUBECONFIG SWITCHYARD_TEST_KUBECONFIG_NOARGO
 SWITCHYARD_TEST_KUBECONFIG=$(hack/cluster/cluster.sh up switchyard)
 SWITCHYARD_TEST_KUBECONFIG_NOARGO=$(hack/cluster/cluster.sh up switchyard-2 --no-argo --no-istio)
 export SWITCHYARD_REQUIRE_CLUSTER=1
+export SWITCHYARD_REQUIRE_TOOLS=1 # Chromium, bash and zsh: installed above, so a missing one fails
 log "clusters up ($((SECONDS - start)) s)"
 
 if [ -x hack/postgres.sh ]; then
