@@ -375,14 +375,14 @@ func (a *API) jobTimeline(w http.ResponseWriter, r *http.Request, p auth.Princip
 }
 
 func (a *API) jobAudit(r *http.Request, ws store.Workspace, job store.Job) ([]timelineEntry, error) {
-	evs, err := a.Store.ListAudit(r.Context(), store.AuditFilter{WorkspaceID: &ws.ID, Limit: store.MaxAuditLimit})
+	evs, err := a.Store.ListAudit(r.Context(), store.AuditFilter{WorkspaceID: &ws.ID, Target: "job " + job.Name, Limit: store.MaxAuditLimit})
 	if err != nil {
 		return nil, err
 	}
 	out := []timelineEntry{}
 	for _, e := range evs {
-		if e.Target != "job "+job.Name || e.Time.Before(job.CreatedAt.Add(-time.Minute)) {
-			continue
+		if e.Time.Before(job.CreatedAt.Add(-time.Minute)) {
+			continue // an earlier job of the same name
 		}
 		out = append(out, timelineEntry{Time: e.Time, Source: "switchyard", Actor: e.Actor, Action: e.Action, Outcome: e.Outcome, Message: e.Detail})
 	}

@@ -10,7 +10,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/util/retry"
 )
 
@@ -180,7 +179,7 @@ func revisionOf(rs *appsv1.ReplicaSet) int {
 
 // ReplicaSets lists the ReplicaSets the Rollout with uid owns, live from the API server.
 func (e *Engine) ReplicaSets(ctx context.Context, t Target, uid string) ([]*appsv1.ReplicaSet, error) {
-	list, err := e.Kube.AppsV1().ReplicaSets(t.Spec.Namespace).List(ctx, metav1.ListOptions{LabelSelector: labels.Everything().String()})
+	list, err := e.Kube.AppsV1().ReplicaSets(t.Spec.Namespace).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("list replicasets in %s: %w", t.Spec.Namespace, err)
 	}

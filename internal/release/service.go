@@ -140,7 +140,7 @@ func (s *Service) Create(ctx context.Context, ws store.Workspace, actor string, 
 		return View{}, nil, &FieldError{Field: "cluster", Rule: err.Error()}
 	}
 	t := Target{Workspace: ws.Name, Spec: req.Spec}
-	job, err := s.record(ctx, ws, c, actor, req)
+	job, err := s.record(ctx, eng, ws, c, actor, req)
 	if err != nil {
 		return View{}, nil, err
 	}
@@ -181,7 +181,7 @@ func (s *Service) checkCluster(ctx context.Context, c store.Cluster) ([]string, 
 // record stores the job in state creating, or returns the half-made job of
 // the same name and target so that Create finishes it. The cluster checks run
 // first, so a job that can't be made is never recorded.
-func (s *Service) record(ctx context.Context, ws store.Workspace, c store.Cluster, actor string, req CreateRequest) (store.Job, error) {
+func (s *Service) record(ctx context.Context, eng *Engine, ws store.Workspace, c store.Cluster, actor string, req CreateRequest) (store.Job, error) {
 	existing, err := s.Store.GetJobByName(ctx, ws.ID, req.Name)
 	if err == nil {
 		if existing.State == store.JobCreating && existing.ClusterID == c.ID && existing.Namespace == req.Namespace &&
@@ -192,10 +192,6 @@ func (s *Service) record(ctx context.Context, ws store.Workspace, c store.Cluste
 	}
 	if !errors.Is(err, store.ErrNotFound) {
 		return store.Job{}, err
-	}
-	eng, _, err := s.engine(ctx, c.ID)
-	if err != nil {
-		return store.Job{}, &FieldError{Field: "cluster", Rule: err.Error()}
 	}
 	if err := eng.Check(ctx, Target{Workspace: ws.Name, Spec: req.Spec}); err != nil {
 		return store.Job{}, err

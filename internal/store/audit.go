@@ -36,6 +36,7 @@ type AuditEvent struct {
 // AuditFilter selects audit events for ListAudit.
 type AuditFilter struct {
 	WorkspaceID *int64 // only this workspace's events; nil for all
+	Target      string // only events about this target (e.g. "job web"); empty for all
 	Limit       int    // at most this many; 0 means DefaultAuditLimit, capped at MaxAuditLimit
 	BeforeID    int64  // only events older than this ID (the last ID of the previous page); 0 for the newest
 }
@@ -79,6 +80,9 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, err
 	var args []any
 	if f.WorkspaceID != nil {
 		where, args = append(where, "workspace_id = ?"), append(args, *f.WorkspaceID)
+	}
+	if f.Target != "" {
+		where, args = append(where, "target = ?"), append(args, f.Target)
 	}
 	if f.BeforeID > 0 {
 		where, args = append(where, "id < ?"), append(args, f.BeforeID)

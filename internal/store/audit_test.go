@@ -78,3 +78,18 @@ func TestAuditLimit(t *testing.T) {
 		}
 	}
 }
+
+func TestAuditTarget(t *testing.T) {
+	openEach(t, func(t *testing.T, s *Store) {
+		ctx := t.Context()
+		for _, target := range []string{"job web", "job api", "job web"} {
+			if _, err := s.AppendAudit(ctx, AuditEvent{Actor: "alice", Target: target, Action: "job.promote", Outcome: OutcomeSuccess}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.ListAudit(ctx, AuditFilter{Target: "job web"})
+		if err != nil || len(got) != 2 || got[0].Target != "job web" || got[1].Target != "job web" {
+			t.Fatalf("ListAudit(target job web) = %+v, %v; want the 2 events about it", got, err)
+		}
+	})
+}

@@ -1,25 +1,12 @@
 package store
 
 import (
-	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
-)
-
-// Environment variables the PostgreSQL half of the suite reads.
-const (
-	envPostgresURL     = "SWITCHYARD_TEST_POSTGRES_URL" // a server the tests may create databases on
-	envRequirePostgres = "SWITCHYARD_REQUIRE_POSTGRES"  // "1": fail instead of skipping without one
+	"github.com/switchyard/switchyard/internal/testenv"
 )
 
 // testDB is an empty database of one dialect, removed when the test ends.
@@ -59,7 +46,7 @@ func forEachDialect(t *testing.T, fn func(t *testing.T, db testDB)) {
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
-		fn(t, testDB{opts: Options{DatabaseURL: freshPostgresDatabase(t)}})
+		fn(t, testDB{opts: Options{DatabaseURL: testenv.PostgresDatabase(t)}})
 	})
 }
 
@@ -67,57 +54,6 @@ func forEachDialect(t *testing.T, fn func(t *testing.T, db testDB)) {
 func openEach(t *testing.T, fn func(t *testing.T, s *Store)) {
 	t.Helper()
 	forEachDialect(t, func(t *testing.T, db testDB) { fn(t, db.open(t)) })
-}
-
-// freshPostgresDatabase creates a database on the server named by
-// SWITCHYARD_TEST_POSTGRES_URL, drops it when the test ends, and returns its URL.
-func freshPostgresDatabase(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv(envPostgresURL)
-	if base == "" {
-		if os.Getenv(envRequirePostgres) == "1" {
-			t.Fatalf("%s=1 but %s is not set", envRequirePostgres, envPostgresURL)
-		}
-		t.Skipf("%s not set: start a server with `hack/postgres.sh start DIR` and export its URL", envPostgresURL)
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("parse %s: %v", envPostgresURL, err)
-	}
-	name := "switchyard_test_" + randomHex(t, 8)
-	admin := adminDB(t, base)
-	if _, err := admin.ExecContext(t.Context(), "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		// Runs after the stores' Close (cleanups run last-in first-out).
-		if _, err := admin.ExecContext(context.Background(), "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	u.Path = "/" + name
-	return u.String()
-}
-
-// adminDB connects to the server's maintenance database for CREATE/DROP DATABASE.
-func adminDB(t *testing.T, base string) *sql.DB {
-	t.Helper()
-	cfg, err := pgx.ParseConfig(base)
-	if err != nil {
-		t.Fatalf("parse %s: %v", envPostgresURL, err)
-	}
-	db := stdlib.OpenDB(*cfg)
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
-func randomHex(t *testing.T, n int) string {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(b)
 }
 
 // fixedClock makes the store's clock return *now; tests move it by

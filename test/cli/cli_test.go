@@ -34,22 +34,7 @@ const password = "cli-test-password"
 var bin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "switchyard-cli")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	bin = filepath.Join(dir, "switchyard")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/switchyard/switchyard/cmd/switchyard")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	code := 1
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintf(os.Stderr, "build switchyard: %v\n", err)
-	} else {
-		code = m.Run()
-	}
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(testenv.RunWithBinary(m, func(path string) { bin = path }))
 }
 
 // sy runs the CLI binary with its own config file.

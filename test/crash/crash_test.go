@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -38,17 +37,12 @@ type server struct {
 	done chan struct{}
 }
 
-// binary builds switchyard once per test run.
-var binary = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "switchyard-crash")
-	if err != nil {
-		return "", err
-	}
-	out := filepath.Join(dir, "switchyard")
-	cmd := exec.Command("go", "build", "-o", out, "github.com/switchyard/switchyard/cmd/switchyard")
-	cmd.Stderr = os.Stderr
-	return out, cmd.Run()
-})
+// bin is the switchyard binary TestMain builds for the whole run.
+var bin string
+
+func TestMain(m *testing.M) {
+	os.Exit(testenv.RunWithBinary(m, func(path string) { bin = path }))
+}
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -64,10 +58,6 @@ func freeAddr(t *testing.T) string {
 // when set, makes it kill itself after that step.
 func start(t *testing.T, dataDir, addr, crashAfter string) *server {
 	t.Helper()
-	bin, err := binary()
-	if err != nil {
-		t.Fatalf("build switchyard: %v", err)
-	}
 	cmd := exec.Command(bin, "serve", "--addr", addr, "--data-dir", dataDir)
 	cmd.Env = append(os.Environ(), "SWITCHYARD_ADMIN_PASSWORD="+password, "SWITCHYARD_TEST_CRASH_AFTER="+crashAfter)
 	logf, err := os.OpenFile(filepath.Join(dataDir, "server.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
