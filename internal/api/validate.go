@@ -4,10 +4,11 @@ import (
 	"regexp"
 	"strconv"
 	"unicode/utf8"
+
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 var (
-	dnsLabel     = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 	usernameRule = regexp.MustCompile(`^[a-z0-9]([-a-z0-9._]*[a-z0-9])?$`)
 )
 
@@ -22,7 +23,7 @@ func checkDNSLabel(field, v string) error {
 	if v == "" {
 		return invalid(field, "is required")
 	}
-	if len(v) > 63 || !dnsLabel.MatchString(v) {
+	if len(validation.IsDNS1123Label(v)) > 0 {
 		return invalid(field, dnsLabelRule)
 	}
 	return nil

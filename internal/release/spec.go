@@ -13,8 +13,9 @@ package release
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // Defaults of a job's optional settings.
@@ -50,17 +51,18 @@ type FieldError struct {
 
 func (e *FieldError) Error() string { return fmt.Sprintf("%s: %s", e.Field, e.Rule) }
 
-var dns1123Label = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-
 // NameRule is the rule for job names, in the words the console shows.
 const NameRule = "at most 63 characters: lowercase letters, digits and '-', starting and ending with a lowercase letter or digit"
+
+// isDNSLabel reports whether s is a DNS-1123 label of at most 63 characters.
+func isDNSLabel(s string) bool { return len(validation.IsDNS1123Label(s)) == 0 }
 
 // ValidateName checks a DNS-1123 label of at most 63 characters; field names the input.
 func ValidateName(field, name string) error {
 	switch {
 	case name == "":
 		return &FieldError{Field: field, Rule: "is required"}
-	case len(name) > 63 || !dns1123Label.MatchString(name):
+	case !isDNSLabel(name):
 		return &FieldError{Field: field, Rule: NameRule}
 	}
 	return nil
@@ -89,7 +91,7 @@ func validateObjectName(field, name string) error {
 	if name == "" {
 		return &FieldError{Field: field, Rule: "is required"}
 	}
-	if len(name) > 63 || !dns1123Label.MatchString(name) {
+	if !isDNSLabel(name) {
 		return &FieldError{Field: field, Rule: "must be the name of an existing object (a DNS-1123 label)"}
 	}
 	return nil
