@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -60,12 +61,16 @@ func (e *Engine) Delete(ctx context.Context, t Target, force bool) error {
 	var steps []step
 	if !detached {
 		steps = append(steps, step{"stop scaling the deployment down", func(ctx context.Context, t Target) error {
-			return ignoreGone(e.patchRollout(ctx, t, map[string]any{"spec": map[string]any{"workloadRef": map[string]any{"scaleDown": "never"}}}))
+			if err := e.patchRollout(ctx, t, map[string]any{"spec": map[string]any{"workloadRef": map[string]any{"scaleDown": "never"}}}); err != nil {
+				return ignoreGone(err)
+			}
+			e.awaitObserved(ctx, t)
+			return nil
 		}})
 	}
 	steps = append(steps,
 		step{"scale the deployment up", func(ctx context.Context, t Target) error { return e.restoreDeployment(ctx, t, stable, replicas) }},
-		step{"wait for the deployment", e.waitDeployment},
+		step{"wait for the deployment", func(ctx context.Context, t Target) error { return e.waitDeployment(ctx, t, stable, replicas) }},
 		step{"detach the rollout from argo", func(ctx context.Context, t Target) error {
 			return ignoreGone(e.patchRollout(ctx, t, map[string]any{"metadata": map[string]any{"labels": map[string]any{LabelInstanceID: DetachedInstanceID}}}))
 		}},
@@ -121,12 +126,36 @@ func (e *Engine) restoreDeployment(ctx context.Context, t Target, stable *appsv1
 	})
 }
 
-// waitDeployment waits until the Deployment has rolled out and all its replicas are available.
-func (e *Engine) waitDeployment(ctx context.Context, t Target) error {
+// awaitObserved waits, for at most ObserveTimeout, until the Argo controller
+// has seen the Rollout's latest spec, so that a reconcile still working from
+// the old spec (scaleDown: progressively) does not scale the Deployment back
+// down after restoreDeployment scaled it up. It gives up quietly: a stopped
+// controller scales nothing, and waitDeployment scales up again if need be.
+func (e *Engine) awaitObserved(ctx context.Context, t Target) {
+	ctx, cancel := context.WithTimeout(ctx, ObserveTimeout)
+	defer cancel()
+	_ = e.wait(ctx, "argo to observe the rollout", func(ctx context.Context) (bool, error) {
+		ro, err := e.getRollout(ctx, t)
+		if err != nil {
+			return true, nil
+		}
+		return str(ro, "status", "observedGeneration") == strconv.FormatInt(ro.GetGeneration(), 10), nil
+	})
+}
+
+// waitDeployment waits until the Deployment has rolled out and all its
+// replicas are available. Should something (a controller that had not yet
+// seen scaleDown: never) scale it below the wanted count meanwhile, it
+// scales it up again.
+func (e *Engine) waitDeployment(ctx context.Context, t Target, stable *appsv1.ReplicaSet, replicas int32) error {
 	return e.wait(ctx, "the deployment to be available", func(ctx context.Context) (bool, error) {
 		dep, err := e.Kube.AppsV1().Deployments(t.Spec.Namespace).Get(ctx, t.Spec.Deployment, metav1.GetOptions{})
 		if err != nil {
 			return false, fmt.Errorf("get deployment %s/%s: %w", t.Spec.Namespace, t.Spec.Deployment, err)
+		}
+		if dep.Spec.Replicas != nil && *dep.Spec.Replicas < replicas {
+			e.log().Info("deployment scaled down during deletion: scaling it up again", "namespace", t.Spec.Namespace, "deployment", t.Spec.Deployment, "replicas", *dep.Spec.Replicas)
+			return false, e.restoreDeployment(ctx, t, stable, replicas)
 		}
 		return DeploymentAvailable(dep), nil
 	})

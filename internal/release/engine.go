@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -46,6 +47,19 @@ type Engine struct {
 	// AfterStep, when set, is called after each step of an operation with the
 	// step's name (crash tests stop the process there).
 	AfterStep func(step string)
+	// Logger receives what the engine does on its own initiative; nil discards it.
+	Logger *slog.Logger
+}
+
+// ObserveTimeout bounds how long an operation waits for the Argo controller
+// to observe a Rollout change before going on without it.
+const ObserveTimeout = 10 * time.Second
+
+func (e *Engine) log() *slog.Logger {
+	if e.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return e.Logger
 }
 
 // step is one small, idempotent part of an operation.

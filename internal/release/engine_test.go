@@ -8,6 +8,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -41,7 +42,7 @@ func app(ctx context.Context, t testing.TB, e *Engine, ns string) {
 	if _, err := e.Kube.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("create service: %v", err)
 	}
-	if err := e.waitDeployment(ctx, Target{Spec: Spec{Namespace: ns, Deployment: "app"}}); err != nil {
+	if err := e.waitDeployment(ctx, Target{Spec: Spec{Namespace: ns, Deployment: "app"}}, nil, 3); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -281,5 +282,38 @@ func TestCheckRefuses(t *testing.T) {
 	var fe *FieldError
 	if !errors.As(err, &fe) || fe.Field != "name" {
 		t.Fatalf("Check with a foreign Rollout's name = %v, want a FieldError on name", err)
+	}
+}
+
+// TestWaitDeploymentScalesUpAgain plays an Argo reconcile that still works
+// from the old spec (scaleDown: progressively) and scales the Deployment back
+// to 0 just after a deletion scaled it up: the wait must scale it up again
+// rather than wait forever for pods that will never come.
+func TestWaitDeploymentScalesUpAgain(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	e := engine(t)
+	ns := testenv.Namespace(t, e.Kube, "rescale")
+	app(ctx, t, e, ns)
+	tg := Target{Spec: Spec{Namespace: ns, Deployment: "app"}}
+	deps := e.Kube.AppsV1().Deployments(ns)
+	if _, err := deps.UpdateScale(ctx, "app", &autoscalingv1.Scale{ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: ns}, Spec: autoscalingv1.ScaleSpec{Replicas: 0}}, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.restoreDeployment(ctx, tg, nil, 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := deps.UpdateScale(ctx, "app", &autoscalingv1.Scale{ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: ns}, Spec: autoscalingv1.ScaleSpec{Replicas: 0}}, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.waitDeployment(ctx, tg, nil, 3); err != nil {
+		t.Fatalf("wait after the Deployment was scaled down behind our back: %v", err)
+	}
+	d, err := deps.Get(ctx, "app", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *d.Spec.Replicas != 3 || d.Status.AvailableReplicas != 3 {
+		t.Fatalf("Deployment after the wait: %d replicas, %d available; want 3 and 3", *d.Spec.Replicas, d.Status.AvailableReplicas)
 	}
 }

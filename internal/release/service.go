@@ -99,7 +99,7 @@ func (s *Service) engine(ctx context.Context, clusterID int64) (*Engine, *cluste
 	if err != nil {
 		return nil, nil, err
 	}
-	return &Engine{Kube: conn.Kube, Dynamic: conn.Dynamic, AfterStep: s.checkpoint}, conn, nil
+	return &Engine{Kube: conn.Kube, Dynamic: conn.Dynamic, AfterStep: s.checkpoint, Logger: s.log()}, conn, nil
 }
 
 // checkpoint kills the process after the step named by CrashAfter.

@@ -242,6 +242,11 @@ func TestCrashDuringDelete(t *testing.T) {
 	go func() { _, err := c.DeleteJob(ctx, ws, "app-bg", false); errc <- err }()
 	// Kill once the deletion has scaled the Deployment up: its pods take 3 s to get ready.
 	waitFor(ctx, t, "the deletion to scale the Deployment up", func() bool {
+		select {
+		case err := <-errc:
+			t.Fatalf("delete returned before the server was killed: %v", err)
+		default:
+		}
 		d, err := f.kube.AppsV1().Deployments(f.ns).Get(ctx, "app", metav1.GetOptions{})
 		return err == nil && d.Spec.Replicas != nil && *d.Spec.Replicas == 3 && d.Status.Replicas > 0
 	})
