@@ -65,6 +65,19 @@ type Version struct {
 	Stable      bool        `json:"stable"`
 	CreatedAt   time.Time   `json:"created_at"`
 	ScaleDownAt *time.Time  `json:"scale_down_at,omitempty"`
+	Pods        []Pod       `json:"pods"` // the version's pods, by name
+}
+
+// Pod is one pod of a version, as kubectl get pods shows it.
+type Pod struct {
+	Name      string    `json:"name"`
+	Phase     string    `json:"phase"`            // Pending, Running, Succeeded, Failed, Unknown
+	Ready     bool      `json:"ready"`            // every container ready: it receives traffic
+	Reason    string    `json:"reason,omitempty"` // why it is not ready or not running, when known
+	Restarts  int32     `json:"restarts"`
+	Node      string    `json:"node,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	Deleting  bool      `json:"deleting,omitempty"` // being shut down
 }
 
 // Container is a container of a version: the name Deploy takes, and its image.

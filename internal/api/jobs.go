@@ -72,6 +72,19 @@ type versionJSON struct {
 	Stable      bool            `json:"stable"`
 	CreatedAt   time.Time       `json:"created_at"`
 	ScaleDownAt *time.Time      `json:"scale_down_at,omitempty"`
+	Pods        []podJSON       `json:"pods"`
+}
+
+// podJSON is one pod of a version.
+type podJSON struct {
+	Name      string    `json:"name"`
+	Phase     string    `json:"phase"`
+	Ready     bool      `json:"ready"`
+	Reason    string    `json:"reason,omitempty"`
+	Restarts  int32     `json:"restarts"`
+	Node      string    `json:"node,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	Deleting  bool      `json:"deleting,omitempty"`
 }
 
 // containerJSON is a container of a version: the name deploy takes, and its image.
@@ -101,7 +114,7 @@ func toJob(ws string, v release.View) jobJSON {
 		out.Versions = append(out.Versions, versionJSON{
 			Revision: ver.Revision, ReplicaSet: ver.ReplicaSet, PodHash: ver.PodHash, Images: ver.Images, Containers: toContainers(ver.Containers),
 			Ready: ver.Ready, Desired: ver.Desired, Active: ver.Active, Preview: ver.Preview, Stable: ver.Stable,
-			CreatedAt: ver.CreatedAt, ScaleDownAt: ver.ScaleDownAt,
+			CreatedAt: ver.CreatedAt, ScaleDownAt: ver.ScaleDownAt, Pods: toPods(ver.Pods),
 		})
 		if ver.Active {
 			out.ActiveImages = ver.Images
@@ -109,6 +122,15 @@ func toJob(ws string, v release.View) jobJSON {
 		if ver.Preview && !ver.Active {
 			out.PreviewImages = ver.Images
 		}
+	}
+	return out
+}
+
+func toPods(ps []release.Pod) []podJSON {
+	out := make([]podJSON, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, podJSON{Name: p.Name, Phase: p.Phase, Ready: p.Ready, Reason: p.Reason, Restarts: p.Restarts,
+			Node: p.Node, CreatedAt: p.CreatedAt, Deleting: p.Deleting})
 	}
 	return out
 }

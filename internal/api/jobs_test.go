@@ -217,6 +217,25 @@ func TestJobsThroughAPI(t *testing.T) {
 	if len(j.PreviewImages) != 1 || j.PreviewImages[0] != "example/app:2" || j.ActiveImages[0] != "example/app:1" {
 		t.Fatalf("awaiting promotion: active %v preview %v; want app:1 active, app:2 preview", j.ActiveImages, j.PreviewImages)
 	}
+	// Each version lists its own pods, ready, by name (the pod cache may trail the ReplicaSets a moment).
+	podsReady := func(v client.Version) bool {
+		n := 0
+		for _, p := range v.Pods {
+			if p.Ready && p.Phase == "Running" && strings.HasPrefix(p.Name, v.ReplicaSet+"-") {
+				n++
+			}
+		}
+		return n == 3 && len(v.Pods) == 3
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(j.Versions) < 2 || !podsReady(j.Versions[0]) || !podsReady(j.Versions[1]); {
+		if time.Now().After(deadline) {
+			t.Fatalf("awaiting promotion: versions %+v; want 3 ready pods of its own in each", j.Versions)
+		}
+		time.Sleep(100 * time.Millisecond)
+		if j, err = editor.Job(ctx, ws, "app-bg"); err != nil {
+			t.Fatal(err)
+		}
+	}
 	_, err = e.admin.DeleteJob(ctx, ws, "app-bg", false)
 	if ce := wantStatus(t, "delete while awaiting promotion", err, http.StatusConflict); ce != nil && ce.Phase != client.PhaseAwaitingPromotion {
 		t.Errorf("409 phase = %q, want %q", ce.Phase, client.PhaseAwaitingPromotion)

@@ -264,17 +264,22 @@ func TestConnect(t *testing.T) {
 }
 
 // TestWatchFrame checks the terminal frame clears the screen and shows the
-// versions with their marks and pods, and the plain line sums them up.
+// versions with their marks and pods, each pod with its state, and the plain
+// line sums them up.
 func TestWatchFrame(t *testing.T) {
 	now := time.Now()
 	standby := now.Add(20 * time.Second)
 	j := &client.Job{Name: "web", Workspace: "team", Cluster: "local", Namespace: "shop", Phase: client.PhaseAwaitingPromotion,
 		ActiveImages: []string{"web:1"}, PreviewImages: []string{"web:2"}, Versions: []client.Version{
-			{Revision: 2, Images: []string{"web:2"}, Ready: 2, Desired: 3, Preview: true, CreatedAt: now},
+			{Revision: 2, Images: []string{"web:2"}, Ready: 2, Desired: 3, Preview: true, CreatedAt: now, Pods: []client.Pod{
+				{Name: "web-bg-7f9c-a1", Phase: "Running", Ready: true, Node: "kwok-node-0", CreatedAt: now},
+				{Name: "web-bg-7f9c-b2", Phase: "Running", Reason: "CrashLoopBackOff", Restarts: 4, CreatedAt: now},
+			}},
 			{Revision: 1, Images: []string{"web:1"}, Ready: 3, Desired: 3, Active: true, Stable: true, CreatedAt: now, ScaleDownAt: &standby},
 		}}
 	frame := string(watchFrame(j, nil, now))
-	for _, want := range []string{"\033[H\033[2J", "Phase: Awaiting promotion", "REVISION", "PREVIEW", "ACTIVE,STABLE", "2/3", "●●○", "●●●", "(in 20s)"} {
+	for _, want := range []string{"\033[H\033[2J", "Phase: Awaiting promotion", "REVISION", "PREVIEW", "ACTIVE,STABLE", "2/3", "●●○", "●●●", "(in 20s)",
+		"POD", "web-bg-7f9c-a1", "kwok-node-0", "Running: CrashLoopBackOff"} {
 		if !strings.Contains(frame, want) {
 			t.Errorf("frame lacks %q:\n%s", want, frame)
 		}

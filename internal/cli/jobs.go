@@ -430,6 +430,37 @@ func versionTable(w *tabwriter.Writer, vs []client.Version, now time.Time, wide 
 	}
 }
 
+// podTable writes the pods of every version that has any, newest version first.
+func podTable(w *tabwriter.Writer, vs []client.Version, now time.Time) {
+	fmt.Fprintln(w, "POD\tREVISION\tREADY\tSTATUS\tRESTARTS\tAGE\tNODE")
+	n := 0
+	for _, v := range vs {
+		for _, p := range v.Pods {
+			ready := "no"
+			if p.Ready {
+				ready = "yes"
+			}
+			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%d\t%s\t%s\n", p.Name, v.Revision, ready, podStatus(p), p.Restarts, age(p.CreatedAt, now), dash(p.Node))
+			n++
+		}
+	}
+	if n == 0 {
+		fmt.Fprintln(w, "(no pods)")
+	}
+}
+
+// podStatus is the STATUS column of kubectl get pods: the reason when there
+// is one, Terminating while the pod shuts down, else its phase.
+func podStatus(p client.Pod) string {
+	switch {
+	case p.Deleting:
+		return "Terminating"
+	case p.Reason != "" && !p.Ready:
+		return p.Phase + ": " + p.Reason
+	}
+	return p.Phase
+}
+
 func marks(v client.Version) string {
 	var m []string
 	if v.Active {

@@ -272,6 +272,9 @@ func watchFrame(j *client.Job, err error, now time.Time) []byte {
 	tw := tabwriter.NewWriter(&b, 0, 4, 3, ' ', 0)
 	versionTable(tw, j.Versions, now, false)
 	tw.Flush()
+	b.WriteString("\n")
+	podTable(tw, j.Versions, now)
+	tw.Flush()
 	b.WriteString("\nCtrl-C to stop.\n")
 	return b.Bytes()
 }

@@ -12,6 +12,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
 
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/store"
@@ -336,7 +337,29 @@ func observeCached(ctx context.Context, conn *cluster.Conn, job store.Job) (Stat
 	if err != nil {
 		dep = nil // gone: judge by the Rollout alone
 	}
-	return ObserveWorkload(ro, owned, dep), nil
+	st := ObserveWorkload(ro, owned, dep)
+	if hashes := versionHashes(st.Versions); len(hashes) > 0 {
+		req, err := labels.NewRequirement(HashLabel, selection.In, hashes)
+		if err != nil {
+			return Status{}, fmt.Errorf("select pods: %w", err)
+		}
+		pods, err := conn.Listers.Pods.Pods(job.Namespace).List(labels.NewSelector().Add(*req))
+		if err != nil {
+			return Status{}, fmt.Errorf("list pods: %w", err)
+		}
+		AttachPods(&st, pods)
+	}
+	return st, nil
+}
+
+func versionHashes(vs []Version) []string {
+	var out []string
+	for _, v := range vs {
+		if v.PodHash != "" {
+			out = append(out, v.PodHash)
+		}
+	}
+	return out
 }
 
 // remember stores the status when it changed, so that it can be shown while

@@ -2,6 +2,7 @@ package release
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -251,5 +252,54 @@ func TestObserveWorkload(t *testing.T) {
 		if got := ObserveWorkload(ro, nil, tt.dep).Phase; got != tt.want {
 			t.Errorf("%s: phase %q, want %q", tt.name, got, tt.want)
 		}
+	}
+}
+
+func TestAttachPods(t *testing.T) {
+	pod := func(name, hash string, phase corev1.PodPhase, ready bool, mod func(*corev1.Pod)) *corev1.Pod {
+		cond := corev1.ConditionFalse
+		if ready {
+			cond = corev1.ConditionTrue
+		}
+		p := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{HashLabel: hash}},
+			Status:     corev1.PodStatus{Phase: phase, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: cond}}},
+		}
+		if mod != nil {
+			mod(p)
+		}
+		return p
+	}
+	st := Status{Versions: []Version{{PodHash: "green"}, {PodHash: "blue"}, {PodHash: "old"}}}
+	AttachPods(&st, []*corev1.Pod{
+		pod("app-b2", "blue", corev1.PodRunning, true, nil),
+		pod("app-b1", "blue", corev1.PodRunning, true, func(p *corev1.Pod) { p.Spec.NodeName = "node-1" }),
+		pod("app-g1", "green", corev1.PodRunning, false, func(p *corev1.Pod) {
+			p.Status.ContainerStatuses = []corev1.ContainerStatus{{RestartCount: 4, State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}}}}
+		}),
+		pod("app-g2", "green", "", false, func(p *corev1.Pod) { p.DeletionTimestamp = &metav1.Time{} }),
+		pod("other", "", corev1.PodRunning, true, nil),
+	})
+	names := func(ps []Pod) (out []string) {
+		for _, p := range ps {
+			out = append(out, p.Name)
+		}
+		return out
+	}
+	if got := names(st.Versions[1].Pods); !reflect.DeepEqual(got, []string{"app-b1", "app-b2"}) {
+		t.Errorf("blue pods %v, want app-b1 app-b2 by name", got)
+	}
+	if b1 := st.Versions[1].Pods[0]; !b1.Ready || b1.Node != "node-1" || b1.Phase != "Running" {
+		t.Errorf("blue pod %+v, want ready, Running, on node-1", b1)
+	}
+	g := st.Versions[0].Pods
+	if len(g) != 2 || g[0].Ready || g[0].Restarts != 4 || g[0].Reason != "CrashLoopBackOff" {
+		t.Errorf("green pod %+v, want not ready, 4 restarts, CrashLoopBackOff", g)
+	}
+	if g[1].Phase != "Pending" || !g[1].Deleting {
+		t.Errorf("green pod %+v, want Pending (no phase yet) and deleting", g[1])
+	}
+	if st.Versions[2].Pods == nil || len(st.Versions[2].Pods) != 0 {
+		t.Errorf("version without pods has %#v, want an empty list", st.Versions[2].Pods)
 	}
 }

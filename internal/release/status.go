@@ -7,6 +7,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -59,6 +60,62 @@ type Version struct {
 	// ScaleDownAt is when an old version on standby after a switch goes away;
 	// until then a roll back to it is instant.
 	ScaleDownAt *time.Time `json:"scaleDownAt,omitempty"`
+	// Pods are the version's pods, by name; only live observation fills them.
+	Pods []Pod `json:"pods"`
+}
+
+// Pod is one pod of a version, in the words `kubectl get pods` uses.
+type Pod struct {
+	Name      string    `json:"name"`
+	Phase     string    `json:"phase"`            // Pending, Running, Succeeded, Failed, Unknown
+	Ready     bool      `json:"ready"`            // every container ready: it receives traffic
+	Reason    string    `json:"reason,omitempty"` // why it is not ready or not running, when known
+	Restarts  int32     `json:"restarts"`
+	Node      string    `json:"node,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+	Deleting  bool      `json:"deleting,omitempty"` // being shut down
+}
+
+// AttachPods gives each version the pods that carry its pod-template hash.
+// It is pure; the caller reads the pods from the informer cache.
+func AttachPods(st *Status, pods []*corev1.Pod) {
+	byHash := map[string][]Pod{}
+	for _, p := range pods {
+		if h := p.Labels[HashLabel]; h != "" {
+			byHash[h] = append(byHash[h], podOf(p))
+		}
+	}
+	for i := range st.Versions {
+		ps := byHash[st.Versions[i].PodHash]
+		sort.Slice(ps, func(a, b int) bool { return ps[a].Name < ps[b].Name })
+		if ps == nil {
+			ps = []Pod{}
+		}
+		st.Versions[i].Pods = ps
+	}
+}
+
+func podOf(p *corev1.Pod) Pod {
+	out := Pod{Name: p.Name, Phase: string(p.Status.Phase), Node: p.Spec.NodeName, CreatedAt: p.CreationTimestamp.UTC(),
+		Deleting: p.DeletionTimestamp != nil, Reason: p.Status.Reason}
+	if out.Phase == "" {
+		out.Phase = string(corev1.PodPending)
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			out.Ready = c.Status == corev1.ConditionTrue
+			if !out.Ready && out.Reason == "" && c.Message != "" {
+				out.Reason = c.Message
+			}
+		}
+	}
+	for _, cs := range p.Status.ContainerStatuses {
+		out.Restarts += cs.RestartCount
+		if w := cs.State.Waiting; w != nil && w.Reason != "" {
+			out.Reason = w.Reason // CrashLoopBackOff, ImagePullBackOff…: the most telling reason
+		}
+	}
+	return out
 }
 
 // Container is one container of a version: the name Deploy takes and its image.
@@ -188,6 +245,7 @@ func versions(ro *unstructured.Unstructured, rss []*appsv1.ReplicaSet) []Version
 			v.Images = append(v.Images, c.Image)
 			v.Containers = append(v.Containers, Container{Name: c.Name, Image: c.Image})
 		}
+		v.Pods = []Pod{}
 		v.Active, v.Preview, v.Stable = v.PodHash == active, v.PodHash == preview, v.PodHash == stable
 		if d, err := time.Parse(time.RFC3339, rs.Annotations[ScaleDownAnno]); err == nil && !v.Active {
 			d = d.UTC()

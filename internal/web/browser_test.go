@@ -506,6 +506,8 @@ func TestSeedWalk(t *testing.T) {
 		waitStatus("#job-status", "Awaiting promotion"),
 		chromedp.WaitVisible(css("#act-promote")),
 		waitJS(`[...document.querySelectorAll("#versions-body tr")].some(r => r.textContent.includes("example/app:2") && r.textContent.includes("Preview") && r.textContent.includes("3/3"))`),
+		// Both versions list their pods, each ready and Running, named after its ReplicaSet.
+		waitJS(`[...document.querySelectorAll("#versions-body tr")].filter(r => r.querySelectorAll(".podlist li.pod-ready").length === 3 && r.querySelector(".podlist li").textContent.includes("web-app-") && r.querySelector(".podlist").textContent.includes("Running")).length === 2`),
 	)
 	if b.visible("#act-deploy") || b.visible("#act-delete") {
 		t.Error("Deploy or Delete offered while a release awaits promotion")

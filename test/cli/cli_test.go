@@ -71,6 +71,27 @@ func (s *sy) run(stdin string, args ...string) (string, string, int) {
 	return out.String(), errb.String(), code
 }
 
+// terminal runs a command that must succeed with its stdout on a terminal (a
+// pseudo-terminal from util-linux's script, which Debian always has) and
+// returns what it wrote there.
+func (s *sy) terminal(args ...string) string {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	quoted := make([]string, 0, len(args)+1)
+	for _, a := range append([]string{s.bin}, args...) {
+		quoted = append(quoted, "'"+strings.ReplaceAll(a, "'", `'\''`)+"'")
+	}
+	cmd := exec.CommandContext(ctx, "script", "-qec", strings.Join(quoted, " "), "/dev/null")
+	cmd.Env = append(os.Environ(), "SWITCHYARD_CONFIG="+s.config, "SWITCHYARD_URL=", "SWITCHYARD_TOKEN=", "SWITCHYARD_WORKSPACE=", "TERM=xterm")
+	cmd.Env = append(cmd.Env, s.env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		s.t.Fatalf("switchyard %s on a terminal: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
 // ok runs a command that must succeed and returns its stdout.
 func (s *sy) ok(args ...string) string {
 	s.t.Helper()
@@ -262,6 +283,19 @@ func TestRelease(t *testing.T) {
 	j := s.job("app-bg")
 	if len(j.PreviewImages) != 1 || j.PreviewImages[0] != "example/app:2" || j.ActiveImages[0] != "example/app:1" {
 		t.Fatalf("awaiting promotion: active %v preview %v; want app:1 active, app:2 preview", j.ActiveImages, j.PreviewImages)
+	}
+	// On a terminal, watch redraws the versions and every pod in place.
+	for deadline := time.Now().Add(10 * time.Second); len(j.Versions) < 2 || len(j.Versions[0].Pods) != 3 || len(j.Versions[1].Pods) != 3; j = s.job("app-bg") {
+		if time.Now().After(deadline) {
+			t.Fatalf("awaiting promotion: versions %+v; want 3 pods in each", j.Versions)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	out = s.terminal("job", "watch", "app-bg", "--timeout", "1500ms")
+	for _, want := range []string{"\033[H\033[2J", "Phase: Awaiting promotion", "POD", "RESTARTS", j.Versions[0].Pods[0].Name, j.Versions[1].Pods[2].Name, "Running"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("job watch on a terminal lacks %q:\n%s", want, out)
+		}
 	}
 	out = s.ok("job", "history", "app-bg")
 	for _, h := range []string{"REVISION", "IMAGES", "READY", "ACTIVE", "PREVIEW", "example/app:2"} {

@@ -490,7 +490,7 @@
           v.preview && !v.active && h("span", { class: "mark mark-preview" }, "Preview"),
           v.stable && h("span", { class: "mark mark-stable" }, "Stable"),
           v.scale_down_at && h("span", { class: "mark mark-standby" }, "Standby")),
-        h("td", {}, h("span", { class: v.ready >= v.desired && v.desired > 0 ? "pods pods-ok" : "pods" }, `${v.ready}/${v.desired}`)),
+        h("td", {}, h("span", { class: v.ready >= v.desired && v.desired > 0 ? "pods pods-ok" : "pods" }, `${v.ready}/${v.desired}`), podList(v)),
         h("td", {}, canEdit && healthyish && !v.active && v.images.length
           ? h("button", { type: "button", class: "btn btn-small", "aria-label": "Roll back to revision " + v.revision, onclick: () => rollback(v) }, "Roll back")
           : null)));
@@ -502,6 +502,23 @@
         el.textContent = `Revision #${standby.revision} stays on standby for ${left} s more: rolling back to it until then is instant.`;
         el.hidden = false;
       } else el.hidden = true;
+    }
+
+    // podList shows a version's pods: a dot (ready, starting, failing), the
+    // name and what kubectl get pods would say; at most 12, then a count.
+    function podList(v) {
+      const pods = v.pods || [];
+      if (!pods.length) return null;
+      const shown = pods.slice(0, 12).map((p) => {
+        const status = p.deleting ? "Terminating" : p.reason && !p.ready ? p.phase + ": " + p.reason : p.phase;
+        const kind = p.deleting ? "gone" : p.ready ? "ready" : p.reason || p.restarts > 0 ? "bad" : "wait";
+        const text = `${p.name}: ${p.ready ? "ready" : "not ready"}, ${status}` + (p.restarts ? `, ${p.restarts} restarts` : "") + (p.node ? ", on " + p.node : "");
+        return h("li", { class: "pod pod-" + kind, title: text },
+          h("span", { class: "pod-dot", "aria-hidden": "true" }), h("span", { class: "sr-only" }, p.ready ? "Ready: " : "Not ready: "),
+          h("code", {}, p.name), " ", h("span", { class: "muted" }, status + (p.restarts ? ` (${p.restarts}×)` : "")));
+      });
+      if (pods.length > 12) shown.push(h("li", { class: "muted" }, `and ${pods.length - 12} more`));
+      return h("ul", { class: "podlist", "aria-label": "Pods of revision " + v.revision }, shown);
     }
 
     function renderActions(j) {
