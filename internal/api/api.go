@@ -38,6 +38,11 @@ type API struct {
 	Clusters *cluster.Manager
 	// Jobs runs blue-green release jobs (routes in jobs.go).
 	Jobs *release.Service
+	// StreamLifetime ends a change stream after this long (the client
+	// reconnects); zero means DefaultStreamLifetime.
+	StreamLifetime time.Duration
+
+	streams streams
 }
 
 // handlerFunc is a route's handler. p is the authenticated caller (zero for
@@ -70,6 +75,7 @@ func (a *API) routes() [][]route {
 		a.clusterRoutes(),
 		a.resourceRoutes(),
 		a.jobRoutes(),
+		a.changeRoutes(),
 	}
 }
 

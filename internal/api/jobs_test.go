@@ -35,6 +35,7 @@ type jobsEnv struct {
 	*env
 	kube kubernetes.Interface
 	jobs *release.Service
+	api  *api.API
 }
 
 func newJobsEnv(t *testing.T) *jobsEnv {
@@ -71,7 +72,7 @@ func newJobsEnv(t *testing.T) *jobsEnv {
 	e := &env{t: t, store: st, url: srv.URL}
 	e.admin = e.login("admin", adminPassword)
 	kc, _ := testenv.Clients(t, kubeconfig)
-	return &jobsEnv{env: e, kube: kc, jobs: jobs}
+	return &jobsEnv{env: e, kube: kc, jobs: jobs, api: a}
 }
 
 // closedPortKubeconfig writes a copy of kubeconfig whose server is a closed port.

@@ -34,7 +34,7 @@ func (c *cli) jobWait(ctx context.Context, args []string) error {
 	f.bind(fs, false)
 	target := fs.String("for", "", "the phase to wait for (required)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up after this long (exit code 4)")
-	interval := fs.Duration("interval", 500*time.Millisecond, "how often to ask the server")
+	interval := fs.Duration("interval", 500*time.Millisecond, "how often to ask the server besides when its change stream says the job changed")
 	grace := fs.Duration("grace", 5*time.Second, "fail (exit code 3) once the job has been Degraded or Aborted this long")
 	s, ws, pos, err := c.start(fs, &f, args, 1, 1)
 	if err != nil {
@@ -51,7 +51,8 @@ func (c *cli) jobWait(ctx context.Context, args []string) error {
 	return w.run(ctx)
 }
 
-// waiter polls one job until it reaches a phase.
+// waiter reads one job until it reaches a phase: whenever the server's change
+// stream says it changed, and every interval anyway.
 type waiter struct {
 	c        *cli
 	s        *session
@@ -72,6 +73,7 @@ func (w *waiter) run(parent context.Context) error {
 	ctx, cancel := context.WithTimeout(parent, w.timeout)
 	defer cancel()
 	w.start = time.Now()
+	changed := watchChanges(ctx, w.s.client, w.ws, w.name)
 	for {
 		done, err := w.check(ctx)
 		if done || err != nil {
@@ -82,6 +84,7 @@ func (w *waiter) run(parent context.Context) error {
 		case <-ctx.Done():
 			w.endProgress()
 			return w.stopped(parent)
+		case <-changed: // the server says the job changed: look now
 		case <-time.After(w.interval):
 		}
 	}
@@ -197,7 +200,7 @@ func (c *cli) jobWatch(ctx context.Context, args []string) error {
 	fs := newFlags("job watch", "NAME [flags]", jobWatchHelp)
 	f.bind(fs, false)
 	timeout := fs.Duration("timeout", 0, "stop after this long (0: until Ctrl-C)")
-	interval := fs.Duration("interval", time.Second, "how often to refresh")
+	interval := fs.Duration("interval", time.Second, "how often to redraw besides when the server's change stream says the job changed")
 	s, ws, pos, err := c.start(fs, &f, args, 1, 1)
 	if err != nil {
 		return err
@@ -210,6 +213,9 @@ func (c *cli) jobWatch(ctx context.Context, args []string) error {
 		ctx, cancel = context.WithTimeout(ctx, *timeout)
 		defer cancel()
 	}
+	ctx, stop := context.WithCancel(ctx) // ends the change stream with the command
+	defer stop()
+	changed := watchChanges(ctx, s.client, ws, pos[0])
 	last, seen := "", false
 	for {
 		j, err := s.client.Job(ctx, ws, pos[0])
@@ -227,9 +233,40 @@ func (c *cli) jobWatch(ctx context.Context, args []string) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-changed:
 		case <-time.After(*interval):
 		}
 	}
+}
+
+// watchChanges follows the server's change stream for one job and signals
+// on the returned channel whenever it says the job may have changed, so that
+// watch redraws at once instead of at its next refresh. It reconnects when
+// the stream ends and gives up quietly on a server without streams: the
+// periodic refresh still works.
+func watchChanges(ctx context.Context, c *client.Client, ws, job string) <-chan struct{} {
+	out := make(chan struct{}, 1)
+	go func() {
+		for ctx.Err() == nil {
+			err := c.WatchChanges(ctx, ws, job, func(ch client.Change) {
+				if ch.Ready {
+					return
+				}
+				select {
+				case out <- struct{}{}:
+				default:
+				}
+			})
+			if status := client.StatusOf(err); status == http.StatusNotFound || status == http.StatusForbidden {
+				return
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}()
+	return out
 }
 
 // drawWatch shows one refresh: a full frame on a terminal, a line when the

@@ -58,6 +58,7 @@ type Conn struct {
 	Listers   Listers
 
 	logger  *slog.Logger
+	changes *Changes // where informer events are published
 	stop    chan struct{}
 	synced  chan struct{} // closed once every cache has synced
 	started time.Time
@@ -79,7 +80,7 @@ type rolloutCache struct {
 }
 
 // newConn builds the clients and informers of a cluster; start runs them.
-func newConn(c store.Cluster, rc *rest.Config, logger *slog.Logger) (*Conn, error) {
+func newConn(c store.Cluster, rc *rest.Config, logger *slog.Logger, changes *Changes) (*Conn, error) {
 	kube, err := kubernetes.NewForConfig(rc)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client for cluster %s: %w", c.Name, err)
@@ -91,7 +92,7 @@ func newConn(c store.Cluster, rc *rest.Config, logger *slog.Logger) (*Conn, erro
 	f := informers.NewSharedInformerFactoryWithOptions(kube, 0, informers.WithTransform(stripManagedFields))
 	conn := &Conn{
 		ClusterID: c.ID, ClusterName: c.Name, Kube: kube, Dynamic: dyn, Informers: f,
-		logger: logger.With("cluster", c.Name), stop: make(chan struct{}), synced: make(chan struct{}),
+		logger: logger.With("cluster", c.Name), changes: changes, stop: make(chan struct{}), synced: make(chan struct{}),
 	}
 	conn.Listers = Listers{
 		Namespaces:     f.Core().V1().Namespaces().Lister(),
@@ -109,6 +110,15 @@ func newConn(c store.Cluster, rc *rest.Config, logger *slog.Logger) (*Conn, erro
 		f.Core().V1().Events().Informer(),
 	} {
 		if err := inf.SetWatchErrorHandler(conn.watchError); err != nil {
+			return nil, fmt.Errorf("informers of cluster %s: %w", c.Name, err)
+		}
+	}
+	// What a job's view is made of: publish its changes for live updates.
+	for _, inf := range []cache.SharedIndexInformer{
+		f.Apps().V1().Deployments().Informer(), f.Apps().V1().ReplicaSets().Informer(),
+		f.Core().V1().Pods().Informer(), f.Core().V1().Events().Informer(),
+	} {
+		if _, err := inf.AddEventHandler(publishing(changes, c.ID)); err != nil {
 			return nil, fmt.Errorf("informers of cluster %s: %w", c.Name, err)
 		}
 	}
@@ -209,6 +219,7 @@ func (c *Conn) newRolloutCache() *rolloutCache {
 	// Neither fails before the informer starts.
 	_ = ro.informer.SetTransform(stripManagedFields)
 	_ = ro.informer.SetWatchErrorHandler(c.watchError)
+	_, _ = ro.informer.AddEventHandler(publishing(c.changes, c.ClusterID))
 	f.Start(ro.stop)
 	return ro
 }

@@ -33,6 +33,10 @@ type Manager struct {
 	ProbeTimeout time.Duration
 	// SyncTimeout bounds the first fill of a Conn's caches; zero means DefaultSyncTimeout.
 	SyncTimeout time.Duration
+	// Changes publishes every change of the objects jobs are made of, in
+	// every connected cluster, and of job records (release.Service publishes
+	// those): the API's live streams subscribe to it.
+	Changes Changes
 
 	mu    sync.Mutex
 	conns map[int64]*Conn

@@ -93,7 +93,7 @@ func (m *Manager) connect(ctx context.Context, id int64) (*Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to cluster %s: %w", c.Name, err)
 	}
-	conn, err := newConn(c, rc, m.logger())
+	conn, err := newConn(c, rc, m.logger(), &m.Changes)
 	if err != nil {
 		return nil, err
 	}

@@ -80,7 +80,7 @@ func (s *Service) finish(ctx context.Context, id int64) error {
 		if err := eng.Delete(ctx, t, true); err != nil {
 			return err
 		}
-		if err := s.Store.SetJobState(ctx, job.ID, store.JobDeleting, store.JobDeleted, job.ForceDelete); err != nil {
+		if err := s.setState(ctx, job, store.JobDeleting, store.JobDeleted, job.ForceDelete); err != nil {
 			return err
 		}
 		s.audit(ctx, job, "job.delete", store.OutcomeSuccess, "finished after an interruption")
@@ -90,13 +90,13 @@ func (s *Service) finish(ctx context.Context, id int64) error {
 
 // undo removes what a half-made job created and marks it deleted.
 func (s *Service) undo(ctx context.Context, eng *Engine, t Target, job store.Job, why error) error {
-	if err := s.Store.SetJobState(ctx, job.ID, store.JobCreating, store.JobDeleting, true); err != nil {
+	if err := s.setState(ctx, job, store.JobCreating, store.JobDeleting, true); err != nil {
 		return err
 	}
 	if err := eng.Delete(ctx, t, true); err != nil {
 		return err
 	}
-	if err := s.Store.SetJobState(ctx, job.ID, store.JobDeleting, store.JobDeleted, true); err != nil {
+	if err := s.setState(ctx, job, store.JobDeleting, store.JobDeleted, true); err != nil {
 		return err
 	}
 	s.audit(ctx, job, "job.create", store.OutcomeFailure, "undone after an interruption: "+why.Error())

@@ -205,7 +205,28 @@ func (s *Service) record(ctx context.Context, eng *Engine, ws store.Workspace, c
 	if errors.Is(err, store.ErrConflict) {
 		return store.Job{}, &FieldError{Field: "name", Rule: fmt.Sprintf("a job named %q already exists in namespace %q of cluster %q", req.Name, req.Namespace, c.Name)}
 	}
+	if err == nil {
+		s.changed(job)
+	}
 	return job, err
+}
+
+// setState moves a job's record from one state to another and tells live
+// streams.
+func (s *Service) setState(ctx context.Context, job store.Job, from, to string, force bool) error {
+	if err := s.Store.SetJobState(ctx, job.ID, from, to, force); err != nil {
+		return err
+	}
+	s.changed(job)
+	return nil
+}
+
+// changed publishes a change of a job's record (the cluster's informers
+// publish the changes of its objects).
+func (s *Service) changed(job store.Job) {
+	if s.Clusters != nil {
+		s.Clusters.Changes.Publish(cluster.Change{ClusterID: job.ClusterID, Namespace: job.Namespace})
+	}
 }
 
 // finishCreate makes the job's objects and marks it active.
@@ -213,7 +234,7 @@ func (s *Service) finishCreate(ctx context.Context, eng *Engine, t Target, job s
 	if err := eng.Create(ctx, t); err != nil {
 		return fmt.Errorf("create job %s in cluster: %w", job.Name, err)
 	}
-	err := s.Store.SetJobState(ctx, job.ID, store.JobCreating, store.JobActive, false)
+	err := s.setState(ctx, job, store.JobCreating, store.JobActive, false)
 	if errors.Is(err, store.ErrConflict) {
 		return nil // another replica finished it first
 	}

@@ -102,7 +102,7 @@ func (s *Service) Delete(ctx context.Context, ws store.Workspace, name string, f
 			}
 		}
 		if job.State != store.JobDeleting {
-			if err := s.Store.SetJobState(ctx, job.ID, job.State, store.JobDeleting, force); err != nil {
+			if err := s.setState(ctx, job, job.State, store.JobDeleting, force); err != nil {
 				return err
 			}
 		}
@@ -118,7 +118,7 @@ func (s *Service) Delete(ctx context.Context, ws store.Workspace, name string, f
 			}
 			return err
 		}
-		return s.Store.SetJobState(ctx, job.ID, store.JobDeleting, store.JobDeleted, force)
+		return s.setState(ctx, job, store.JobDeleting, store.JobDeleted, force)
 	})
 	if err != nil {
 		return View{}, err

@@ -55,6 +55,7 @@ type Server struct {
 	store    *store.Store
 	clusters *cluster.Manager
 	jobs     *release.Service
+	api      *api.API
 	handler  http.Handler
 	demo     bool
 }
@@ -93,7 +94,7 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error
 		Clusters: clusters,
 		Jobs:     jobs,
 	}
-	return &Server{store: st, clusters: clusters, jobs: jobs, handler: routes(a), demo: opts.DemoKubeconfig != ""}, nil
+	return &Server{store: st, clusters: clusters, jobs: jobs, api: a, handler: routes(a), demo: opts.DemoKubeconfig != ""}, nil
 }
 
 // replicaID names this server process in job leases: unique among replicas
@@ -125,6 +126,10 @@ func (s *Server) sweepSessions(ctx context.Context, interval time.Duration, logg
 	}
 }
 
+// CloseStreams ends the API's open change streams (Run does it on shutdown;
+// tests that serve Handler themselves call it before closing their server).
+func (s *Server) CloseStreams() { s.api.CloseStreams() }
+
 // Close closes the cluster connections and the store.
 func (s *Server) Close() error {
 	s.clusters.Close()
@@ -146,6 +151,7 @@ func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
+	srv.RegisterOnShutdown(s.api.CloseStreams) // live streams would hold Shutdown up
 	logger.Info("switchyard listening", "url", "http://"+ln.Addr().String(), "data_dir", opts.DataDir, "store", s.store.Dialect())
 	if s.demo {
 		logDemo(logger, "http://"+ln.Addr().String())

@@ -39,8 +39,9 @@ const (
 // fresh namespace that holds Deployment "app" with Service "app" (selects
 // it) and Service "other" (does not).
 type consoleEnv struct {
-	url string
-	ns  string
+	url  string
+	ns   string
+	kube kubernetes.Interface
 }
 
 func newConsoleEnv(t *testing.T) *consoleEnv {
@@ -55,6 +56,7 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 	}
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
+		srv.CloseStreams()
 		hs.Close()
 		if err := srv.Close(); err != nil {
 			t.Errorf("close server: %v", err)
@@ -97,7 +99,7 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 			t.Fatal(err)
 		}
 	}
-	return &consoleEnv{url: hs.URL, ns: ns}
+	return &consoleEnv{url: hs.URL, ns: ns, kube: kc}
 }
 
 // makeApp creates Deployments "app" and "api" (3 replicas, one container
@@ -484,6 +486,7 @@ func TestSeedWalk(t *testing.T) {
 		chromedp.Click(css(`#jobs-body tr[data-job="web-app"] a`)),
 		chromedp.WaitVisible(css("#job-basic")),
 		waitStatus("#job-status", "Healthy"),
+		waitJS(`document.body.dataset.live === "stream"`), // the change stream is up: no polling
 		js(`window.notReloaded = true`),
 		chromedp.Click(css("#act-deploy")),
 		chromedp.WaitVisible(css("#deploy-form")),
@@ -529,6 +532,18 @@ func TestSeedWalk(t *testing.T) {
 		chromedp.Click(css("#confirm-ok")),
 		waitJS(`document.querySelector("#job-status").dataset.phase === "Healthy" && [...document.querySelectorAll("#versions-body tr")].some(r => r.textContent.includes("example/app:1") && r.querySelector(".mark-active"))`),
 	)
+	// A change made outside Switchyard (an event on the Rollout) reaches the open page.
+	poked := time.Now()
+	if _, err := e.kube.CoreV1().Events(e.ns).Create(t.Context(), &corev1.Event{
+		ObjectMeta:     metav1.ObjectMeta{GenerateName: "web-app-"},
+		InvolvedObject: corev1.ObjectReference{Kind: "Rollout", Name: "web-app", Namespace: e.ns, APIVersion: "argoproj.io/v1alpha1"},
+		Reason:         "ChangedOutside", Message: "made with kubectl", Type: corev1.EventTypeNormal,
+		FirstTimestamp: metav1.Now(), LastTimestamp: metav1.Now(),
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	b.do("see a change made outside Switchyard", waitJS(`document.querySelector("#timeline").textContent.includes("ChangedOutside")`))
+	t.Logf("an event made with the Kubernetes API showed in the open page after %v", time.Since(poked).Round(time.Millisecond))
 	notReloaded := get(b, "check the page was never reloaded", chromedp.Evaluate[bool](`window.notReloaded === true`))
 	if !notReloaded {
 		t.Error("the detail page reloaded: status changes must arrive live")

@@ -1,10 +1,12 @@
 // Switchyard console script: talks to the REST API under /api/v1 with the
-// session's CSRF token, renders the data the pages show, and polls so status
-// changes appear within about a second. No framework, no build step.
+// session's CSRF token, renders the data the pages show, and re-reads them as
+// soon as the server's change stream (Server-Sent Events) says something
+// changed; while the stream is down it polls. No framework, no build step.
 "use strict";
 
 (function () {
-  const POLL_MS = 800;
+  const POLL_MS = 800; // polling while the change stream is down
+  const SAFETY_MS = 10000; // a re-read now and then even while it is up
   const NAME_RULE = 'At most 63 characters: lowercase letters, digits and "-", starting and ending with a lowercase letter or digit.';
   const body = document.body;
   const ws = body.dataset.ws || "";
@@ -115,6 +117,12 @@
   function timeEl(iso) {
     return h("time", { datetime: iso, title: new Date(iso).toLocaleString() }, ago(iso));
   }
+  // Relative times and countdowns tick on their own, between re-reads.
+  const ticking = [];
+  setInterval(() => {
+    for (const t of document.querySelectorAll("time[datetime]")) t.textContent = ago(t.getAttribute("datetime"));
+    for (const f of ticking) f();
+  }, 1000);
 
   // Phase colours: the words always come with them.
   const PHASE_CLASS = {
@@ -134,16 +142,35 @@
     el.replaceChildren(h("span", { class: "dot", "aria-hidden": "true" }), phase + (stale ? " (last known)" : ""));
   }
 
-  // poll runs fn now and then every POLL_MS after it settles, while the page is visible.
-  function poll(fn) {
-    let timer = null;
-    async function tick() {
+  // live runs fn now, and again each time the workspace's change stream
+  // (narrowed to one job when job is set) says something changed: one run at
+  // a time, with at most one more queued behind it. While the stream is up it
+  // also re-reads every SAFETY_MS (the standby countdown, changes made through
+  // another replica); while it is down it polls every POLL_MS. body's
+  // data-live says which ("stream" or "poll"). It returns a function that
+  // runs fn at once.
+  function live(fn, job) {
+    let timer = null, running = false, again = false, streaming = false;
+    body.dataset.live = "poll";
+    async function run() {
+      if (running) { again = true; return; }
+      running = true;
       clearTimeout(timer);
       try { await fn(); } catch (e) { if (e.status !== 401) console.warn(e); }
-      timer = setTimeout(tick, document.hidden ? POLL_MS * 5 : POLL_MS);
+      running = false;
+      if (again) { again = false; run(); return; }
+      timer = setTimeout(run, streaming ? SAFETY_MS : document.hidden ? POLL_MS * 5 : POLL_MS);
     }
-    tick();
-    return tick;
+    if (window.EventSource && ws) {
+      const es = new EventSource("/api/v1" + wsPath() + "/changes" + (job ? "?job=" + encodeURIComponent(job) : ""));
+      es.addEventListener("ready", () => { streaming = true; body.dataset.live = "stream"; run(); });
+      es.addEventListener("change", run);
+      // EventSource reconnects by itself; until it does, poll.
+      es.addEventListener("error", () => { if (streaming) { streaming = false; body.dataset.live = "poll"; run(); } });
+      addEventListener("pagehide", () => es.close());
+    }
+    run();
+    return run;
   }
 
   // DNS-1123 label, as the server checks it.
@@ -291,7 +318,7 @@
         b.closest("th").setAttribute("aria-sort", s === k ? "ascending" : s === "-" + k ? "descending" : "none");
       }
     }
-    const refresh = poll(load);
+    const refresh = live(load);
   }
 
   function images(list) {
@@ -495,7 +522,11 @@
           ? h("button", { type: "button", class: "btn btn-small", "aria-label": "Roll back to revision " + v.revision, onclick: () => rollback(v) }, "Roll back")
           : null)));
       $("#versions-body").replaceChildren(...(rows.length ? rows : [h("tr", {}, h("td", { colspan: 5, class: "muted" }, "No versions yet."))]));
-      const standby = j.versions.find((v) => v.scale_down_at && !v.active);
+      renderStandby(j);
+    }
+
+    function renderStandby(j) {
+      const standby = j && j.versions.find((v) => v.scale_down_at && !v.active);
       const el = $("#standby");
       if (standby) {
         const left = Math.max(0, Math.round((new Date(standby.scale_down_at) - Date.now()) / 1000));
@@ -503,6 +534,7 @@
         el.hidden = false;
       } else el.hidden = true;
     }
+    ticking.push(() => renderStandby(job));
 
     // podList shows a version's pods: a dot (ready, starting, failing), the
     // name and what kubectl get pods would say; at most 12, then a count.
@@ -612,7 +644,7 @@
       });
     }
 
-    const tick = poll(load);
+    const tick = live(load, name);
   }
 
   // ---- clusters ------------------------------------------------------------
