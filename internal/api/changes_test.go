@@ -2,12 +2,14 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/switchyard/switchyard/client"
 )
@@ -123,12 +125,8 @@ func TestChangeStream(t *testing.T) {
 
 func scale(ctx context.Context, t *testing.T, e *jobsEnv, ns string, n int32) {
 	t.Helper()
-	s, err := e.kube.AppsV1().Deployments(ns).GetScale(ctx, "app", metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Spec.Replicas = n
-	if _, err := e.kube.AppsV1().Deployments(ns).UpdateScale(ctx, "app", s, metav1.UpdateOptions{}); err != nil {
+	patch := fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, n)
+	if _, err := e.kube.AppsV1().Deployments(ns).Patch(ctx, "app", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -237,19 +237,30 @@ func TestPickRevision(t *testing.T) {
 func TestObserveWorkload(t *testing.T) {
 	ro := &unstructured.Unstructured{Object: map[string]any{
 		"metadata": map[string]any{"generation": int64(1)},
-		"status":   map[string]any{"observedGeneration": "1", "phase": "Healthy", "workloadObservedGeneration": "3"},
+		"status":   map[string]any{"observedGeneration": "1", "phase": "Healthy", "workloadObservedGeneration": "3", "currentPodHash": "abc"},
 	}}
+	tmpl := func(image string) corev1.PodTemplateSpec {
+		return corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "app"}},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: image}}}}
+	}
+	current := tmpl("app:1")
+	current.Labels = map[string]string{"app": "app", HashLabel: "abc"}
+	rss := []*appsv1.ReplicaSet{{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{HashLabel: "abc"}}, Spec: appsv1.ReplicaSetSpec{Template: current}}}
+	dep := func(gen int64, image string) *appsv1.Deployment {
+		return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Generation: gen}, Spec: appsv1.DeploymentSpec{Template: tmpl(image)}}
+	}
 	tests := []struct {
 		name string
 		dep  *appsv1.Deployment
 		want Phase
 	}{
 		{"no deployment", nil, PhaseHealthy},
-		{"seen", &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Generation: 3}}, PhaseHealthy},
-		{"new version not seen yet", &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Generation: 4}}, PhaseProgressing},
+		{"seen", dep(3, "app:2"), PhaseHealthy},
+		{"new version not seen yet", dep(4, "app:2"), PhaseProgressing},
+		{"only scaled down by Argo", dep(4, "app:1"), PhaseHealthy},
 	}
 	for _, tt := range tests {
-		if got := ObserveWorkload(ro, nil, tt.dep).Phase; got != tt.want {
+		if got := ObserveWorkload(ro, rss, tt.dep).Phase; got != tt.want {
 			t.Errorf("%s: phase %q, want %q", tt.name, got, tt.want)
 		}
 	}

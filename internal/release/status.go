@@ -8,6 +8,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -145,16 +146,38 @@ func Observe(ro *unstructured.Unstructured, rss []*appsv1.ReplicaSet) Status {
 // ObserveWorkload is Observe that also looks at the Deployment the Rollout
 // follows: a version shipped to the Deployment that Argo has not seen yet
 // (status.workloadObservedGeneration behind the Deployment's generation) is
-// Progressing, not the Healthy of the version before it. dep may be nil.
+// Progressing, not the Healthy of the version before it. A generation bump
+// that leaves the pod template as the current version has it is not a new
+// version: Argo itself bumps it when it scales the Deployment down
+// (scaleDown: progressively). dep may be nil.
 func ObserveWorkload(ro *unstructured.Unstructured, rss []*appsv1.ReplicaSet, dep *appsv1.Deployment) Status {
 	st := Observe(ro, rss)
 	if ro == nil || dep == nil || st.Phase == PhaseAborted {
 		return st
 	}
-	if seen := str(ro, "status", "workloadObservedGeneration"); seen != "" && seen != strconv.FormatInt(dep.Generation, 10) {
-		st.Phase, st.Message = PhaseProgressing, "waiting for Argo Rollouts to see the Deployment's latest change"
+	seen := str(ro, "status", "workloadObservedGeneration")
+	if seen == "" || seen == strconv.FormatInt(dep.Generation, 10) {
+		return st
 	}
+	if current := findHash(rss, str(ro, "status", "currentPodHash")); current != nil && sameTemplate(dep.Spec.Template, current.Spec.Template) {
+		return st
+	}
+	st.Phase, st.Message = PhaseProgressing, "waiting for Argo Rollouts to see the Deployment's latest change"
 	return st
+}
+
+// sameTemplate reports whether a Deployment's pod template is the one a
+// Rollout's ReplicaSet runs: Argo copies it and adds only its hash label.
+func sameTemplate(dep, rs corev1.PodTemplateSpec) bool {
+	labels := make(map[string]string, len(rs.Labels))
+	for k, v := range rs.Labels {
+		if k != HashLabel {
+			labels[k] = v
+		}
+	}
+	return equality.Semantic.DeepEqual(dep.Labels, labels) &&
+		equality.Semantic.DeepEqual(dep.Annotations, rs.Annotations) &&
+		equality.Semantic.DeepEqual(dep.Spec, rs.Spec)
 }
 
 func phase(ro *unstructured.Unstructured, vs []Version) (Phase, string) {
