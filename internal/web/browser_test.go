@@ -645,4 +645,70 @@ func TestAdminPages(t *testing.T) {
 	if got := b.text("#current-role"); got != "Platform Admin" {
 		t.Errorf("role shown %q, want Platform Admin", got)
 	}
+
+	b.do("open Users and add dana with a short password",
+		chromedp.Click(`//nav[@id="sidenav"]//a[normalize-space()="Users"]`),
+		waitJS(`[...document.querySelectorAll("#users-body tr")].some(r => r.dataset.user === "erin")`),
+		chromedp.SendKeys(css("#u-name"), "dana"),
+		chromedp.SendKeys(css("#u-password"), "short"),
+		chromedp.Click(css(`#user-form button[type="submit"]`)),
+		waitJS(`!document.querySelector("#u-password-error").hidden && document.querySelector("#u-password-error").textContent.includes("at least 8")`),
+	)
+	if b.exists(`#users-body tr[data-user="dana"]`) {
+		t.Error("dana listed although her creation was refused")
+	}
+	b.do("add dana for real, then set her password",
+		js(`document.querySelector("#u-password").value = ""`),
+		chromedp.SendKeys(css("#u-password"), "dana-password-1"),
+		chromedp.Click(css(`#user-form button[type="submit"]`)),
+		waitJS(`!!document.querySelector('#users-body tr[data-user="dana"]')`),
+		chromedp.Click(css(`#users-body tr[data-user="dana"] button`)),
+		chromedp.WaitVisible(css("#password-dialog")),
+		chromedp.SendKeys(css("#new-password"), "dana-password-2"),
+		chromedp.Click(css("#password-ok")),
+		chromedp.WaitNotVisible(css("#password-dialog")),
+		waitJS(`document.querySelector("#toast").textContent.includes("signed out everywhere")`),
+	)
+	b.screenshot("users")
+
+	b.do("open the global audit log",
+		chromedp.Navigate(e.url+"/audit"),
+		waitJS(`[...document.querySelectorAll("#audit-body tr")].some(r => r.textContent.includes("user.create") && r.textContent.includes("user dana"))`),
+		waitJS(`[...document.querySelectorAll("#audit-body tr")].some(r => r.textContent.includes("member.") && r.textContent.includes("`+workspace+`"))`),
+	)
+	b.do("filter the audit log: failed user creations by admin",
+		chromedp.SendKeys(css("#f-actor"), "admin"),
+		chromedp.SendKeys(css("#f-action"), "user."),
+		js(`(() => { const s = document.querySelector("#f-outcome"); s.value = "failure"; s.dispatchEvent(new Event("input", {bubbles: true})); })()`),
+		waitJS(`(() => { const rows = [...document.querySelectorAll("#audit-body tr[data-id]")]; return rows.length > 0 && rows.every(r => r.textContent.includes("user.create") && r.textContent.includes("failure")); })()`),
+	)
+	if loc := get(b, "read the URL", chromedp.Location()); !strings.Contains(loc, "outcome=failure") {
+		t.Errorf("audit filters not kept in the address: %s", loc)
+	}
+	b.screenshot("audit")
+	b.do("open the workspace's audit log from its jobs page",
+		chromedp.Navigate(e.url+"/w/"+workspace+"/jobs"),
+		chromedp.Click(`//nav[@id="sidenav"]//a[normalize-space()="Audit log"]`),
+		waitJS(`location.pathname === "/w/`+workspace+`/audit" && [...document.querySelectorAll("#audit-body tr")].some(r => r.textContent.includes("member."))`),
+	)
+	if b.exists(`#audit-body tr[data-id]`) && strings.Contains(b.text("#audit-body"), "user dana") {
+		t.Error("the workspace's audit log shows the platform's user creations")
+	}
+}
+
+// TestAuditForbidden checks that only a workspace's admins (and platform
+// admins) see its audit log: an Editor gets no link and a 403 page.
+func TestAuditForbidden(t *testing.T) {
+	e := newConsoleEnv(t)
+	b := e.browser(t)
+	b.login("erin", userPassword)
+	if b.exists(`#sidenav a[href$="/audit"]`) || b.exists(`#sidenav a[href="/users"]`) {
+		t.Error("an Editor sees Audit log or Users in the navigation")
+	}
+	for _, path := range []string{"/w/" + workspace + "/audit", "/audit", "/users"} {
+		b.do("open "+path, chromedp.Navigate(e.url+path), chromedp.WaitVisible(css("main h1")))
+		if got := b.text("main h1"); !strings.Contains(got, "Forbidden") && !strings.Contains(got, "403") {
+			t.Errorf("%s as an Editor shows %q, want the forbidden page", path, got)
+		}
+	}
 }

@@ -21,6 +21,7 @@ type page struct {
 	Workspace  *store.Workspace  // the current one, if the page is about one
 	Role       string            // the user's role in Workspace; "" when not a member
 	CanEdit    bool              // may create and operate jobs in Workspace
+	CanAudit   bool              // may read Workspace's audit log (its admins)
 	Job        string            // the job a detail page is about
 	Created    string            // the job just created, for the "Creation Successful" prompt
 	Status     int               // error pages
@@ -120,6 +121,7 @@ func (c *Console) workspacePage(name string) http.HandlerFunc {
 			return
 		}
 		pg.CanEdit = c.Access.Authorize(r.Context(), subject, access.JobCreate, ws.ID) == nil
+		pg.CanAudit = c.Access.Authorize(r.Context(), subject, access.AuditView, ws.ID) == nil
 		switch name {
 		case "jobs":
 			pg.Title, pg.Created = "Progressive Delivery", r.URL.Query().Get("created")
@@ -132,6 +134,12 @@ func (c *Console) workspacePage(name string) http.HandlerFunc {
 		case "job":
 			pg.Job = r.PathValue("job")
 			pg.Title = pg.Job
+		case "audit":
+			if !pg.CanAudit {
+				c.fail(w, pg, http.StatusForbidden, "The audit log of "+ws.Name+" is for its Workspace Admins.", nil)
+				return
+			}
+			pg.Nav, pg.Title = "audit", "Audit log · "+ws.Name
 		}
 		c.render(w, http.StatusOK, name, pg)
 	}
@@ -149,6 +157,23 @@ func (c *Console) clusters(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.render(w, http.StatusOK, "clusters", pg)
+}
+
+// adminPage serves a page for platform admins only: the users, or the
+// audit log of every workspace.
+func (c *Console) adminPage(name, title string, action access.Action) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		pg, ok := c.session(w, r)
+		if !ok {
+			return
+		}
+		if err := c.Access.Authorize(r.Context(), access.SubjectOf(pg.User), action, 0); err != nil {
+			c.denied(w, pg, err)
+			return
+		}
+		pg.Nav, pg.Title = name, title
+		c.render(w, http.StatusOK, name, pg)
+	}
 }
 
 // workspaces lists the user's workspaces with their members and bindings.

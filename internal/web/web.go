@@ -43,7 +43,7 @@ type Console struct {
 }
 
 // pageNames are the templates rendered inside layout.html.
-var pageNames = []string{"jobs", "job_new", "job", "clusters", "workspaces", "error"}
+var pageNames = []string{"jobs", "job_new", "job", "clusters", "workspaces", "users", "audit", "error"}
 
 // Register adds the console's routes to mux, next to the API's. The
 // templates are embedded, so failing to parse them is a programming error
@@ -62,7 +62,10 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /w/{ws}/jobs", c.workspacePage("jobs"))
 	mux.HandleFunc("GET /w/{ws}/jobs/new", c.workspacePage("job_new"))
 	mux.HandleFunc("GET /w/{ws}/jobs/{job}", c.workspacePage("job"))
+	mux.HandleFunc("GET /w/{ws}/audit", c.workspacePage("audit"))
 	mux.HandleFunc("GET /clusters", c.clusters)
+	mux.HandleFunc("GET /users", c.adminPage("users", "Users", access.UserList))
+	mux.HandleFunc("GET /audit", c.adminPage("audit", "Audit log", access.AuditViewGlobal))
 	mux.HandleFunc("GET /workspaces", c.workspaces)
 }
 

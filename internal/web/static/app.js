@@ -757,9 +757,115 @@
       h("div", { class: "grid" }, members, bindings));
   }
 
+  // ---- users ---------------------------------------------------------------------
+
+  function initUsers() {
+    const form = $("#user-form"), search = $("#user-search");
+    let users = [], target = null;
+    function render() {
+      const q = search.value.trim().toLowerCase();
+      const shown = users.filter((u) => !q || u.username.toLowerCase().includes(q));
+      $("#users-body").replaceChildren(...(shown.length ? shown.map((u) => h("tr", { dataset: { user: u.username } },
+        h("th", { scope: "row" }, u.username),
+        h("td", {}, u.platform_admin ? h("span", { class: "mark mark-active" }, "Platform admin") : h("span", { class: "muted" }, "—")),
+        h("td", {}, timeEl(u.created_at)),
+        h("td", {}, h("button", { type: "button", class: "btn btn-small", "aria-label": "Set the password of " + u.username, onclick: () => askPassword(u) }, "Set password"))))
+        : [h("tr", {}, h("td", { colspan: 4, class: "muted" }, q ? "No user matches “" + search.value.trim() + "”." : "No users yet."))]));
+    }
+    async function load() {
+      users = (await api("GET", "/users")).items.sort((a, b) => a.username.localeCompare(b.username));
+      render();
+    }
+    search.addEventListener("input", render);
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      for (const id of ["#u-name-error", "#u-password-error", "#user-form-error"]) showError($(id), "");
+      for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+      const username = form.username.value.trim();
+      try {
+        await api("POST", "/users", { username, password: form.password.value, platform_admin: form.platform_admin.checked });
+        form.reset();
+        toast("User " + username + " added: give them a role on the Workspaces page");
+        load();
+      } catch (e) {
+        const el = e.field === "username" ? $("#u-name-error") : e.field === "password" ? $("#u-password-error") : $("#user-form-error");
+        showError(el, e.message);
+        if (e.field && form.elements[e.field]) { form.elements[e.field].setAttribute("aria-invalid", "true"); form.elements[e.field].focus(); }
+      }
+    });
+    const dlg = $("#password-dialog");
+    function askPassword(u) {
+      target = u;
+      $("#password-title").textContent = "Set a new password for " + u.username;
+      $("#new-password").value = "";
+      showError($("#password-error"), "");
+      dlg.showModal();
+      $("#new-password").focus();
+    }
+    $("#password-cancel").addEventListener("click", () => dlg.close());
+    $("#password-form").addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      try {
+        await api("PUT", "/users/" + target.id + "/password", { password: $("#new-password").value });
+        dlg.close();
+        toast("Password of " + target.username + " changed; they are signed out everywhere");
+      } catch (e) { showError($("#password-error"), e.message); }
+    });
+    load().catch((e) => toast(e.message));
+  }
+
+  // ---- audit log -------------------------------------------------------------------
+
+  function initAudit() {
+    const form = $("#audit-filters"), global = !ws, PAGE = 50;
+    const base = global ? "/audit" : wsPath() + "/audit";
+    const keys = ["actor", "action", "outcome", "target"];
+    let names = {}, last = 0;
+    for (const k of keys) form.elements[k].value = new URLSearchParams(location.search).get(k) || "";
+    function query(before) {
+      const q = new URLSearchParams();
+      for (const k of keys) if (form.elements[k].value.trim()) q.set(k, form.elements[k].value.trim());
+      history.replaceState(null, "", location.pathname + (q.toString() ? "?" + q : ""));
+      q.set("limit", PAGE);
+      if (before) q.set("before", before);
+      return q;
+    }
+    function row(e) {
+      const cls = e.outcome === "success" ? "status-ok" : e.outcome === "denied" ? "status-wait" : "status-bad";
+      return h("tr", { dataset: { id: e.id } },
+        h("td", {}, timeEl(e.time)),
+        h("td", {}, e.actor || h("span", { class: "muted" }, "—")),
+        global ? h("td", {}, e.workspace_id ? names[e.workspace_id] || "#" + e.workspace_id : h("span", { class: "muted" }, "platform")) : null,
+        h("td", {}, h("code", {}, e.action)),
+        h("td", {}, e.target),
+        h("td", {}, h("span", { class: "status " + cls }, h("span", { class: "dot", "aria-hidden": "true" }), e.outcome)),
+        h("td", { class: "detail" }, e.detail));
+    }
+    async function load(more) {
+      const out = await api("GET", base + "?" + query(more ? last : 0));
+      const items = Array.isArray(out) ? out : out.items || [];
+      const tbody = $("#audit-body");
+      const rows = items.map(row);
+      if (more) tbody.append(...rows);
+      else tbody.replaceChildren(...(rows.length ? rows : [h("tr", {}, h("td", { colspan: 7, class: "muted" },
+        keys.some((k) => form.elements[k].value) ? "No entry matches these filters." : "Nothing has happened here yet."))]));
+      if (items.length) last = items[items.length - 1].id;
+      $("#audit-more").hidden = items.length < PAGE;
+    }
+    let debounce;
+    form.addEventListener("input", () => { clearTimeout(debounce); debounce = setTimeout(() => load(false).catch((e) => toast(e.message)), 250); });
+    form.addEventListener("submit", (ev) => ev.preventDefault());
+    $("#audit-clear").addEventListener("click", () => { form.reset(); load(false).catch((e) => toast(e.message)); });
+    $("#audit-more").addEventListener("click", () => load(true).catch((e) => toast(e.message)));
+    (async () => {
+      if (global) for (const w of (await api("GET", "/workspaces").catch(() => ({ items: [] }))).items) names[w.id] = w.name;
+      await load(false);
+    })().catch((e) => toast(e.message));
+  }
+
   // ---- start -------------------------------------------------------------------
 
-  const pages = { login: initLogin, jobs: initJobs, job_new: initJobNew, job: initJob, clusters: initClusters, workspaces: initWorkspaces };
+  const pages = { login: initLogin, jobs: initJobs, job_new: initJobNew, job: initJob, clusters: initClusters, workspaces: initWorkspaces, users: initUsers, audit: initAudit };
   document.addEventListener("DOMContentLoaded", () => {
     if (body.dataset.page !== "login") initLayout();
     const init = pages[body.dataset.page];
