@@ -150,6 +150,11 @@ func (c *Client) Audit(ctx context.Context, q AuditQuery) ([]AuditEvent, error) 
 
 func (q AuditQuery) encode() string {
 	v := url.Values{}
+	for k, val := range map[string]string{"actor": q.Actor, "action": q.Action, "outcome": q.Outcome, "target": q.Target} {
+		if val != "" {
+			v.Set(k, val)
+		}
+	}
 	if q.Limit > 0 {
 		v.Set("limit", strconv.Itoa(q.Limit))
 	}

@@ -96,9 +96,21 @@ type AuditEvent struct {
 	Detail      string    `json:"detail"`
 }
 
-// AuditQuery pages through the audit log: Limit events (0: the server's
+// AuditQuery filters and pages the audit log. Empty filters select all; the
+// ones set must all match. It pages by Limit events (0: the server's
 // default) older than event Before (0: the newest).
 type AuditQuery struct {
-	Limit  int
-	Before int64
+	Actor   string // exact username
+	Action  string // action prefix: "job." or "job.promote"
+	Outcome string // OutcomeSuccess, OutcomeFailure or OutcomeDenied
+	Target  string // exact target, e.g. "job web"
+	Limit   int
+	Before  int64
 }
+
+// Audit outcomes, for AuditEvent.Outcome and AuditQuery.Outcome.
+const (
+	OutcomeSuccess = "success" // the action was carried out
+	OutcomeFailure = "failure" // it was allowed but failed
+	OutcomeDenied  = "denied"  // the actor was not allowed to
+)

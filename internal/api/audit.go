@@ -19,7 +19,7 @@ func (a *API) auditRoutes() []route {
 }
 
 // listGlobalAudit serves every event to platform admins. ?workspace_id=
-// narrows to one workspace; ?limit= and ?before= page.
+// narrows to one workspace; the filters and paging are auditFilter's.
 func (a *API) listGlobalAudit(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	if err := a.authorize(r.Context(), p, access.AuditViewGlobal, 0); err != nil {
 		return err
@@ -61,10 +61,17 @@ func (a *API) writeAudit(w http.ResponseWriter, r *http.Request, f store.AuditFi
 	return nil
 }
 
-// auditFilter reads ?limit= (1..1000, default 100) and ?before= (an event ID).
+// auditFilter reads the filters ?actor= (a username), ?action= (a prefix,
+// e.g. "job."), ?outcome= (success, failure or denied) and ?target=, and the
+// paging ?limit= (1..1000, default 100) and ?before= (an event ID).
 func auditFilter(r *http.Request) (store.AuditFilter, error) {
-	var f store.AuditFilter
 	q := r.URL.Query()
+	f := store.AuditFilter{Actor: q.Get("actor"), ActionPrefix: q.Get("action"), Outcome: q.Get("outcome"), Target: q.Get("target")}
+	switch f.Outcome {
+	case "", store.OutcomeSuccess, store.OutcomeFailure, store.OutcomeDenied:
+	default:
+		return f, badRequest("outcome", "outcome must be success, failure or denied, not %q", f.Outcome)
+	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > store.MaxAuditLimit {

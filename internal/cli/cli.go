@@ -48,6 +48,7 @@ Administration:
   binding list|add|remove
   token list|create|revoke
   user list|create
+  audit list                the audit log: -w WORKSPACE, or --all (platform admins)
 
 Other:
   completion bash|zsh       print a shell completion script
@@ -131,6 +132,8 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 		return c.group(ctx, "token", rest, tokenCommands)
 	case "user":
 		return c.group(ctx, "user", rest, userCommands)
+	case "audit":
+		return c.group(ctx, "audit", rest, auditCommands)
 	case "completion":
 		return c.completion(rest)
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"text/tabwriter"
 	"time"
 
 	"github.com/switchyard/switchyard/client"
@@ -98,6 +99,13 @@ func TestUsageErrors(t *testing.T) {
 		[]string{"job", "list", "-o", "xml"},
 		[]string{"login"}, []string{"login", "not-a-url"},
 		[]string{"completion", "fish"},
+		[]string{"audit", "list", "--outcome", "nope"},
+		[]string{"audit", "list", "--limit", "0"},
+		[]string{"audit", "list", "--before", "-1"},
+		[]string{"audit", "list", "--before", "x"},
+		[]string{"audit", "list", "--all", "-w", "team"},
+		[]string{"audit", "list", "-o", "xml"},
+		[]string{"audit", "list", "extra"},
 	)
 	cfg := filepath.Join(t.TempDir(), "config.json")
 	t.Setenv("SWITCHYARD_CONFIG", cfg)
@@ -193,8 +201,10 @@ func TestCompletionScripts(t *testing.T) {
 			if code := Run(context.Background(), []string{"completion", shell}, &stdout, &stderr); code != ExitOK {
 				t.Fatalf("completion %s: exit %d: %s", shell, code, stderr.String())
 			}
-			if !strings.Contains(stdout.String(), "rollback") {
-				t.Errorf("completion %s lacks the job subcommands", shell)
+			for _, want := range []string{"rollback", "audit"} {
+				if !strings.Contains(stdout.String(), want) {
+					t.Errorf("completion %s lacks %q", shell, want)
+				}
 			}
 			path, err := exec.LookPath(shell)
 			if err != nil {
@@ -287,5 +297,64 @@ func TestWatchFrame(t *testing.T) {
 	line := progressLine(j)
 	if want := "Awaiting promotion; rev 2 PREVIEW web:2 2/3; rev 1 ACTIVE,STABLE web:1 3/3"; line != want {
 		t.Errorf("progressLine = %q, want %q", line, want)
+	}
+}
+
+// TestAuditTable checks the columns of both logs, workspace names with the
+// ID for unknown ones, cut details, and that control characters in logged
+// values cannot reach the terminal.
+func TestAuditTable(t *testing.T) {
+	shop, gone := int64(1), int64(9)
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	events := []client.AuditEvent{
+		{ID: 3, Time: at, Actor: "alice", WorkspaceID: &shop, Action: "job.promote", Target: "job web", Outcome: "success"},
+		{ID: 2, Time: at, Actor: "bob\x1b[2J", WorkspaceID: &gone, Action: "member.put", Target: "member\tcarol", Outcome: "denied",
+			Detail: strings.Repeat("x", 100)},
+		{ID: 1, Time: at, Actor: "carol", Action: "login", Target: "user carol", Outcome: "failure", Detail: "wrong\npassword"},
+	}
+	render := func(global, wide bool) []string {
+		var b bytes.Buffer
+		w := tabwriter.NewWriter(&b, 0, 4, 3, ' ', 0)
+		auditTable(w, events, global, map[int64]string{shop: "shop"}, wide)
+		w.Flush()
+		return strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	}
+	local := at.Local().Format(time.DateTime)
+	tests := []struct {
+		name         string
+		global, wide bool
+		want         [][]string // fields of each line
+	}{
+		{"workspace log", false, false, [][]string{
+			{"ID", "TIME", "ACTOR", "ACTION", "TARGET", "OUTCOME", "DETAIL"},
+			append([]string{"3"}, append(strings.Fields(local), "alice", "job.promote", "job", "web", "success", "-")...),
+			append([]string{"2"}, append(strings.Fields(local), "bob", "[2J", "member.put", "member", "carol", "denied", strings.Repeat("x", 59)+"…")...),
+			append([]string{"1"}, append(strings.Fields(local), "carol", "login", "user", "carol", "failure", "wrong", "password")...),
+		}},
+		{"global log", true, false, [][]string{
+			{"ID", "TIME", "ACTOR", "WORKSPACE", "ACTION", "TARGET", "OUTCOME", "DETAIL"},
+			append([]string{"3"}, append(strings.Fields(local), "alice", "shop", "job.promote", "job", "web", "success", "-")...),
+			append([]string{"2"}, append(strings.Fields(local), "bob", "[2J", "#9", "member.put", "member", "carol", "denied", strings.Repeat("x", 59)+"…")...),
+			append([]string{"1"}, append(strings.Fields(local), "carol", "-", "login", "user", "carol", "failure", "wrong", "password")...),
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lines := render(tt.global, tt.wide)
+			if len(lines) != len(tt.want) {
+				t.Fatalf("table has %d lines, want %d:\n%s", len(lines), len(tt.want), strings.Join(lines, "\n"))
+			}
+			for i, line := range lines {
+				if got := strings.Fields(line); strings.Join(got, "|") != strings.Join(tt.want[i], "|") {
+					t.Errorf("line %d = %q, want fields %q", i, line, tt.want[i])
+				}
+				if strings.ContainsAny(line, "\x1b\t") {
+					t.Errorf("line %d = %q has a control character", i, line)
+				}
+			}
+		})
+	}
+	if wide := strings.Join(render(true, true), "\n"); !strings.Contains(wide, strings.Repeat("x", 100)) || !strings.Contains(wide, at.Local().Format("MST")) {
+		t.Errorf("wide table lacks the whole detail or the time zone:\n%s", wide)
 	}
 }

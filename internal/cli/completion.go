@@ -21,7 +21,7 @@ func completionWords() [][2]string {
 	}{
 		{"context", contextCommands}, {"job", jobCommands}, {"cluster", clusterCommands},
 		{"workspace", workspaceCommands}, {"member", memberCommands}, {"binding", bindingCommands},
-		{"token", tokenCommands}, {"user", userCommands},
+		{"token", tokenCommands}, {"user", userCommands}, {"audit", auditCommands},
 	}
 	out := [][2]string{{"serve", ""}, {"login", ""}, {"logout", ""}, {"whoami", ""}, {"version", ""}, {"help", ""}, {"completion", "bash zsh"}}
 	for _, g := range groups {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Audit outcomes.
@@ -33,12 +34,16 @@ type AuditEvent struct {
 	Detail      string // free text; never secrets
 }
 
-// AuditFilter selects audit events for ListAudit.
+// AuditFilter selects audit events for ListAudit. Empty fields select all;
+// the fields set must all match.
 type AuditFilter struct {
-	WorkspaceID *int64 // only this workspace's events; nil for all
-	Target      string // only events about this target (e.g. "job web"); empty for all
-	Limit       int    // at most this many; 0 means DefaultAuditLimit, capped at MaxAuditLimit
-	BeforeID    int64  // only events older than this ID (the last ID of the previous page); 0 for the newest
+	WorkspaceID  *int64 // only this workspace's events; nil for all
+	Actor        string // only events by this actor (exact username)
+	ActionPrefix string // only actions starting with this (case-sensitive): "job." or "job.promote"
+	Outcome      string // only events with this outcome: OutcomeSuccess, OutcomeDenied or OutcomeFailure
+	Target       string // only events about this target (e.g. "job web")
+	Limit        int    // at most this many; 0 means DefaultAuditLimit, capped at MaxAuditLimit
+	BeforeID     int64  // only events older than this ID (the last ID of the previous page); 0 for the newest
 }
 
 const (
@@ -75,23 +80,15 @@ func (s *Store) AppendAudit(ctx context.Context, e AuditEvent) (AuditEvent, erro
 
 // ListAudit returns events newest first (by ID, which follows insertion
 // order). Page through older events by passing the last ID seen as BeforeID.
+// An unknown Outcome is a ValidationError.
 func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error) {
-	var where []string
-	var args []any
-	if f.WorkspaceID != nil {
-		where, args = append(where, "workspace_id = ?"), append(args, *f.WorkspaceID)
+	if f.Outcome != "" {
+		if err := oneOf("outcome", f.Outcome, OutcomeSuccess, OutcomeDenied, OutcomeFailure); err != nil {
+			return nil, fmt.Errorf("list audit events: %w", err)
+		}
 	}
-	if f.Target != "" {
-		where, args = append(where, "target = ?"), append(args, f.Target)
-	}
-	if f.BeforeID > 0 {
-		where, args = append(where, "id < ?"), append(args, f.BeforeID)
-	}
-	q := "SELECT " + auditColumns + " FROM audit_events"
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY id DESC LIMIT ?"
+	where, args := auditWhere(f)
+	q := "SELECT " + auditColumns + " FROM audit_events" + where + " ORDER BY id DESC LIMIT ?"
 	rows, err := s.query(ctx, q, append(args, auditLimit(f.Limit))...)
 	if err != nil {
 		return nil, fmt.Errorf("list audit events: %w", err)
@@ -101,6 +98,37 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, err
 		return nil, fmt.Errorf("list audit events: %w", err)
 	}
 	return es, nil
+}
+
+// auditWhere is the WHERE clause of f, with its arguments.
+func auditWhere(f AuditFilter) (string, []any) {
+	var conds []string
+	var args []any
+	add := func(cond string, arg ...any) { conds = append(conds, cond); args = append(args, arg...) }
+	if f.WorkspaceID != nil {
+		add("workspace_id = ?", *f.WorkspaceID)
+	}
+	if f.Actor != "" {
+		add("actor = ?", f.Actor)
+	}
+	if f.ActionPrefix != "" {
+		// Not LIKE: SQLite's ignores ASCII case and PostgreSQL's does not.
+		// substr counts characters in both, as RuneCountInString does.
+		add("substr(action, 1, ?) = ?", utf8.RuneCountInString(f.ActionPrefix), f.ActionPrefix)
+	}
+	if f.Outcome != "" {
+		add("outcome = ?", f.Outcome)
+	}
+	if f.Target != "" {
+		add("target = ?", f.Target)
+	}
+	if f.BeforeID > 0 {
+		add("id < ?", f.BeforeID)
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
 }
 
 // auditLimit applies the default and the cap to a requested page size.

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -456,6 +457,14 @@ func TestAdminCommands(t *testing.T) {
 		{[]string{"token", "revoke", "abc"}, cli.ExitUsage, "token id"},
 		{[]string{"token", "revoke", "999"}, cli.ExitError, "error: "},
 		{[]string{"workspace", "delete", "nope"}, cli.ExitError, "error: "},
+		{[]string{"audit", "list", "--all", "--actor", "admin", "--action", "workspace."}, 0, "workspace.create"},
+		{[]string{"audit", "list", "-w", "team", "--action", "member.", "--outcome", "failure"}, 0, "member.put"},
+		{[]string{"audit", "list", "-A", "--action", "member.put"}, 0, "WORKSPACE"},
+		{[]string{"audit", "list", "-w", "team", "--actor", "nobody", "-o", "json"}, 0, "[]"},
+		{[]string{"audit", "list", "--all", "--outcome", "nope"}, cli.ExitUsage, "--outcome"},
+		{[]string{"audit", "list"}, cli.ExitUsage, "--all"},
+		{[]string{"audit", "list", "-w", "team", "--limit", "5000"}, cli.ExitError, "(field limit)"},
+		{[]string{"audit", "list", "-w", "nope"}, cli.ExitError, "error: "},
 		{[]string{"workspace", "delete", "team"}, 0, "deleted"},
 		{[]string{"context", "use", "nope"}, cli.ExitError, "no context"},
 		{[]string{"job", "list", "-w", "nope"}, cli.ExitError, "error: "},
@@ -475,6 +484,7 @@ func TestAdminCommands(t *testing.T) {
 			t.Errorf("switchyard %s: exit %d, stdout %q, stderr %q; want exit %d with %q", strings.Join(st.args, " "), code, out, errs, st.code, st.want)
 		}
 	}
+	checkAudit(t, s)
 	out, _, _ := s.run("", "token", "create", "ci", "-o", "json")
 	var tok client.NewToken
 	if err := json.Unmarshal([]byte(out), &tok); err != nil || !strings.HasPrefix(tok.Secret, "sy_") {
@@ -504,6 +514,48 @@ func TestAdminCommands(t *testing.T) {
 	}
 	ci.ok("token", "revoke", fmt.Sprint(tok.ID))
 	ci.fails(cli.ExitError, "error: ", "whoami")
+}
+
+// checkAudit reads the log of TestAdminCommands's steps through audit list:
+// filtered JSON holds exactly what the filters ask for, the table names
+// workspaces, and a full page tells how to read the next one.
+func checkAudit(t *testing.T, s *sy) {
+	var events []client.AuditEvent
+	out := s.ok("audit", "list", "--all", "--actor", "admin", "--action", "workspace.", "-o", "json")
+	if err := json.Unmarshal([]byte(out), &events); err != nil {
+		t.Fatalf("audit list -o json does not parse: %v\n%s", err, out)
+	}
+	var got []string
+	for _, ev := range events {
+		if ev.Actor != "admin" || !strings.HasPrefix(ev.Action, "workspace.") {
+			t.Errorf("audit list --actor admin --action workspace. returned %+v", ev)
+		}
+		got = append(got, ev.Action+"/"+ev.Outcome+"/"+ev.Target)
+	}
+	want := "workspace.delete/success/workspace team workspace.delete/failure/workspace nope workspace.create/success/workspace team workspace.create/failure/workspace Bad Name"
+	if strings.Join(got, " ") != want {
+		t.Errorf("admin's workspace events = %q, want %q", strings.Join(got, " "), want)
+	}
+	// The role "boss" refused in team, deleted since: WORKSPACE shows its ID.
+	out = s.ok("audit", "list", "-A", "--action", "member.put", "--outcome", "failure")
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 2 || !strings.HasPrefix(strings.Fields(lines[1])[4], "#") ||
+		!strings.Contains(lines[1], "failure") || !strings.Contains(lines[1], "role") {
+		t.Errorf("audit list -A --action member.put --outcome failure =\n%s\nwant the one failure, with the deleted workspace's #ID", out)
+	}
+	// Paging: a full page of one names the --before of the next, older, page.
+	first, errs, code := s.run("", "audit", "list", "--all", "--limit", "1")
+	lines := strings.Split(strings.TrimSpace(first), "\n")
+	if code != 0 || len(lines) != 2 {
+		t.Fatalf("audit list --limit 1: exit %d, stdout %q, stderr %q; want a header and one event", code, first, errs)
+	}
+	id, err := strconv.ParseInt(strings.Fields(lines[1])[0], 10, 64)
+	if err != nil || !strings.Contains(errs, fmt.Sprintf("--before %d", id)) {
+		t.Fatalf("audit list --limit 1: stdout %q, stderr %q; want an ID and a --before hint with it", first, errs)
+	}
+	out = s.ok("audit", "list", "--all", "--limit", "1", "--before", fmt.Sprint(id), "-o", "json")
+	if err := json.Unmarshal([]byte(out), &events); err != nil || len(events) != 1 || events[0].ID >= id {
+		t.Errorf("audit list --before %d = %q, %v; want one older event", id, out, err)
+	}
 }
 
 // revoked reports whether token list output shows the token named name revoked.
