@@ -108,6 +108,16 @@ func (a *API) changes(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 		return ok
 	})
 	defer cancel()
+	// Informers publish only once their cluster is connected: connect the
+	// watched clusters that nothing has needed yet. Their first fill is
+	// published like any change, so the client re-reads once it is in.
+	clusters := map[int64]bool{}
+	for k := range watched {
+		clusters[k.cluster] = true
+	}
+	for id := range clusters {
+		go func() { _, _ = a.Clusters.Conn(ctx, id) }() // unreachable: its jobs show Unknown anyway
+	}
 
 	rc := http.NewResponseController(w)
 	h := w.Header()

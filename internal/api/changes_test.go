@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/switchyard/switchyard/client"
+	"github.com/switchyard/switchyard/internal/testenv"
 )
 
 // stream runs WatchChanges in the background; its notices arrive on the
@@ -82,6 +83,12 @@ func TestChangeStream(t *testing.T) {
 	all, allDone := stream(sctx, t, editor, ws, "")
 	// A change in a namespace the workspace is not bound to says nothing.
 	scale(ctx, t, e, unbound, 2)
+	// The stream connects the cluster itself: nothing else has needed it yet.
+	scale(ctx, t, e, ns, 2)
+	awaitChange(t, all, "local", ns, "scaling the Deployment before any job")
+	for len(all) > 0 { // the cluster's first fill
+		<-all
+	}
 	if _, err := editor.CreateJob(ctx, ws, client.NewJob{Name: "app-bg", Cluster: "local", Namespace: ns, Deployment: "app", Service: "app"}); err != nil {
 		t.Fatalf("create job: %v", err)
 	}
@@ -128,5 +135,44 @@ func scale(ctx context.Context, t *testing.T, e *jobsEnv, ns string, n int32) {
 	patch := fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, n)
 	if _, err := e.kube.AppsV1().Deployments(ns).Patch(ctx, "app", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// BenchmarkChangeNotice measures, on the local cluster, the time from a
+// change written to the Kubernetes API (an event in a bound namespace) to
+// the notice reaching a client of the change stream: the part of the
+// console's and `job watch`'s latency that the stream adds before they
+// re-read the job.
+//
+//	go test -run '^$' -bench ChangeNotice -benchtime 20x ./internal/api
+func BenchmarkChangeNotice(b *testing.B) {
+	e := newJobsEnv(b)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ns := testenv.Namespace(b, e.kube, "bench-changes")
+	ws := e.workspace(nil)
+	if _, err := e.admin.CreateBinding(ctx, ws, client.NewBinding{Cluster: "local", Namespace: ns}); err != nil {
+		b.Fatal(err)
+	}
+	notices := make(chan client.Change, 100)
+	go func() {
+		_ = e.admin.WatchChanges(ctx, ws, "", func(ch client.Change) { notices <- ch })
+	}()
+	if ch := <-notices; !ch.Ready {
+		b.Fatalf("first notice %+v, want ready", ch)
+	}
+	for b.Loop() {
+		if _, err := e.kube.CoreV1().Events(ns).Create(ctx, &corev1.Event{
+			ObjectMeta:     metav1.ObjectMeta{GenerateName: "bench-"},
+			InvolvedObject: corev1.ObjectReference{Kind: "Deployment", Name: "app", Namespace: ns},
+			Reason:         "Bench", Message: "poke", Type: corev1.EventTypeNormal,
+		}, metav1.CreateOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		select {
+		case <-notices:
+		case <-time.After(30 * time.Second):
+			b.Fatal("no notice within 30 s")
+		}
 	}
 }

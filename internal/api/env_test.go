@@ -28,7 +28,7 @@ const adminPassword = "admin-password-1"
 
 // env is a running API over a real store, reached through the public client.
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	store    *store.Store
 	clusters *cluster.Manager
 	url      string

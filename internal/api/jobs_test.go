@@ -38,7 +38,7 @@ type jobsEnv struct {
 	api  *api.API
 }
 
-func newJobsEnv(t *testing.T) *jobsEnv {
+func newJobsEnv(t testing.TB) *jobsEnv {
 	t.Helper()
 	kubeconfig, noArgo := testenv.Kubeconfig(t), testenv.KubeconfigNoArgo(t)
 	ctx := t.Context()
@@ -76,7 +76,7 @@ func newJobsEnv(t *testing.T) *jobsEnv {
 }
 
 // closedPortKubeconfig writes a copy of kubeconfig whose server is a closed port.
-func closedPortKubeconfig(t *testing.T, kubeconfig string) string {
+func closedPortKubeconfig(t testing.TB, kubeconfig string) string {
 	t.Helper()
 	cfg := testenv.RESTConfig(t, kubeconfig)
 	data, err := os.ReadFile(kubeconfig)
