@@ -66,12 +66,31 @@ type Error struct {
 	Field      string        // the request field at fault, if any
 	Phase      string        // for a job operation refused with 409: the job's current phase
 	RetryAfter time.Duration // for 429: when to try again
+	// Fields lists every field at fault when the request broke the rules of
+	// several; Field and Message are then the first one.
+	Fields []FieldProblem
+}
+
+// FieldProblem is one field and the rule it breaks.
+type FieldProblem struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
 }
 
 // Error implements error.
 func (e *Error) Error() string {
 	msg := fmt.Sprintf("switchyard: %d %s: %s", e.Status, e.Code, e.Message)
-	if e.Field != "" {
+	for _, f := range e.Fields[min(1, len(e.Fields)):] {
+		msg += "; " + f.Message
+	}
+	switch {
+	case len(e.Fields) > 1:
+		names := make([]string, 0, len(e.Fields))
+		for _, f := range e.Fields {
+			names = append(names, f.Field)
+		}
+		msg += " (fields " + strings.Join(names, ", ") + ")"
+	case e.Field != "":
 		msg += " (field " + e.Field + ")"
 	}
 	return msg
@@ -158,7 +177,7 @@ func decodeError(resp *http.Response) error {
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	e := &Error{Status: resp.StatusCode, Code: "http", Message: http.StatusText(resp.StatusCode)}
 	if json.Unmarshal(data, &body) == nil && body.Error != nil {
-		e.Code, e.Message, e.Field, e.Phase = body.Error.Code, body.Error.Message, body.Error.Field, body.Error.Phase
+		e.Code, e.Message, e.Field, e.Phase, e.Fields = body.Error.Code, body.Error.Message, body.Error.Field, body.Error.Phase, body.Error.Fields
 	}
 	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil {
 		e.RetryAfter = time.Duration(s) * time.Second
@@ -168,11 +187,14 @@ func decodeError(resp *http.Response) error {
 
 // UnmarshalJSON reads the API's error object.
 func (e *Error) UnmarshalJSON(b []byte) error {
-	var v struct{ Code, Message, Field, Phase string }
+	var v struct {
+		Code, Message, Field, Phase string
+		Fields                      []FieldProblem
+	}
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
-	e.Code, e.Message, e.Field, e.Phase = v.Code, v.Message, v.Field, v.Phase
+	e.Code, e.Message, e.Field, e.Phase, e.Fields = v.Code, v.Message, v.Field, v.Phase, v.Fields
 	return nil
 }
 

@@ -22,6 +22,15 @@ type Error struct {
 	Field   string `json:"field,omitempty"`
 	// Phase is the job's current phase when a job operation no longer fits it.
 	Phase string `json:"phase,omitempty"`
+	// Fields lists every field at fault when the request broke the rules of
+	// several (Field and Message are then the first one).
+	Fields []FieldProblem `json:"fields,omitempty"`
+}
+
+// FieldProblem is one field and the rule it breaks.
+type FieldProblem struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
 }
 
 // Error implements error.
@@ -77,7 +86,13 @@ func status(err error) *Error {
 	case errors.As(err, &validation):
 		return &Error{Status: http.StatusUnprocessableEntity, Code: "invalid", Field: validation.Field, Message: validation.Error()}
 	case errors.As(err, &field):
-		return &Error{Status: http.StatusUnprocessableEntity, Code: "invalid", Field: field.Field, Message: field.Error()}
+		e := &Error{Status: http.StatusUnprocessableEntity, Code: "invalid", Field: field.Field, Message: field.Error()}
+		if all := fieldErrors(err); len(all) > 1 {
+			for _, f := range all {
+				e.Fields = append(e.Fields, FieldProblem{Field: f.Field, Message: f.Error()})
+			}
+		}
+		return e
 	case errors.As(err, &jobState):
 		return &Error{Status: http.StatusConflict, Code: "conflict", Message: jobState.Error(), Phase: string(jobState.Phase)}
 	case errors.Is(err, release.ErrBusy):
@@ -87,6 +102,24 @@ func status(err error) *Error {
 		return e
 	}
 	return &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error; see the server log"}
+}
+
+// fieldErrors returns every *release.FieldError in err's tree (errors.Join
+// of several checks), in order.
+func fieldErrors(err error) []*release.FieldError {
+	switch e := err.(type) {
+	case *release.FieldError:
+		return []*release.FieldError{e}
+	case interface{ Unwrap() []error }:
+		var out []*release.FieldError
+		for _, x := range e.Unwrap() {
+			out = append(out, fieldErrors(x)...)
+		}
+		return out
+	case interface{ Unwrap() error }:
+		return fieldErrors(e.Unwrap())
+	}
+	return nil
 }
 
 // writeError answers with err's status and JSON body, and logs server faults.

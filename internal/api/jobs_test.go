@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -188,6 +189,21 @@ func TestJobsThroughAPI(t *testing.T) {
 			t.Errorf("create job (%s): field %q, want %q (%s)", r.name, ce.Field, r.field, ce.Message)
 		}
 	}
+	// Several bad fields at once: each is named, so a form can mark them all.
+	bad := client.NewJob{Name: "App_BG", Namespace: ns, Deployment: "app", Service: "", ScaleDownDelaySeconds: ptr(int32(-5))}
+	_, err := editor.CreateJob(ctx, ws, bad)
+	if ce := wantStatus(t, "create job with four bad fields", err, http.StatusUnprocessableEntity); ce != nil {
+		var got []string
+		for _, f := range ce.Fields {
+			got = append(got, f.Field)
+			if !strings.HasPrefix(f.Message, f.Field+": ") {
+				t.Errorf("field problem %+v: message does not name its field", f)
+			}
+		}
+		if want := []string{"name", "service", "scale_down_delay_seconds", "cluster"}; !slices.Equal(got, want) || ce.Field != "name" {
+			t.Errorf("fields at fault %v (first %q), want %v", got, ce.Field, want)
+		}
+	}
 	if l, err := e.admin.Jobs(ctx, ws, client.JobQuery{}); err != nil || l.Total != 0 {
 		t.Fatalf("after refused creations: %d jobs, %v; want none created", l.Total, err)
 	}
@@ -326,3 +342,5 @@ func hasEntry(tl []client.TimelineEntry, source, action string) bool {
 	}
 	return false
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -358,3 +358,24 @@ func TestAuditTable(t *testing.T) {
 		t.Errorf("wide table lacks the whole detail or the time zone:\n%s", wide)
 	}
 }
+
+// TestDescribe checks how server errors print: the message, the field at
+// fault, every field when several are, and the hint that fits the status.
+func TestDescribe(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{&client.Error{Status: 422, Code: "invalid", Field: "name", Message: "name: must be a DNS-1123 label"}, "name: must be a DNS-1123 label (field name)"},
+		{&client.Error{Status: 422, Code: "invalid", Field: "name", Message: "name: bad", Fields: []client.FieldProblem{
+			{Field: "name", Message: "name: bad"}, {Field: "cluster", Message: "cluster: is required"}}},
+			"name: bad; cluster: is required (fields name, cluster)"},
+		{&client.Error{Status: 409, Code: "conflict", Message: "no release in flight", Phase: "Healthy"}, "no release in flight (job is Healthy)"},
+		{&client.Error{Status: 401, Code: "unauthenticated", Message: "signed out"}, "signed out; run switchyard login"},
+	}
+	for _, tt := range tests {
+		if got := describe(tt.err); got != tt.want {
+			t.Errorf("describe(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}

@@ -65,7 +65,17 @@ func describe(err error) string {
 		return err.Error()
 	}
 	msg := ce.Message
-	if ce.Field != "" {
+	for _, f := range ce.Fields[min(1, len(ce.Fields)):] { // the first is Message
+		msg += "; " + f.Message
+	}
+	switch {
+	case len(ce.Fields) > 1:
+		names := make([]string, 0, len(ce.Fields))
+		for _, f := range ce.Fields {
+			names = append(names, f.Field)
+		}
+		msg += " (fields " + strings.Join(names, ", ") + ")"
+	case ce.Field != "":
 		msg += " (field " + ce.Field + ")"
 	}
 	switch {

@@ -594,6 +594,17 @@ func TestSeedWalk(t *testing.T) {
 	if loc := get(b, "read the URL", chromedp.Location()); !strings.HasSuffix(loc, "/jobs/new") {
 		t.Errorf("after a refused Create the browser is on %s, want the form", loc)
 	}
+	b.do("break two advanced settings at once: both are marked",
+		js(`document.querySelector("#name").value = ""`),
+		chromedp.SendKeys(css("#name"), "web-app-2"),
+		js(`document.querySelector("#advanced").open = true`),
+		chromedp.SendKeys(css("#scale_down_delay_seconds"), "99999999"),
+		chromedp.SendKeys(css("#preview_replica_count"), "0"),
+		chromedp.Click(css("#create-submit")),
+		waitJS(`!document.querySelector("#scale_down_delay_seconds-error").hidden && !document.querySelector("#preview_replica_count-error").hidden`),
+		waitJS(`document.querySelector("#scale_down_delay_seconds").getAttribute("aria-invalid") === "true" && document.querySelector("#preview_replica_count").getAttribute("aria-invalid") === "true"`),
+	)
+	b.screenshot("form-two-errors")
 
 	// Narrow screens: the navigation folds behind a button, the table scrolls.
 	b.do("open the list on a phone-sized screen",

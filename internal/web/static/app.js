@@ -42,6 +42,7 @@
       this.code = e && e.code;
       this.field = e && e.field;
       this.phase = e && e.phase;
+      this.fields = (e && e.fields) || [];
     }
   }
 
@@ -459,15 +460,20 @@
         submit.textContent = "Create";
         // A taken name is the one conflict a new job can meet without a field.
         if (e.status === 409 && !e.field) e.field = "name";
-        const el = e.field && $("#" + e.field.split(".")[0] + "-error");
-        if (el) {
-          if (e.field !== "name" && !fields.slice(0, 5).includes(e.field)) $("#advanced").open = true;
-          const f = e.field.split(".")[0];
+        // Every field at fault gets its message; the first one gets the focus.
+        const problems = e.fields && e.fields.length ? e.fields : e.field ? [{ field: e.field, message: e.message }] : [];
+        let first = null;
+        for (const p of problems) {
+          const f = p.field.split(".")[0], el = $("#" + f + "-error");
+          if (!el || !form.elements[f]) continue;
+          if (!fields.slice(0, 5).includes(f)) $("#advanced").open = true;
           // Next to the field, "name: …" would say the field twice.
-          showError(el, e.message.startsWith(e.field + ": ") ? e.message.slice(e.field.length + 2) : e.message);
+          showError(el, p.message.startsWith(p.field + ": ") ? p.message.slice(p.field.length + 2) : p.message);
           form.elements[f].setAttribute("aria-invalid", "true");
-          form.elements[f].focus();
-        } else showError($("#form-error"), e.message);
+          first = first || form.elements[f];
+        }
+        if (first) first.focus();
+        else showError($("#form-error"), e.message);
       }
     });
   }
