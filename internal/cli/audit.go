@@ -7,7 +7,6 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
 
 	"github.com/switchyard/switchyard/client"
 )
@@ -167,7 +166,7 @@ func auditTable(w *tabwriter.Writer, events []client.AuditEvent, global bool, na
 		layout = "2006-01-02 15:04:05 MST"
 	}
 	for _, ev := range events {
-		row := []string{fmt.Sprint(ev.ID), ev.Time.Local().Format(layout), cell(ev.Actor)}
+		row := []string{fmt.Sprint(ev.ID), ev.Time.Local().Format(layout), dash(ev.Actor)}
 		if global {
 			ws := "-"
 			if ev.WorkspaceID != nil {
@@ -178,26 +177,15 @@ func auditTable(w *tabwriter.Writer, events []client.AuditEvent, global bool, na
 			}
 			row = append(row, ws)
 		}
-		detail := cell(ev.Detail)
+		detail := dash(ev.Detail)
 		if !wide {
 			detail = shorten(detail, auditDetailWidth)
 		}
-		row = append(row, cell(ev.Action), cell(ev.Target), ev.Outcome, detail)
+		row = append(row, dash(ev.Action), dash(ev.Target), ev.Outcome, detail)
 		fmt.Fprintln(w, strings.Join(row, "\t"))
 	}
 }
 
-// cell makes s one safe table cell: control characters (tabs, newlines, and
-// the escape sequences a user name or an error message could smuggle to the
-// reader's terminal) become spaces, and empty becomes "-".
-func cell(s string) string {
-	return dash(strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s))
-}
 
 // shorten cuts s to at most n characters, marking the cut with "…".
 func shorten(s string, n int) string {

@@ -379,3 +379,27 @@ func TestDescribe(t *testing.T) {
 		}
 	}
 }
+
+// TestNoControlCharacters checks that text from the server or the cluster
+// (an event message, a pod's reason, an error) cannot send escape sequences
+// to the reader's terminal.
+func TestNoControlCharacters(t *testing.T) {
+	evil := "ok\x1b]0;pwned\x07\x1b[2J\nnext\tcol"
+	now := time.Now()
+	j := &client.Job{Name: "web", Phase: "Degraded", Message: evil, Versions: []client.Version{{Revision: 1, Images: []string{evil},
+		Pods: []client.Pod{{Name: "web-1", Phase: "Running", Reason: evil, CreatedAt: now}}}}}
+	frame := string(watchFrame(j, nil, now))
+	frame = strings.TrimPrefix(frame, "\033[H\033[2J") // watch's own redraw
+	var table bytes.Buffer
+	tw := tabwriter.NewWriter(&table, 0, 4, 3, ' ', 0)
+	jobTable(tw, []client.Job{*j}, true)
+	tw.Flush()
+	for name, out := range map[string]string{
+		"watch frame": frame, "job table": table.String(), "progress line": progressLine(j),
+		"error": describe(&client.Error{Status: 422, Code: "invalid", Message: evil}),
+	} {
+		if strings.ContainsAny(out, "\x1b\x07") {
+			t.Errorf("%s passes control characters through: %q", name, out)
+		}
+	}
+}

@@ -51,7 +51,7 @@ func clusterTable(w *tabwriter.Writer, cs []client.Cluster) {
 		if st.ProbedAt != nil {
 			probed = age(*st.ProbedAt, now) + " ago"
 		}
-		fmt.Fprintf(w, "%s\t%v\t%s\t%s\t%v\t%s\t%s\t%s\n", cl.Name, st.Reachable, dash(st.KubernetesVersion), argo,
+		fmt.Fprintf(w, "%s\t%v\t%s\t%s\t%v\t%s\t%s\t%s\n", dash(cl.Name), st.Reachable, dash(st.KubernetesVersion), dash(argo),
 			st.IstioInstalled, probed, age(cl.CreatedAt, now), dash(st.Error))
 	}
 }

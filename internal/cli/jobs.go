@@ -126,7 +126,7 @@ func jobTable(w *tabwriter.Writer, jobs []client.Job, wide bool) {
 			if j.Stale {
 				msg = j.StaleReason
 			}
-			fmt.Fprintf(w, "\t%s\t%s\t%s\t%s\t%s", j.Deployment, j.Service,
+			fmt.Fprintf(w, "\t%s\t%s\t%s\t%s\t%s", dash(j.Deployment), dash(j.Service),
 				time.Duration(j.ScaleDownDelaySeconds)*time.Second, dash(j.CreatedBy), dash(msg))
 		}
 		fmt.Fprintln(w)
@@ -440,7 +440,7 @@ func podTable(w *tabwriter.Writer, vs []client.Version, now time.Time) {
 			if p.Ready {
 				ready = "yes"
 			}
-			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%d\t%s\t%s\n", p.Name, v.Revision, ready, podStatus(p), p.Restarts, age(p.CreatedAt, now), dash(p.Node))
+			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%d\t%s\t%s\n", dash(p.Name), v.Revision, ready, dash(podStatus(p)), p.Restarts, age(p.CreatedAt, now), dash(p.Node))
 			n++
 		}
 	}
@@ -508,7 +508,7 @@ func (c *cli) jobEvents(ctx context.Context, args []string) error {
 		for i := len(tl) - 1; i >= 0; i-- {
 			e := tl[i]
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.Local().Format(time.DateTime), e.Source, dash(e.Type),
-				e.Action, dash(e.Actor), dash(e.Outcome), dash(e.Message))
+				dash(e.Action), dash(e.Actor), dash(e.Outcome), dash(e.Message))
 		}
 	})
 }

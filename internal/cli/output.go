@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode"
 	"text/tabwriter"
 	"time"
 
@@ -64,9 +65,9 @@ func describe(err error) string {
 	if !errors.As(err, &ce) {
 		return err.Error()
 	}
-	msg := ce.Message
+	msg := dash(ce.Message)
 	for _, f := range ce.Fields[min(1, len(ce.Fields)):] { // the first is Message
-		msg += "; " + f.Message
+		msg += "; " + dash(f.Message)
 	}
 	switch {
 	case len(ce.Fields) > 1:
@@ -110,12 +111,20 @@ func age(t time.Time, now time.Time) string {
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
 }
 
-// dash stands in for an empty cell.
+// dash makes s one safe table cell: control characters (tabs, newlines, and
+// the escape sequences a name, an image or an error message from the server
+// or the cluster could smuggle to the reader's terminal) become spaces, and
+// empty becomes "-".
 func dash(s string) string {
 	if s == "" {
 		return "-"
 	}
-	return s
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 func joinOrDash(ss []string) string { return dash(strings.Join(ss, ",")) }

@@ -179,7 +179,7 @@ func progressLine(j *client.Job) string {
 	var b strings.Builder
 	b.WriteString(j.Phase)
 	if j.Stale {
-		b.WriteString(" (stale: " + j.StaleReason + ")")
+		b.WriteString(" (stale: " + dash(j.StaleReason) + ")")
 	}
 	for _, v := range j.Versions {
 		fmt.Fprintf(&b, "; rev %d %s %s %d/%d", v.Revision, marks(v), joinOrDash(v.Images), v.Ready, v.Desired)
@@ -300,10 +300,10 @@ func watchFrame(j *client.Job, err error, now time.Time) []byte {
 	fmt.Fprintf(&b, "Job %s   workspace %s   %s/%s   %s\n", j.Name, j.Workspace, j.Cluster, j.Namespace, now.Format("15:04:05"))
 	fmt.Fprintf(&b, "Phase: %s", j.Phase)
 	if j.Message != "" {
-		fmt.Fprintf(&b, "   %s", j.Message)
+		fmt.Fprintf(&b, "   %s", dash(j.Message))
 	}
 	if j.Stale {
-		fmt.Fprintf(&b, "   (stale: %s)", j.StaleReason)
+		fmt.Fprintf(&b, "   (stale: %s)", dash(j.StaleReason))
 	}
 	fmt.Fprintf(&b, "\nActive: %s   Preview: %s\n\n", joinOrDash(j.ActiveImages), joinOrDash(j.PreviewImages))
 	tw := tabwriter.NewWriter(&b, 0, 4, 3, ' ', 0)
