@@ -109,3 +109,44 @@ func TestReplicasFinishOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestReplicaChangeNotices checks that a job change on one replica reaches
+// the live streams of another replica sharing the PostgreSQL database.
+func TestReplicaChangeNotices(t *testing.T) {
+	dbURL := testenv.PostgresDatabase(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var replicas [2]*Service
+	for i := range replicas {
+		s, err := store.Open(ctx, store.Options{DatabaseURL: dbURL}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		replicas[i] = &Service{Store: s, Clusters: &cluster.Manager{Store: s}, Owner: []string{"r1", "r2"}[i]}
+	}
+	a, b := replicas[0], replicas[1]
+	signal, stop := b.Clusters.Changes.Subscribe(func(c cluster.Change) bool { return c.ClusterID == 3 && c.Namespace == "shop" })
+	defer stop()
+	rctx, stopRelay := context.WithCancel(ctx)
+	relayed := make(chan struct{})
+	go func() { b.RelayChanges(rctx); close(relayed) }()
+	// The relay's LISTEN may not be in place yet: notify until B hears it.
+	deadline := time.After(30 * time.Second)
+	for heard := false; !heard; {
+		a.changed(store.Job{Name: "app-bg", ClusterID: 3, Namespace: "shop"})
+		select {
+		case <-signal:
+			heard = true
+		case <-time.After(200 * time.Millisecond):
+		case <-deadline:
+			t.Fatal("replica B never heard of replica A's job change")
+		}
+	}
+	stopRelay()
+	select {
+	case <-relayed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("RelayChanges did not end with its context")
+	}
+}

@@ -167,6 +167,8 @@ func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
 	wg.Go(func() { s.runClusters(bg, logger) })
 	// Finishes job creations and deletions a crash (of this or another replica) left half done.
 	wg.Go(func() { _ = s.jobs.Run(bg) })
+	// Job changes other replicas make reach this one's live streams.
+	wg.Go(func() { s.jobs.RelayChanges(bg) })
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
