@@ -164,7 +164,7 @@ func BenchmarkChangeNotice(b *testing.B) {
 	for b.Loop() {
 		if _, err := e.kube.CoreV1().Events(ns).Create(ctx, &corev1.Event{
 			ObjectMeta:     metav1.ObjectMeta{GenerateName: "bench-"},
-			InvolvedObject: corev1.ObjectReference{Kind: "Deployment", Name: "app", Namespace: ns},
+			InvolvedObject: corev1.ObjectReference{Kind: "Rollout", Name: "app-bg", Namespace: ns, APIVersion: "argoproj.io/v1alpha1"},
 			Reason:         "Bench", Message: "poke", Type: corev1.EventTypeNormal,
 		}, metav1.CreateOptions{}); err != nil {
 			b.Fatal(err)

@@ -186,7 +186,6 @@ func auditTable(w *tabwriter.Writer, events []client.AuditEvent, global bool, na
 	}
 }
 
-
 // shorten cuts s to at most n characters, marking the cut with "…".
 func shorten(s string, n int) string {
 	r := []rune(s)

@@ -13,6 +13,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -22,7 +23,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 	appslisters "k8s.io/client-go/listers/apps/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
-	discoverylisters "k8s.io/client-go/listers/discovery/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 
@@ -34,15 +34,24 @@ var RolloutGVR = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1a
 
 // Listers read the Conn's informer caches. Objects they return are shared
 // with the cache: never modify them (DeepCopy first).
+//
+// To keep memory in proportion to what Switchyard manages rather than to the
+// cluster's size, ReplicaSets and Pods are cached only when Argo Rollouts made
+// them (they carry RolloutHashLabel), and Events only when they are about a
+// Rollout. Namespaces, Deployments and Services are cached whole: the pickers
+// list them.
 type Listers struct {
-	Namespaces     corelisters.NamespaceLister
-	Deployments    appslisters.DeploymentLister
-	Services       corelisters.ServiceLister
-	ReplicaSets    appslisters.ReplicaSetLister
-	Pods           corelisters.PodLister
-	EndpointSlices discoverylisters.EndpointSliceLister
-	Events         corelisters.EventLister
+	Namespaces  corelisters.NamespaceLister
+	Deployments appslisters.DeploymentLister
+	Services    corelisters.ServiceLister
+	ReplicaSets appslisters.ReplicaSetLister // Rollouts' only
+	Pods        corelisters.PodLister        // Rollouts' only
+	Events      corelisters.EventLister      // about Rollouts only
 }
+
+// RolloutHashLabel is the label Argo Rollouts puts on the ReplicaSets and
+// pods of a Rollout.
+const RolloutHashLabel = "rollouts-pod-template-hash"
 
 // Conn is a live connection to one registered cluster: clients for writes
 // and fresh reads, and informer caches for everything that lists. Get one
@@ -52,9 +61,9 @@ type Conn struct {
 	ClusterName string
 	Kube        kubernetes.Interface
 	Dynamic     dynamic.Interface
-	// Informers is the started factory behind Listers; add event handlers to
-	// its informers to react to changes.
-	Informers informers.SharedInformerFactory
+	// Informers are the started factories behind Listers (whole kinds,
+	// Rollouts' ReplicaSets and Pods, Rollouts' Events).
+	Informers []informers.SharedInformerFactory
 	Listers   Listers
 
 	logger  *slog.Logger
@@ -90,24 +99,26 @@ func newConn(c store.Cluster, rc *rest.Config, logger *slog.Logger, changes *Cha
 		return nil, fmt.Errorf("dynamic client for cluster %s: %w", c.Name, err)
 	}
 	f := informers.NewSharedInformerFactoryWithOptions(kube, 0, informers.WithTransform(stripManagedFields))
+	fRollout := informers.NewSharedInformerFactoryWithOptions(kube, 0, informers.WithTransform(stripManagedFields),
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = RolloutHashLabel }))
+	fEvents := informers.NewSharedInformerFactoryWithOptions(kube, 0, informers.WithTransform(stripManagedFields),
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = "involvedObject.kind=Rollout" }))
 	conn := &Conn{
-		ClusterID: c.ID, ClusterName: c.Name, Kube: kube, Dynamic: dyn, Informers: f,
+		ClusterID: c.ID, ClusterName: c.Name, Kube: kube, Dynamic: dyn, Informers: []informers.SharedInformerFactory{f, fRollout, fEvents},
 		logger: logger.With("cluster", c.Name), changes: changes, stop: make(chan struct{}), synced: make(chan struct{}),
 	}
 	conn.Listers = Listers{
-		Namespaces:     f.Core().V1().Namespaces().Lister(),
-		Deployments:    f.Apps().V1().Deployments().Lister(),
-		Services:       f.Core().V1().Services().Lister(),
-		ReplicaSets:    f.Apps().V1().ReplicaSets().Lister(),
-		Pods:           f.Core().V1().Pods().Lister(),
-		EndpointSlices: f.Discovery().V1().EndpointSlices().Lister(),
-		Events:         f.Core().V1().Events().Lister(),
+		Namespaces:  f.Core().V1().Namespaces().Lister(),
+		Deployments: f.Apps().V1().Deployments().Lister(),
+		Services:    f.Core().V1().Services().Lister(),
+		ReplicaSets: fRollout.Apps().V1().ReplicaSets().Lister(),
+		Pods:        fRollout.Core().V1().Pods().Lister(),
+		Events:      fEvents.Core().V1().Events().Lister(),
 	}
 	for _, inf := range []cache.SharedIndexInformer{
 		f.Core().V1().Namespaces().Informer(), f.Apps().V1().Deployments().Informer(),
-		f.Core().V1().Services().Informer(), f.Apps().V1().ReplicaSets().Informer(),
-		f.Core().V1().Pods().Informer(), f.Discovery().V1().EndpointSlices().Informer(),
-		f.Core().V1().Events().Informer(),
+		f.Core().V1().Services().Informer(), fRollout.Apps().V1().ReplicaSets().Informer(),
+		fRollout.Core().V1().Pods().Informer(), fEvents.Core().V1().Events().Informer(),
 	} {
 		if err := inf.SetWatchErrorHandler(conn.watchError); err != nil {
 			return nil, fmt.Errorf("informers of cluster %s: %w", c.Name, err)
@@ -115,8 +126,8 @@ func newConn(c store.Cluster, rc *rest.Config, logger *slog.Logger, changes *Cha
 	}
 	// What a job's view is made of: publish its changes for live updates.
 	for _, inf := range []cache.SharedIndexInformer{
-		f.Apps().V1().Deployments().Informer(), f.Apps().V1().ReplicaSets().Informer(),
-		f.Core().V1().Pods().Informer(), f.Core().V1().Events().Informer(),
+		f.Apps().V1().Deployments().Informer(), fRollout.Apps().V1().ReplicaSets().Informer(),
+		fRollout.Core().V1().Pods().Informer(), fEvents.Core().V1().Events().Informer(),
 	} {
 		if _, err := inf.AddEventHandler(publishing(changes, c.ID)); err != nil {
 			return nil, fmt.Errorf("informers of cluster %s: %w", c.Name, err)
@@ -147,17 +158,21 @@ func (c *Conn) watchError(_ *cache.Reflector, err error) {
 // closes c.synced once their caches are filled.
 func (c *Conn) start(argo bool) {
 	c.started = time.Now()
-	c.Informers.Start(c.stop)
+	for _, f := range c.Informers {
+		f.Start(c.stop)
+	}
 	c.setArgo(argo)
 	c.mu.Lock()
 	ro := c.rollouts
 	c.mu.Unlock()
 	go func() {
 		var ok bool
-		for _, synced := range c.Informers.WaitForCacheSync(c.stop) {
-			ok = synced
-			if !ok {
-				return
+		for _, f := range c.Informers {
+			for _, synced := range f.WaitForCacheSync(c.stop) {
+				ok = synced
+				if !ok {
+					return
+				}
 			}
 		}
 		if ro != nil && !cache.WaitForCacheSync(c.stop, ro.informer.HasSynced) {
@@ -249,7 +264,9 @@ func (c *Conn) close() {
 	c.rollouts = nil
 	c.mu.Unlock()
 	close(c.stop)
-	c.Informers.Shutdown()
+	for _, f := range c.Informers {
+		f.Shutdown()
+	}
 	if ro != nil {
 		close(ro.stop)
 		ro.factory.Shutdown()

@@ -14,6 +14,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/switchyard/switchyard/internal/store"
 	"github.com/switchyard/switchyard/internal/testenv"
@@ -456,5 +457,81 @@ func TestArgoDetectedLater(t *testing.T) {
 	conn.setArgo(false)
 	if _, err := conn.Rollouts(ctx, "demo"); !errors.Is(err, ErrArgoNotInstalled) {
 		t.Errorf("Rollouts after Argo went away: error = %v, want ErrArgoNotInstalled", err)
+	}
+}
+
+// TestCachesHoldOnlyRollouts checks that the pod and event caches keep what
+// Argo Rollouts made or reported and nothing else, so that memory follows
+// what Switchyard manages, not the cluster's size.
+func TestCachesHoldOnlyRollouts(t *testing.T) {
+	ctx := t.Context()
+	kubeconfig := testenv.Kubeconfig(t)
+	kc, _ := testenv.Clients(t, kubeconfig)
+	m := newManager(t, t.TempDir())
+	c, err := m.RegisterFromPath(ctx, "switchyard", kubeconfig, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := m.Conn(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := testenv.Namespace(t, kc, "cache-scope")
+	pod := func(name string, labels map[string]string) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "example/x:1"}}}}
+	}
+	event := func(name, kind string) *corev1.Event {
+		return &corev1.Event{ObjectMeta: metav1.ObjectMeta{Name: name},
+			InvolvedObject: corev1.ObjectReference{Kind: kind, Name: "x", Namespace: ns}, Reason: "Test", Type: corev1.EventTypeNormal}
+	}
+	for _, p := range []*corev1.Pod{pod("plain", map[string]string{"app": "x"}), pod("rollout", map[string]string{"app": "x", RolloutHashLabel: "abc"})} {
+		if _, err := kc.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, e := range []*corev1.Event{event("about-deployment", "Deployment"), event("about-rollout", "Rollout")} {
+		if _, err := kc.CoreV1().Events(ns).Create(ctx, e, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names := func(list func() ([]string, error)) []string {
+		got, err := list()
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(got)
+		return got
+	}
+	podNames := func() ([]string, error) {
+		ps, err := conn.Listers.Pods.Pods(ns).List(labels.Everything())
+		var out []string
+		for _, p := range ps {
+			out = append(out, p.Name)
+		}
+		return out, err
+	}
+	eventNames := func() ([]string, error) {
+		es, err := conn.Listers.Events.Events(ns).List(labels.Everything())
+		var out []string
+		for _, e := range es {
+			out = append(out, e.Name)
+		}
+		return out, err
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !slices.Equal(names(podNames), []string{"rollout"}) || !slices.Equal(names(eventNames), []string{"about-rollout"}) {
+		if time.Now().After(deadline) {
+			t.Fatalf("cached pods %v and events %v after 10 s; want only the Rollout's pod and event", names(podNames), names(eventNames))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The plain ones must stay out, not merely arrive later.
+	time.Sleep(500 * time.Millisecond)
+	if got := names(podNames); !slices.Equal(got, []string{"rollout"}) {
+		t.Errorf("cached pods %v, want only rollout", got)
+	}
+	if got := names(eventNames); !slices.Equal(got, []string{"about-rollout"}) {
+		t.Errorf("cached events %v, want only about-rollout", got)
 	}
 }

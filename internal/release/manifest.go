@@ -7,6 +7,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/switchyard/switchyard/internal/cluster"
 )
 
 // Labels and annotations Switchyard puts on what it creates.
@@ -16,7 +18,7 @@ const (
 	LabelJob         = "switchyard.dev/job"
 	LabelWorkspace   = "switchyard.dev/workspace"
 	FieldManager     = "switchyard"
-	HashLabel        = "rollouts-pod-template-hash"
+	HashLabel        = cluster.RolloutHashLabel // the caches hold only what carries it
 	ManagedByRollout = "argo-rollouts.argoproj.io/managed-by-rollouts"
 	RevisionAnno     = "rollout.argoproj.io/revision"
 	ScaleDownAnno    = "scale-down-deadline"
