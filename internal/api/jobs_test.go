@@ -291,8 +291,53 @@ func TestJobsThroughAPI(t *testing.T) {
 	}
 	t.Logf("roll back through the API: app:1 serving again after %v", time.Since(start))
 
+	// A promote racing an abort: each succeeds or is refused with 409, and the
+	// job settles in one well-defined state whichever wins.
 	if _, err := editor.Deploy(ctx, ws, "app-bg", map[string]string{"app": "example/app:3"}); err != nil {
 		t.Fatalf("deploy 3: %v", err)
+	}
+	waitPhase(ctx, t, editor, ws, "app-bg", client.PhaseAwaitingPromotion)
+	var race sync.WaitGroup
+	raceErrs := make([]error, 2)
+	race.Go(func() { _, raceErrs[0] = editor.Promote(ctx, ws, "app-bg", false) })
+	race.Go(func() { _, raceErrs[1] = e.admin.Abort(ctx, ws, "app-bg") })
+	race.Wait()
+	for i, err := range raceErrs {
+		if err != nil && client.StatusOf(err) != http.StatusConflict {
+			t.Fatalf("%s racing: %v, want success or 409", []string{"promote", "abort"}[i], err)
+		}
+	}
+	settled := func() *client.Job {
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+			j, err := editor.Job(ctx, ws, "app-bg")
+			if err == nil && (j.Phase == client.PhaseHealthy || j.Phase == client.PhaseAborted) {
+				return j
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("promote racing abort never settled: %+v, %v", j, err)
+			}
+		}
+	}()
+	switch {
+	case settled.Phase == client.PhaseHealthy && settled.ActiveImages[0] == "example/app:3":
+		t.Logf("promote racing abort: promote won (%v)", raceErrs)
+	case settled.Phase == client.PhaseAborted && settled.ActiveImages[0] == "example/app:1":
+		t.Logf("promote racing abort: abort won (%v)", raceErrs)
+		if _, err := editor.Retry(ctx, ws, "app-bg"); err != nil {
+			t.Fatalf("retry after the race: %v", err)
+		}
+		waitPhase(ctx, t, editor, ws, "app-bg", client.PhaseAwaitingPromotion)
+		if _, err := editor.Promote(ctx, ws, "app-bg", false); err != nil {
+			t.Fatalf("promote after the race: %v", err)
+		}
+		waitPhase(ctx, t, editor, ws, "app-bg", client.PhaseHealthy)
+	default:
+		t.Fatalf("promote racing abort settled %s with %v active: neither outcome", settled.Phase, settled.ActiveImages)
+	}
+	time.Sleep(1100 * time.Millisecond) // Argo's one-second clock, before the next version
+
+	if _, err := editor.Deploy(ctx, ws, "app-bg", map[string]string{"app": "example/app:4"}); err != nil {
+		t.Fatalf("deploy 4: %v", err)
 	}
 	waitPhase(ctx, t, editor, ws, "app-bg", client.PhaseAwaitingPromotion)
 	if _, err := editor.Abort(ctx, ws, "app-bg"); err != nil {
@@ -320,9 +365,9 @@ func TestJobsThroughAPI(t *testing.T) {
 		t.Fatalf("list = %+v, %v; want no live job", l, err)
 	}
 	dep, err := e.kube.AppsV1().Deployments(ns).Get(ctx, "app", metav1.GetOptions{})
-	if err != nil || *dep.Spec.Replicas != 3 || dep.Status.AvailableReplicas != 3 || dep.Spec.Template.Spec.Containers[0].Image != "example/app:1" {
-		t.Fatalf("after delete the Deployment is %v replicas, %d available, image %s (%v); want 3 available on app:1",
-			dep.Spec.Replicas, dep.Status.AvailableReplicas, dep.Spec.Template.Spec.Containers[0].Image, err)
+	if err != nil || *dep.Spec.Replicas != 3 || dep.Status.AvailableReplicas != 3 || dep.Spec.Template.Spec.Containers[0].Image != "example/app:3" {
+		t.Fatalf("after delete the Deployment is %d replicas, %d available, image %s (%v); want 3 available on app:3, the stable version",
+			*dep.Spec.Replicas, dep.Status.AvailableReplicas, dep.Spec.Template.Spec.Containers[0].Image, err)
 	}
 	// The name is free again; a Healthy job deletes without force.
 	if _, err := editor.CreateJob(ctx, ws, good); err != nil {
