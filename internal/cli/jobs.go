@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 var jobCommands = []subcommand{
 	{"list", "list the workspace's jobs", (*cli).jobList},
 	{"get", "show one job", (*cli).jobGet},
+	{"describe", "show everything about one job: settings, versions, pods, recent events", (*cli).jobDescribe},
 	{"create", "turn a Deployment + Service into a blue-green job", (*cli).jobCreate},
 	{"deploy", "ship new images (the green version)", (*cli).jobDeploy},
 	{"promote", "switch traffic to the new version", (*cli).jobPromote},
@@ -482,6 +484,88 @@ func pods(ready, desired int32) string {
 	}
 	n := max(ready, desired)
 	return strings.Repeat("●", int(ready)) + strings.Repeat("○", int(n-ready))
+}
+
+const jobDescribeHelp = `Show everything about one job, for people, like kubectl describe: its
+settings, phase and message, the versions with their marks, every pod, and
+the last events of its timeline (see job events for all of them). For
+scripts, use job get -o json.
+
+Examples:
+  switchyard job describe shop-web
+  switchyard job describe shop-web --events 30`
+
+func (c *cli) jobDescribe(ctx context.Context, args []string) error {
+	var f jobFlags
+	fs := newFlags("job describe", "NAME [flags]", jobDescribeHelp)
+	f.bind(fs, false)
+	events := fs.Int("events", 10, "how many of the latest timeline entries to show (0: none)")
+	s, ws, pos, err := c.start(fs, &f, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	if *events < 0 {
+		return usageError{"job describe: --events must not be negative"}
+	}
+	j, err := s.client.Job(ctx, ws, pos[0])
+	if err != nil {
+		return err
+	}
+	var tl []client.TimelineEntry
+	if *events > 0 {
+		if tl, err = s.client.Timeline(ctx, ws, pos[0]); err != nil {
+			return err
+		}
+	}
+	_, err = c.stdout.Write(describeJob(j, tl[:min(*events, len(tl))], time.Now()))
+	return err
+}
+
+// describeJob renders job describe: tl is the newest entries, newest first.
+func describeJob(j *client.Job, tl []client.TimelineEntry, now time.Time) []byte {
+	var b bytes.Buffer
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	phase := j.Phase
+	if j.Stale {
+		phase += " (last known: " + dash(j.StaleReason) + ")"
+	}
+	auto := "off: waits for promote"
+	if j.AutoPromotionSeconds != nil {
+		auto = fmt.Sprintf("after %v", time.Duration(*j.AutoPromotionSeconds)*time.Second)
+	}
+	preview := "as many as the Deployment"
+	if j.PreviewReplicaCount != nil {
+		preview = fmt.Sprint(*j.PreviewReplicaCount)
+	}
+	for _, kv := range [][2]string{
+		{"Name", j.Name}, {"Workspace", j.Workspace}, {"Type", "blue-green"},
+		{"Cluster", j.Cluster}, {"Namespace", j.Namespace}, {"Deployment", j.Deployment},
+		{"Active Service", j.Service}, {"Preview Service", j.PreviewService},
+		{"Phase", phase}, {"Message", j.Message},
+		{"Active", joinOrDash(j.ActiveImages)}, {"Preview", joinOrDash(j.PreviewImages)},
+		{"Standby", fmt.Sprintf("%v after a switch", time.Duration(j.ScaleDownDelaySeconds)*time.Second)},
+		{"Auto-promotion", auto}, {"Preview replicas", preview},
+		{"Created", j.CreatedAt.Local().Format(time.DateTime) + " by " + dash(j.CreatedBy) + " (" + age(j.CreatedAt, now) + " ago)"},
+	} {
+		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], dash(kv[1]))
+	}
+	tw.Flush()
+	b.WriteString("\nVersions:\n")
+	versionTable(tw, j.Versions, now, true)
+	tw.Flush()
+	b.WriteString("\nPods:\n")
+	podTable(tw, j.Versions, now)
+	tw.Flush()
+	if len(tl) > 0 {
+		b.WriteString("\nEvents (latest last):\n")
+		fmt.Fprintln(tw, "AGE\tSOURCE\tACTION\tACTOR\tOUTCOME\tMESSAGE")
+		for i := len(tl) - 1; i >= 0; i-- {
+			e := tl[i]
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", age(e.Time, now), e.Source, dash(e.Action), dash(e.Actor), dash(e.Outcome), dash(e.Message))
+		}
+		tw.Flush()
+	}
+	return b.Bytes()
 }
 
 const jobEventsHelp = `Show the job's timeline, oldest first: what people did through Switchyard
