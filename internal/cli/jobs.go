@@ -235,7 +235,7 @@ const jobDeployHelp = `Ship new images: the new (green) version comes up beside 
 preview Service selects it; traffic stays on the old version until promote.
 
 Examples:
-  switchyard job deploy shop-web --image web=registry.example/shop/web:1.4.2
+  switchyard job deploy shop-web --image web=shop/web:1.4.2
   switchyard job deploy shop-web --image web=shop/web:2 --image sidecar=shop/proxy:7
   switchyard job deploy shop-web --image web=shop/web:2 && switchyard job wait shop-web --for awaiting-promotion`
 
