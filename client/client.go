@@ -83,17 +83,23 @@ func (e *Error) Error() string {
 	for _, f := range e.Fields[min(1, len(e.Fields)):] {
 		msg += "; " + f.Message
 	}
+	return msg + e.FieldNote()
+}
+
+// FieldNote is " (field X)", " (fields X, Y)" for several, or "" when no
+// field is at fault: the end of an error line for people.
+func (e *Error) FieldNote() string {
 	switch {
 	case len(e.Fields) > 1:
 		names := make([]string, 0, len(e.Fields))
 		for _, f := range e.Fields {
 			names = append(names, f.Field)
 		}
-		msg += " (fields " + strings.Join(names, ", ") + ")"
+		return " (fields " + strings.Join(names, ", ") + ")"
 	case e.Field != "":
-		msg += " (field " + e.Field + ")"
+		return " (field " + e.Field + ")"
 	}
-	return msg
+	return ""
 }
 
 // StatusOf returns the HTTP status of an *Error in err's chain, or 0.

@@ -69,16 +69,7 @@ func describe(err error) string {
 	for _, f := range ce.Fields[min(1, len(ce.Fields)):] { // the first is Message
 		msg += "; " + dash(f.Message)
 	}
-	switch {
-	case len(ce.Fields) > 1:
-		names := make([]string, 0, len(ce.Fields))
-		for _, f := range ce.Fields {
-			names = append(names, f.Field)
-		}
-		msg += " (fields " + strings.Join(names, ", ") + ")"
-	case ce.Field != "":
-		msg += " (field " + ce.Field + ")"
-	}
+	msg += ce.FieldNote()
 	switch {
 	case ce.Status == http.StatusUnauthorized:
 		msg += "; run switchyard login"

@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/switchyard/switchyard/internal/store"
 	"github.com/switchyard/switchyard/internal/testenv"
@@ -246,21 +247,29 @@ func TestPickers(t *testing.T) {
 
 // TestCachesFollowTheCluster checks the pickers read a watched cache: a
 // Service created after the Conn was built shows up without a new Conn.
-func TestCachesFollowTheCluster(t *testing.T) {
-	ctx := context.Background()
+// connectLocal registers the local cluster with a fresh Manager and returns
+// its Conn and a client of the cluster.
+func connectLocal(t *testing.T) (*Conn, kubernetes.Interface) {
+	t.Helper()
 	kubeconfig := testenv.Kubeconfig(t)
 	kc, _ := testenv.Clients(t, kubeconfig)
 	m := newManager(t, t.TempDir())
-	c, err := m.RegisterFromPath(ctx, "switchyard", kubeconfig, "")
+	c, err := m.RegisterFromPath(t.Context(), "switchyard", kubeconfig, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := m.Conn(ctx, c.ID)
+	conn, err := m.Conn(t.Context(), c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return conn, kc
+}
+
+func TestCachesFollowTheCluster(t *testing.T) {
+	ctx := context.Background()
+	conn, kc := connectLocal(t)
 	ns := testenv.Namespace(t, kc, "cluster-test")
-	_, err = kc.CoreV1().Services(ns).Create(ctx, &corev1.Service{
+	_, err := kc.CoreV1().Services(ns).Create(ctx, &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: "late", Annotations: map[string]string{ManagedByRolloutAnnotation: "bg"}},
 		Spec:       corev1.ServiceSpec{Selector: map[string]string{"app": "late"}, Ports: []corev1.ServicePort{{Port: 80}}},
 	}, metav1.CreateOptions{})
@@ -465,17 +474,7 @@ func TestArgoDetectedLater(t *testing.T) {
 // what Switchyard manages, not the cluster's size.
 func TestCachesHoldOnlyRollouts(t *testing.T) {
 	ctx := t.Context()
-	kubeconfig := testenv.Kubeconfig(t)
-	kc, _ := testenv.Clients(t, kubeconfig)
-	m := newManager(t, t.TempDir())
-	c, err := m.RegisterFromPath(ctx, "switchyard", kubeconfig, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := m.Conn(ctx, c.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn, kc := connectLocal(t)
 	ns := testenv.Namespace(t, kc, "cache-scope")
 	pod := func(name string, labels map[string]string) *corev1.Pod {
 		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
