@@ -33,10 +33,15 @@ func (c *Client) Me(ctx context.Context) (*Session, error) {
 	return &s, c.do(ctx, "GET", "/api/v1/me", nil, &s)
 }
 
-// CreateToken issues a personal API token; its secret is in the answer only.
-func (c *Client) CreateToken(ctx context.Context, name string) (*NewToken, error) {
+// CreateToken issues a personal API token that expires after expiresInDays
+// days (1 to 3650), or never for 0; its secret is in the answer only.
+func (c *Client) CreateToken(ctx context.Context, name string, expiresInDays int) (*NewToken, error) {
 	var t NewToken
-	return &t, c.do(ctx, "POST", "/api/v1/tokens", map[string]string{"name": name}, &t)
+	req := struct {
+		Name          string `json:"name"`
+		ExpiresInDays int    `json:"expires_in_days,omitempty"`
+	}{name, expiresInDays}
+	return &t, c.do(ctx, "POST", "/api/v1/tokens", req, &t)
 }
 
 // Tokens lists the caller's API tokens.

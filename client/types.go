@@ -25,6 +25,7 @@ type Token struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at"`
 	RevokedAt  *time.Time `json:"revoked_at"`
+	ExpiresAt  *time.Time `json:"expires_at"` // nil: the token never expires
 }
 
 // NewToken is a token just created: Token is its secret, shown only this once.

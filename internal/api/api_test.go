@@ -27,11 +27,11 @@ func TestLoginLogoutToken(t *testing.T) {
 		if err != nil || s.User.Username != "alice" || s.CSRFToken == "" || s.ExpiresAt == nil {
 			t.Fatalf("Login = %+v, %v; want alice with a CSRF token and expiry", s, err)
 		}
-		nt, err := c.CreateToken(ctx, "ci")
+		nt, err := c.CreateToken(ctx, "ci", 0)
 		if err != nil || !strings.HasPrefix(nt.Secret, "sy_") || !strings.HasPrefix(nt.Secret, nt.Prefix) {
 			t.Fatalf("CreateToken = %+v, %v; want a sy_ token", nt, err)
 		}
-		_, err = c.CreateToken(ctx, "ci")
+		_, err = c.CreateToken(ctx, "ci", 0)
 		wantStatus(t, "second live token with the same name", err, 409)
 
 		tc := e.client(client.WithToken(nt.Secret))
@@ -97,7 +97,7 @@ func TestCSRF(t *testing.T) {
 		_, err = c.CreateWorkspace(ctx, client.NewWorkspace{Name: "with-token"})
 		wantStatus(t, "cookie write with the CSRF token", err, 0)
 
-		nt, err := c.CreateToken(ctx, "ci")
+		nt, err := c.CreateToken(ctx, "ci", 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,8 +3,10 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/switchyard/switchyard/internal/auth"
+	"github.com/switchyard/switchyard/internal/store"
 )
 
 func (a *API) tokenRoutes() []route {
@@ -17,6 +19,22 @@ func (a *API) tokenRoutes() []route {
 
 type createTokenRequest struct {
 	Name string `json:"name"`
+	// ExpiresInDays is the token's lifetime; 0 (or absent) means it never expires.
+	ExpiresInDays int `json:"expires_in_days"`
+}
+
+// maxTokenDays bounds expires_in_days: about ten years.
+const maxTokenDays = 3650
+
+// check validates the request, naming the first field at fault.
+func (req createTokenRequest) check() error {
+	if err := checkText("name", req.Name, true, 100); err != nil {
+		return err
+	}
+	if req.ExpiresInDays < 0 || req.ExpiresInDays > maxTokenDays {
+		return invalid("expires_in_days", "must be a number of days from 1 to "+strconv.Itoa(maxTokenDays)+", or 0 for a token that never expires")
+	}
+	return nil
 }
 
 // newTokenJSON is the only response that ever carries a token in clear.
@@ -31,16 +49,25 @@ func (a *API) createToken(w http.ResponseWriter, r *http.Request, p auth.Princip
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	if err := checkText("name", req.Name, true, 100); err != nil {
+	if err := req.check(); err != nil {
 		return err
 	}
-	token, t, err := a.Auth.CreateAPIToken(r.Context(), p.User.ID, req.Name)
-	ev := event{actor: p.User.Username, target: "API token " + req.Name, action: "token.create"}
+	lifetime := time.Duration(req.ExpiresInDays) * 24 * time.Hour
+	token, t, err := a.Auth.CreateAPIToken(r.Context(), p.User.ID, req.Name, lifetime)
+	ev := event{actor: p.User.Username, target: "API token " + req.Name, action: "token.create", detail: expiryDetail(t)}
 	if err := a.record(r.Context(), ev, err); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, newTokenJSON{tokenJSON: toToken(t), Token: token})
 	return nil
+}
+
+// expiryDetail says in the audit log when a new token expires.
+func expiryDetail(t store.APIToken) string {
+	if t.ExpiresAt == nil {
+		return "never expires"
+	}
+	return "expires " + t.ExpiresAt.Format(time.RFC3339)
 }
 
 // listTokens lists the caller's tokens, revoked ones included, without secrets.

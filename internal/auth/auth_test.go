@@ -199,7 +199,7 @@ func TestSecureCookieOnTLS(t *testing.T) {
 func TestAuthenticateToken(t *testing.T) {
 	a, u := newAuth(t)
 	ctx := t.Context()
-	tok, rec, err := a.CreateAPIToken(ctx, u.ID, "ci")
+	tok, rec, err := a.CreateAPIToken(ctx, u.ID, "ci", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,6 +233,41 @@ func TestAuthenticateToken(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+tok)
 	if _, err := a.Authenticate(req); !errors.Is(err, auth.ErrUnauthenticated) {
 		t.Errorf("revoked token: err = %v, want ErrUnauthenticated", err)
+	}
+}
+
+func TestAuthenticateExpiringToken(t *testing.T) {
+	a, u := newAuth(t)
+	ctx := t.Context()
+	bearer := func(tok string) *http.Request {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		return req
+	}
+	before := time.Now()
+	tok, rec, err := a.CreateAPIToken(ctx, u.ID, "daily", 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.ExpiresAt == nil || rec.ExpiresAt.Before(before.Add(24*time.Hour).Add(-time.Second)) || rec.ExpiresAt.After(time.Now().Add(24*time.Hour)) {
+		t.Errorf("ExpiresAt = %v, want a day from now", rec.ExpiresAt)
+	}
+	if _, err := a.Authenticate(bearer(tok)); err != nil {
+		t.Errorf("token expiring tomorrow: %v, want it to authenticate", err)
+	}
+	// Issued two days ago for a day: the store's clock finds it expired, and
+	// the caller is told so rather than "unknown".
+	a.Now = func() time.Time { return time.Now().Add(-48 * time.Hour) }
+	old, _, err := a.CreateAPIToken(ctx, u.ID, "old", 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.Authenticate(bearer(old))
+	if !errors.Is(err, auth.ErrUnauthenticated) || !strings.Contains(err.Error(), "API token expired at ") {
+		t.Errorf("expired token: err = %v, want ErrUnauthenticated saying the token expired", err)
+	}
+	if _, err := a.Authenticate(bearer("sy_nope")); err == nil || strings.Contains(err.Error(), "expired") {
+		t.Errorf("unknown token: err = %v, want ErrUnauthenticated not speaking of expiry", err)
 	}
 }
 

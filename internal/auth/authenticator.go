@@ -137,10 +137,15 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 
 func (a *Authenticator) byToken(ctx context.Context, token string) (Principal, error) {
 	t, err := a.Store.GetAPITokenByHash(ctx, HashToken(token))
-	if errors.Is(err, store.ErrNotFound) {
+	var expired *store.ExpiredError
+	switch {
+	case errors.As(err, &expired):
+		// Whoever sends the token holds it: saying it expired gives nothing away.
+		return Principal{}, fmt.Errorf("%w: API token expired at %s; create a new one",
+			ErrUnauthenticated, expired.ExpiredAt.Format(time.RFC3339))
+	case errors.Is(err, store.ErrNotFound):
 		return Principal{}, fmt.Errorf("%w: unknown or revoked API token", ErrUnauthenticated)
-	}
-	if err != nil {
+	case err != nil:
 		return Principal{}, fmt.Errorf("authenticate API token: %w", err)
 	}
 	if t.LastUsedAt == nil || a.now().Sub(*t.LastUsedAt) > touchEvery {
@@ -206,11 +211,17 @@ func CheckCSRF(r *http.Request, p Principal) error {
 	return nil
 }
 
-// CreateAPIToken issues a personal API token for the user and returns it in
-// clear (to show once) with its stored record.
-func (a *Authenticator) CreateAPIToken(ctx context.Context, userID int64, name string) (string, store.APIToken, error) {
+// CreateAPIToken issues a personal API token for the user, valid for
+// lifetime from now (0: it never expires), and returns it in clear (to show
+// once) with its stored record.
+func (a *Authenticator) CreateAPIToken(ctx context.Context, userID int64, name string, lifetime time.Duration) (string, store.APIToken, error) {
 	token, prefix, hash := NewAPIToken()
-	t, err := a.Store.CreateAPIToken(ctx, store.APIToken{UserID: userID, Name: name, Prefix: prefix, Hash: hash})
+	var expires *time.Time
+	if lifetime > 0 {
+		at := a.now().Add(lifetime)
+		expires = &at
+	}
+	t, err := a.Store.CreateAPIToken(ctx, store.APIToken{UserID: userID, Name: name, Prefix: prefix, Hash: hash, ExpiresAt: expires})
 	if err != nil {
 		return "", store.APIToken{}, err
 	}

@@ -20,11 +20,13 @@ const loginHelp = `Sign in to a Switchyard server and store a personal API token
 config file ($SWITCHYARD_CONFIG or ~/.config/switchyard/config.json, mode 0600),
 as a context named after the server's host (or --name). With a password, the CLI
 signs in, creates an API token named "cli-<host>" and stores that token, never
-the password. With --token (or SWITCHYARD_TOKEN) it checks and stores the token.
+the password; the token never expires unless --token-expires gives its lifetime
+in days. With --token (or SWITCHYARD_TOKEN) it checks and stores the token.
 The new context becomes the current one.
 
 Examples:
   switchyard login https://switchyard.example.com            # prompts for user and password
+  switchyard login https://switchyard.example.com --token-expires 30d
   echo "$PASSWORD" | switchyard login http://127.0.0.1:8080 -u admin --password-stdin
   switchyard login https://switchyard.example.com --token "$SWITCHYARD_TOKEN" --name prod -w payments`
 
@@ -34,6 +36,8 @@ func (c *cli) login(ctx context.Context, args []string) error {
 	fs.StringVar(user, "u", "", "shorthand for --username")
 	stdinPw := fs.Bool("password-stdin", false, "read the password from standard input")
 	token := fs.String("token", "", "store this API token instead of signing in with a password (env SWITCHYARD_TOKEN)")
+	var days int
+	fs.Func("token-expires", "lifetime of the token a password login creates (`days` like 30d; default: it never expires)", lifetimeDays(&days))
 	name := fs.String("name", "", "context name (default: the server's host:port)")
 	ws := fs.String("workspace", "", "default workspace of the context")
 	fs.StringVar(ws, "w", "", "shorthand for --workspace")
@@ -50,10 +54,13 @@ func (c *cli) login(ctx context.Context, args []string) error {
 		*token = c.getenv("SWITCHYARD_TOKEN")
 	}
 	cx := &serverContext{Server: server, Workspace: *ws}
-	if *token != "" {
+	switch {
+	case *token != "" && days > 0:
+		return usageError{"login: --token-expires applies to the token a password login creates, not to --token or SWITCHYARD_TOKEN"}
+	case *token != "":
 		err = c.storeToken(ctx, cx, *token)
-	} else {
-		err = c.passwordLogin(ctx, cx, u.Host, *user, *stdinPw)
+	default:
+		err = c.passwordLogin(ctx, cx, u.Host, *user, *stdinPw, days)
 	}
 	if err != nil {
 		return err
@@ -120,9 +127,9 @@ func (c *cli) storeToken(ctx context.Context, cx *serverContext, token string) e
 	return nil
 }
 
-// passwordLogin signs in with a password, creates an API token and ends the
-// session: only the token is kept.
-func (c *cli) passwordLogin(ctx context.Context, cx *serverContext, host, user string, stdinPw bool) error {
+// passwordLogin signs in with a password, creates an API token that expires
+// after days (0: never) and ends the session: only the token is kept.
+func (c *cli) passwordLogin(ctx context.Context, cx *serverContext, host, user string, stdinPw bool, days int) error {
 	in := bufio.NewReader(c.stdin)
 	if user == "" {
 		if !c.stdinTTY || stdinPw {
@@ -146,7 +153,7 @@ func (c *cli) passwordLogin(ctx context.Context, cx *serverContext, host, user s
 	if _, err := cl.Login(ctx, user, password); err != nil {
 		return err
 	}
-	tok, err := cl.CreateToken(ctx, "cli-"+host)
+	tok, err := cl.CreateToken(ctx, "cli-"+host, days)
 	if err != nil {
 		return fmt.Errorf("create an API token: %w", err)
 	}

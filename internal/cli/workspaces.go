@@ -3,9 +3,11 @@ package cli
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -241,7 +243,7 @@ var tokenCommands = []subcommand{
 }
 
 func tokenTable(w *tabwriter.Writer, ts []client.Token) {
-	fmt.Fprintln(w, "ID\tNAME\tPREFIX\tAGE\tLAST USED\tREVOKED")
+	fmt.Fprintln(w, "ID\tNAME\tPREFIX\tAGE\tLAST USED\tEXPIRES\tREVOKED")
 	now := time.Now()
 	for _, t := range ts {
 		used, revoked := "-", "-"
@@ -251,13 +253,41 @@ func tokenTable(w *tabwriter.Writer, ts []client.Token) {
 		if t.RevokedAt != nil {
 			revoked = age(*t.RevokedAt, now) + " ago"
 		}
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Prefix, age(t.CreatedAt, now), used, revoked)
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Prefix, age(t.CreatedAt, now), used, tokenExpiry(t.ExpiresAt, now), revoked)
+	}
+}
+
+// tokenExpiry is a token's EXPIRES cell: the local date it expires on,
+// "never" or "expired".
+func tokenExpiry(at *time.Time, now time.Time) string {
+	switch {
+	case at == nil:
+		return "never"
+	case !now.Before(*at):
+		return "expired"
+	}
+	return at.Local().Format(time.DateOnly)
+}
+
+// lifetimeDays parses a token lifetime flag: whole days written like 90d,
+// nothing else (a token's life is counted in days, not hours).
+func lifetimeDays(dst *int) func(string) error {
+	return func(v string) error {
+		digits, ok := strings.CutSuffix(v, "d")
+		n, err := strconv.Atoi(digits)
+		if !ok || err != nil || n <= 0 {
+			return errors.New("want a positive number of days, like 90d")
+		}
+		*dst = n
+		return nil
 	}
 }
 
 func (c *cli) tokenList(ctx context.Context, args []string) error {
 	var f adminFlags
-	s, _, err := c.adminStart(newFlags("token list", "[flags]", `List your personal API tokens, revoked ones included (never their secrets).
+	s, _, err := c.adminStart(newFlags("token list", "[flags]", `List your personal API tokens, revoked and expired ones included (never
+their secrets). EXPIRES is the date a token stops working, "never" or
+"expired".
 
 Examples:
   switchyard token list`), &f, args, 0, 0, false)
@@ -273,16 +303,21 @@ Examples:
 
 func (c *cli) tokenCreate(ctx context.Context, args []string) error {
 	var f adminFlags
-	s, pos, err := c.adminStart(newFlags("token create", "NAME [flags]", `Create a personal API token, e.g. for a CI pipeline (SWITCHYARD_TOKEN). The
-secret is printed once, on stdout; store it right away.
+	fs := newFlags("token create", "NAME [flags]", `Create a personal API token, e.g. for a CI pipeline (SWITCHYARD_TOKEN). The
+secret is printed once, on stdout; store it right away. The token never
+expires unless --expires gives its lifetime in days (1d to 3650d).
 
 Examples:
-  switchyard token create ci-payments
-  switchyard token create ci-payments -o json | jq -r .token`), &f, args, 1, 1, false)
+  switchyard token create ci-payments --expires 90d
+  switchyard token create ci-payments --expires 30d -o json | jq -r .token
+  switchyard token create break-glass`)
+	var days int
+	fs.Func("expires", "lifetime of the token (`days` like 90d; default: it never expires)", lifetimeDays(&days))
+	s, pos, err := c.adminStart(fs, &f, args, 1, 1, false)
 	if err != nil {
 		return err
 	}
-	t, err := s.client.CreateToken(ctx, pos[0])
+	t, err := s.client.CreateToken(ctx, pos[0], days)
 	if err != nil {
 		return err
 	}
@@ -290,7 +325,11 @@ Examples:
 		return c.print(f.out, t, nil)
 	}
 	fmt.Fprintln(c.stdout, t.Secret)
-	fmt.Fprintf(c.stderr, "token %q (id %d) created; it is shown only this once\n", t.Name, t.ID)
+	expiry := "never expires"
+	if t.ExpiresAt != nil {
+		expiry = "expires " + t.ExpiresAt.Local().Format(time.RFC3339)
+	}
+	fmt.Fprintf(c.stderr, "token %q (id %d) created; it %s and is shown only this once\n", t.Name, t.ID, expiry)
 	return nil
 }
 

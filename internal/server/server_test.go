@@ -67,7 +67,7 @@ func TestRestartKeepsEverything(t *testing.T) {
 			})
 			mustDo(t, func() error { _, err := admin.CreateWorkspace(ctx, client.NewWorkspace{Name: "payments"}); return err })
 			mustDo(t, func() error { _, err := admin.PutMember(ctx, "payments", "dana", client.RoleEditor); return err })
-			tok, err := admin.CreateToken(ctx, "ci")
+			tok, err := admin.CreateToken(ctx, "ci", 0)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,14 +3,16 @@ package store
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Sentinel errors. Test for them with errors.Is; use errors.As with
-// *NotFoundError, *ConflictError or *ValidationError to learn which thing.
-// None of them is worth retrying as is.
+// *NotFoundError, *ExpiredError, *ConflictError or *ValidationError to learn
+// which thing. None of them is worth retrying as is.
 var (
 	// ErrNotFound means the row asked for does not exist, or no longer counts
-	// (an expired session, a revoked API token), or a row referred to is missing.
+	// (an expired session, a revoked or expired API token), or a row referred
+	// to is missing.
 	ErrNotFound = errors.New("not found")
 	// ErrConflict means a row with the same unique key already exists.
 	ErrConflict = errors.New("already exists")
@@ -29,6 +31,22 @@ func (e *NotFoundError) Error() string { return fmt.Sprintf("%s %s not found", e
 
 // Unwrap makes errors.Is(err, ErrNotFound) true.
 func (e *NotFoundError) Unwrap() error { return ErrNotFound }
+
+// ExpiredError says a credential exists but is past its expiry. It matches
+// ErrNotFound: an expired credential no longer counts, like a revoked one.
+// It names no key, since the key of a credential is a secret.
+type ExpiredError struct {
+	Resource  string // "API token"
+	ExpiredAt time.Time
+}
+
+// Error implements error.
+func (e *ExpiredError) Error() string {
+	return fmt.Sprintf("%s expired at %s", e.Resource, e.ExpiredAt.UTC().Format(time.RFC3339))
+}
+
+// Unwrap makes errors.Is(err, ErrNotFound) true.
+func (e *ExpiredError) Unwrap() error { return ErrNotFound }
 
 // ConflictError says which unique key is already taken. It matches ErrConflict.
 type ConflictError struct {

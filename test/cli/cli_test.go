@@ -456,6 +456,8 @@ func TestAdminCommands(t *testing.T) {
 		{[]string{"token", "create", ""}, cli.ExitError, "(field name)"},
 		{[]string{"token", "revoke", "abc"}, cli.ExitUsage, "token id"},
 		{[]string{"token", "revoke", "999"}, cli.ExitError, "error: "},
+		{[]string{"token", "create", "weekly", "--expires", "5x"}, cli.ExitUsage, "-expires"},
+		{[]string{"token", "create", "weekly", "--expires", "7"}, cli.ExitUsage, "-expires"},
 		{[]string{"workspace", "delete", "nope"}, cli.ExitError, "error: "},
 		{[]string{"audit", "list", "--all", "--actor", "admin", "--action", "workspace."}, 0, "workspace.create"},
 		{[]string{"audit", "list", "-w", "team", "--action", "member.", "--outcome", "failure"}, 0, "member.put"},
@@ -485,6 +487,7 @@ func TestAdminCommands(t *testing.T) {
 		}
 	}
 	checkAudit(t, s)
+	checkTokenExpiry(t, s, "cli-"+strings.TrimPrefix(url, "http://"))
 	out, _, _ := s.run("", "token", "create", "ci", "-o", "json")
 	var tok client.NewToken
 	if err := json.Unmarshal([]byte(out), &tok); err != nil || !strings.HasPrefix(tok.Secret, "sy_") {
@@ -514,6 +517,45 @@ func TestAdminCommands(t *testing.T) {
 	}
 	ci.ok("token", "revoke", fmt.Sprint(tok.ID))
 	ci.fails(cli.ExitError, "error: ", "whoami")
+
+	// Logging in again with --token-expires: the new login token expires.
+	s.ok("logout")
+	if _, errs, code := s.run(password+"\n", "login", url, "-u", "admin", "--password-stdin", "--token-expires", "30d"); code != 0 {
+		t.Fatalf("login --token-expires 30d: exit %d: %s", code, errs)
+	}
+	loginToken, want := "cli-"+strings.TrimPrefix(url, "http://"), time.Now().Add(30*24*time.Hour).Local().Format(time.DateOnly)
+	if list := s.ok("token", "list"); expiresColumn(list, loginToken) != want {
+		t.Errorf("after login --token-expires 30d, token list =\n%s\nwant %s to expire on %s", list, loginToken, want)
+	}
+}
+
+// checkTokenExpiry creates a token that expires in a day and finds the date
+// in token list's EXPIRES column, next to the login's token that never expires.
+func checkTokenExpiry(t *testing.T, s *sy, loginToken string) {
+	var daily client.NewToken
+	before := time.Now()
+	out := s.ok("token", "create", "daily", "--expires", "1d", "-o", "json")
+	if err := json.Unmarshal([]byte(out), &daily); err != nil || daily.ExpiresAt == nil ||
+		daily.ExpiresAt.Before(before.Add(24*time.Hour-time.Second)) || daily.ExpiresAt.After(time.Now().Add(24*time.Hour)) {
+		t.Fatalf("token create daily --expires 1d -o json = %q, %v; want expires_at a day from now", out, err)
+	}
+	list := s.ok("token", "list")
+	for name, want := range map[string]string{"daily": daily.ExpiresAt.Local().Format(time.DateOnly), loginToken: "never"} {
+		if got := expiresColumn(list, name); got != want {
+			t.Errorf("token list: EXPIRES of %s = %q, want %q\n%s", name, got, want, list)
+		}
+	}
+}
+
+// expiresColumn returns the EXPIRES cell of a live token in token list
+// output: the one before REVOKED, which is "-".
+func expiresColumn(out, name string) string {
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 3 && f[1] == name && f[len(f)-1] == "-" {
+			return f[len(f)-2]
+		}
+	}
+	return ""
 }
 
 // checkAudit reads the log of TestAdminCommands's steps through audit list:

@@ -1,0 +1,4 @@
+-- API tokens may expire (SQLite). Keep in step with ../postgres/0003_token_expiry.sql.
+-- NULL means the token never expires, as every token made before this
+-- migration. A nullable column keeps the previous release working.
+ALTER TABLE api_tokens ADD COLUMN expires_at TIMESTAMP;
