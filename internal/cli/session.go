@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"golang.org/x/term"
 
@@ -153,7 +155,13 @@ func (c *cli) passwordLogin(ctx context.Context, cx *serverContext, host, user s
 	if _, err := cl.Login(ctx, user, password); err != nil {
 		return err
 	}
-	tok, err := cl.CreateToken(ctx, "cli-"+host, days)
+	name := "cli-" + host
+	tok, err := cl.CreateToken(ctx, name, days)
+	if client.StatusOf(err) == http.StatusConflict {
+		// This machine's previous login still holds the name; saveLogin
+		// revokes that token once this one is stored, freeing the name.
+		tok, err = cl.CreateToken(ctx, name+"-"+time.Now().UTC().Format("20060102-150405"), days)
+	}
 	if err != nil {
 		return fmt.Errorf("create an API token: %w", err)
 	}

@@ -223,6 +223,26 @@ func TestRelease(t *testing.T) {
 		t.Fatalf("login: exit %d: %s %s", code, out, errs)
 	}
 	checkConfig(t, s.config)
+	// Logging in again on the same machine works, twice over (the name cli-<host> is
+	// still taken until the new login revokes the old token), and leaves one live token.
+	for range 2 {
+		if out, errs, code := s.run(password+"\n", "login", url, "-u", "admin", "--password-stdin", "--name", "test"); code != 0 {
+			t.Fatalf("login again: exit %d: %s %s", code, out, errs)
+		}
+	}
+	var toks []client.Token
+	if err := json.Unmarshal([]byte(s.ok("token", "list", "-o", "json")), &toks); err != nil {
+		t.Fatal(err)
+	}
+	live := 0
+	for _, tk := range toks {
+		if tk.RevokedAt == nil && strings.HasPrefix(tk.Name, "cli-") {
+			live++
+		}
+	}
+	if live != 1 {
+		t.Errorf("after three logins %d live CLI tokens, want 1: %+v", live, toks)
+	}
 	if out := s.ok("whoami"); !strings.Contains(out, "admin") || !strings.Contains(out, "platform admin") {
 		t.Errorf("whoami = %q, want admin, platform admin", out)
 	}
