@@ -253,7 +253,7 @@ func tokenTable(w *tabwriter.Writer, ts []client.Token) {
 		if t.RevokedAt != nil {
 			revoked = age(*t.RevokedAt, now) + " ago"
 		}
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Prefix, age(t.CreatedAt, now), used, tokenExpiry(t.ExpiresAt, now), revoked)
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, dash(t.Name), t.Prefix, age(t.CreatedAt, now), used, tokenExpiry(t.ExpiresAt, now), revoked)
 	}
 }
 
