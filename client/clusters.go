@@ -9,9 +9,12 @@ import (
 // Cluster is a registered Kubernetes cluster with what its last probe
 // found. The API never returns its kubeconfig.
 type Cluster struct {
-	Name      string        `json:"name"`
-	CreatedAt time.Time     `json:"created_at"`
-	Status    ClusterStatus `json:"status"`
+	Name string `json:"name"`
+	// ArgoInstanceID is the --instance-id the cluster's Argo Rollouts
+	// controller runs with; jobs label their Rollouts with it. "" for none.
+	ArgoInstanceID string        `json:"argo_instance_id"`
+	CreatedAt      time.Time     `json:"created_at"`
+	Status         ClusterStatus `json:"status"`
 }
 
 // ClusterStatus is the outcome of a cluster's last probe.
@@ -29,9 +32,15 @@ type ClusterStatus struct {
 // self-contained kubeconfig file (`kubectl config view --flatten --minify`);
 // Context picks one of its contexts, "" meaning its current context.
 type NewCluster struct {
-	Name       string `json:"name"`
-	Kubeconfig string `json:"kubeconfig"`
-	Context    string `json:"context,omitempty"`
+	Name           string `json:"name"`
+	Kubeconfig     string `json:"kubeconfig"`
+	Context        string `json:"context,omitempty"`
+	ArgoInstanceID string `json:"argo_instance_id,omitempty"`
+}
+
+// ClusterUpdate is what UpdateCluster sends; nil fields stay as they are.
+type ClusterUpdate struct {
+	ArgoInstanceID *string `json:"argo_instance_id,omitempty"`
 }
 
 // WorkspaceCluster is a cluster bound to a workspace, with the namespaces the
@@ -98,6 +107,12 @@ func (c *Client) Cluster(ctx context.Context, name string) (*Cluster, error) {
 func (c *Client) ProbeCluster(ctx context.Context, name string) (*Cluster, error) {
 	var out Cluster
 	return &out, c.do(ctx, "POST", clusterPath(name)+"/probe", nil, &out)
+}
+
+// UpdateCluster changes a cluster's settings (platform admins).
+func (c *Client) UpdateCluster(ctx context.Context, name string, u ClusterUpdate) (*Cluster, error) {
+	var out Cluster
+	return &out, c.do(ctx, "PATCH", clusterPath(name), u, &out)
 }
 
 // DeleteCluster removes a cluster and its workspace bindings (platform admins).

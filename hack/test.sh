@@ -50,6 +50,9 @@ start=$SECONDS
 export SWITCHYARD_TEST_KUBECONFIG SWITCHYARD_TEST_KUBECONFIG_NOARGO
 SWITCHYARD_TEST_KUBECONFIG=$(hack/cluster/cluster.sh up switchyard)
 SWITCHYARD_TEST_KUBECONFIG_NOARGO=$(hack/cluster/cluster.sh up switchyard-2 --no-argo --no-istio)
+# Tests that need a second Argo controller (one run with --instance-id) start this binary.
+export SWITCHYARD_TEST_ARGO_CONTROLLER
+SWITCHYARD_TEST_ARGO_CONTROLLER=$(hack/cluster/cluster.sh argo-controller)
 export SWITCHYARD_REQUIRE_CLUSTER=1
 export SWITCHYARD_REQUIRE_TOOLS=1 # Chromium, bash and zsh: installed above, so a missing one fails
 log "clusters up ($((SECONDS - start)) s)"

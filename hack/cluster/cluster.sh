@@ -5,6 +5,7 @@
 #   hack/cluster/cluster.sh up   [NAME] [flags]   start a cluster, print its kubeconfig path
 #   hack/cluster/cluster.sh down [NAME|--all]     stop a cluster and remove its state
 #   hack/cluster/cluster.sh kubeconfig [NAME]     print the kubeconfig path of a cluster
+#   hack/cluster/cluster.sh argo-controller       print the path of the built rollouts-controller
 #
 # Flags of "up":  --no-argo   no Argo Rollouts (CRDs nor controller): a cluster without Argo
 #                 --no-istio  no Istio CRDs
@@ -221,5 +222,6 @@ build) build ;;
 up) up "$@" ;;
 down) down "$@" ;;
 kubeconfig) kubeconfig_path "${1:-switchyard}" ;;
+argo-controller) echo "$ARGO_BIN/rollouts-controller" ;;
 *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

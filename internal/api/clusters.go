@@ -22,6 +22,7 @@ func (a *API) clusterRoutes() []route {
 		{pattern: "POST /api/v1/clusters", handle: a.createCluster, maxBody: clusterBodyBytes},
 		{pattern: "GET /api/v1/clusters", handle: a.listClusters},
 		{pattern: "GET /api/v1/clusters/{name}", handle: a.getCluster},
+		{pattern: "PATCH /api/v1/clusters/{name}", handle: a.updateCluster},
 		{pattern: "POST /api/v1/clusters/{name}/probe", handle: a.probeCluster},
 		{pattern: "DELETE /api/v1/clusters/{name}", handle: a.deleteCluster},
 	}
@@ -31,6 +32,9 @@ type createClusterRequest struct {
 	Name       string `json:"name"`
 	Kubeconfig string `json:"kubeconfig"` // the file's content; never echoed, logged or audited
 	Context    string `json:"context"`
+	// ArgoInstanceID is the --instance-id the cluster's Argo Rollouts
+	// controller runs with, if any.
+	ArgoInstanceID string `json:"argo_instance_id"`
 }
 
 // createCluster registers a cluster (platform admins). The cluster is
@@ -43,7 +47,7 @@ func (a *API) createCluster(w http.ResponseWriter, r *http.Request, p auth.Princ
 	err := a.authorize(r.Context(), p, access.ClusterCreate, 0)
 	var c store.Cluster
 	if err == nil {
-		c, err = a.Clusters.Register(r.Context(), req.Name, []byte(req.Kubeconfig), req.Context)
+		c, err = a.Clusters.Register(r.Context(), req.Name, []byte(req.Kubeconfig), req.Context, cluster.WithArgoInstanceID(req.ArgoInstanceID))
 	}
 	ev := clusterEvent(p, "cluster.create", req.Name, c.Status)
 	if err := a.record(r.Context(), ev, err); err != nil {
@@ -74,6 +78,36 @@ func (a *API) getCluster(w http.ResponseWriter, r *http.Request, p auth.Principa
 	}
 	c, err := a.clusterByName(r)
 	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toCluster(c))
+	return nil
+}
+
+type updateClusterRequest struct {
+	ArgoInstanceID *string `json:"argo_instance_id"`
+}
+
+// updateCluster changes a cluster's settings (platform admins): the Argo
+// instance ID, which jobs created from then on label their Rollouts with.
+func (a *API) updateCluster(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	var req updateClusterRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	err := a.authorize(r.Context(), p, access.ClusterUpdate, 0)
+	var c store.Cluster
+	if err == nil {
+		c, err = a.clusterByName(r)
+	}
+	ev := event{actor: p.User.Username, action: "cluster.update", target: "cluster " + r.PathValue("name")}
+	if err == nil && req.ArgoInstanceID != nil {
+		ev.detail = fmt.Sprintf("argo_instance_id %q", *req.ArgoInstanceID)
+		if err = a.Clusters.SetArgoInstanceID(r.Context(), c.ID, *req.ArgoInstanceID); err == nil {
+			c.ArgoInstanceID = *req.ArgoInstanceID
+		}
+	}
+	if err := a.record(r.Context(), ev, err); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, toCluster(c))
@@ -181,9 +215,10 @@ func clusterError(err error) *Error {
 
 // clusterJSON is a cluster as the API shows it: never its kubeconfig.
 type clusterJSON struct {
-	Name      string            `json:"name"`
-	CreatedAt time.Time         `json:"created_at"`
-	Status    clusterStatusJSON `json:"status"`
+	Name           string            `json:"name"`
+	ArgoInstanceID string            `json:"argo_instance_id"`
+	CreatedAt      time.Time         `json:"created_at"`
+	Status         clusterStatusJSON `json:"status"`
 }
 
 type clusterStatusJSON struct {
@@ -202,7 +237,7 @@ func toCluster(c store.Cluster) clusterJSON {
 		at := st.ProbedAt.UTC().Truncate(time.Microsecond)
 		st.ProbedAt = &at
 	}
-	return clusterJSON{Name: c.Name, CreatedAt: c.CreatedAt, Status: clusterStatusJSON{
+	return clusterJSON{Name: c.Name, ArgoInstanceID: c.ArgoInstanceID, CreatedAt: c.CreatedAt, Status: clusterStatusJSON{
 		Reachable: st.Reachable, Error: st.Error, KubernetesVersion: st.KubernetesVersion,
 		ArgoInstalled: st.ArgoInstalled, ArgoVersion: st.ArgoVersion, IstioInstalled: st.IstioInstalled,
 		ProbedAt: st.ProbedAt,

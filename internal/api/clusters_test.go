@@ -163,10 +163,40 @@ func TestClustersAndPickers(t *testing.T) {
 				_, tries["get"] = c.Cluster(ctx, "switchyard")
 				_, tries["create"] = c.CreateCluster(ctx, client.NewCluster{Name: "mine", Kubeconfig: unreachableKubeconfig})
 				_, tries["probe"] = c.ProbeCluster(ctx, "switchyard")
+				_, tries["update"] = c.UpdateCluster(ctx, "switchyard", client.ClusterUpdate{ArgoInstanceID: ptr("mine")})
 				tries["delete"] = c.DeleteCluster(ctx, "gone")
 				for what, err := range tries {
 					wantStatus(t, name+" "+what, err, 403)
 				}
+			}
+		})
+		t.Run("argo instance ID", func(t *testing.T) {
+			_, err := admin.CreateCluster(ctx, client.NewCluster{Name: "tenant", Kubeconfig: unreachableKubeconfig, ArgoInstanceID: "Not valid!"})
+			if ce := wantStatus(t, "create with a bad instance ID", err, 422); ce != nil && ce.Field != "argo_instance_id" {
+				t.Errorf("field %q, want argo_instance_id", ce.Field)
+			}
+			if _, err := admin.Cluster(ctx, "tenant"); client.StatusOf(err) != 404 {
+				t.Errorf("a refused registration left cluster tenant: %v", err)
+			}
+			c, err := admin.CreateCluster(ctx, client.NewCluster{Name: "tenant", Kubeconfig: unreachableKubeconfig, ArgoInstanceID: "team-a"})
+			if err != nil || c.ArgoInstanceID != "team-a" {
+				t.Fatalf("create with an instance ID: %+v, %v", c, err)
+			}
+			c, err = admin.UpdateCluster(ctx, "tenant", client.ClusterUpdate{ArgoInstanceID: ptr("team-b")})
+			if err != nil || c.ArgoInstanceID != "team-b" {
+				t.Fatalf("update the instance ID: %+v, %v", c, err)
+			}
+			_, err = admin.UpdateCluster(ctx, "tenant", client.ClusterUpdate{ArgoInstanceID: ptr(strings.Repeat("x", 64))})
+			if ce := wantStatus(t, "update with a too long instance ID", err, 422); ce != nil && ce.Field != "argo_instance_id" {
+				t.Errorf("field %q, want argo_instance_id", ce.Field)
+			}
+			if c, err := admin.Cluster(ctx, "tenant"); err != nil || c.ArgoInstanceID != "team-b" {
+				t.Errorf("after a refused update: %+v, %v; want team-b kept", c, err)
+			}
+			_, err = admin.UpdateCluster(ctx, "nope", client.ClusterUpdate{ArgoInstanceID: ptr("x")})
+			wantStatus(t, "update a missing cluster", err, 404)
+			if err := admin.DeleteCluster(ctx, "tenant"); err != nil {
+				t.Fatal(err)
 			}
 		})
 		t.Run("workspace clusters", func(t *testing.T) { checkWorkspaceClusters(t, vi, ed, out, ws, other) })

@@ -16,6 +16,7 @@ var clusterCommands = []subcommand{
 	{"add", "register a cluster from a kubeconfig file", (*cli).clusterAdd},
 	{"remove", "remove a cluster and its workspace bindings", (*cli).clusterRemove},
 	{"probe", "probe a cluster now", (*cli).clusterProbe},
+	{"set", "change a cluster's settings: its Argo instance ID", (*cli).clusterSet},
 }
 
 // adminFlags are the flags of the administration commands.
@@ -46,6 +47,9 @@ func clusterTable(w *tabwriter.Writer, cs []client.Cluster) {
 		argo := "no"
 		if st.ArgoInstalled {
 			argo = "yes " + st.ArgoVersion
+		}
+		if cl.ArgoInstanceID != "" {
+			argo += " (instance " + cl.ArgoInstanceID + ")"
 		}
 		probed := "-"
 		if st.ProbedAt != nil {
@@ -98,15 +102,21 @@ with:
 The server seals it, probes the cluster (reachable? Kubernetes version? Argo
 Rollouts? Istio?) and registers it even when unreachable, with the error in its status.
 
+If the cluster's Argo Rollouts controller runs with --instance-id, give it
+with --argo-instance-id: jobs then label their Rollouts with it, or that
+controller would ignore them (cluster set changes it later).
+
 Examples:
   switchyard cluster add prod-eu --kubeconfig prod-eu.yaml
-  switchyard cluster add staging --kubeconfig all.yaml --context staging-admin`
+  switchyard cluster add staging --kubeconfig all.yaml --kube-context staging-admin
+  switchyard cluster add shared --kubeconfig shared.yaml --argo-instance-id team-a`
 
 func (c *cli) clusterAdd(ctx context.Context, args []string) error {
 	var f adminFlags
 	fs := newFlags("cluster add", "NAME --kubeconfig FILE [flags]", clusterAddHelp)
 	file := fs.String("kubeconfig", "", "kubeconfig file of the cluster (required; - for stdin)")
 	kctx := fs.String("kube-context", "", "the kubeconfig context to use (default: its current context)")
+	instance := fs.String("argo-instance-id", "", "the --instance-id the cluster's Argo Rollouts controller runs with, if any")
 	s, pos, err := c.adminStart(fs, &f, args, 1, 1, false)
 	if err != nil {
 		return err
@@ -118,7 +128,7 @@ func (c *cli) clusterAdd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	cl, err := s.client.CreateCluster(ctx, client.NewCluster{Name: pos[0], Kubeconfig: string(data), Context: *kctx})
+	cl, err := s.client.CreateCluster(ctx, client.NewCluster{Name: pos[0], Kubeconfig: string(data), Context: *kctx, ArgoInstanceID: *instance})
 	if err != nil {
 		return err
 	}
@@ -164,6 +174,37 @@ Examples:
 		return err
 	}
 	cl, err := s.client.ProbeCluster(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	return c.print(f.out, cl, func(w *tabwriter.Writer) { clusterTable(w, []client.Cluster{*cl}) })
+}
+
+const clusterSetHelp = `Change a registered cluster's settings (platform admins). --argo-instance-id
+is the --instance-id its Argo Rollouts controller runs with ("" for none):
+jobs created from then on label their Rollouts with it. Existing jobs keep
+the label they were created with.
+
+Examples:
+  switchyard cluster set shared --argo-instance-id team-a
+  switchyard cluster set shared --argo-instance-id ""`
+
+func (c *cli) clusterSet(ctx context.Context, args []string) error {
+	var f adminFlags
+	fs := newFlags("cluster set", "NAME --argo-instance-id ID [flags]", clusterSetHelp)
+	var u client.ClusterUpdate
+	fs.Func("argo-instance-id", "the `ID` the cluster's Argo Rollouts controller runs with (\"\" for none)", func(v string) error {
+		u.ArgoInstanceID = &v
+		return nil
+	})
+	s, pos, err := c.adminStart(fs, &f, args, 1, 1, false)
+	if err != nil {
+		return err
+	}
+	if u.ArgoInstanceID == nil {
+		return usageError{"cluster set: nothing to change: give --argo-instance-id"}
+	}
+	cl, err := s.client.UpdateCluster(ctx, pos[0], u)
 	if err != nil {
 		return err
 	}

@@ -72,11 +72,12 @@ type Conn struct {
 	synced  chan struct{} // closed once every cache has synced
 	started time.Time
 
-	mu          sync.Mutex
-	rollouts    *rolloutCache // nil while Argo Rollouts is not installed
-	lastErr     string        // the last list/watch error, for unreachable reports
-	unreachable string        // why the last probe failed; empty when it succeeded
-	closed      bool
+	mu             sync.Mutex
+	argoInstanceID string        // the --instance-id of the cluster's Argo controller; "" for none
+	rollouts       *rolloutCache // nil while Argo Rollouts is not installed
+	lastErr        string        // the last list/watch error, for unreachable reports
+	unreachable    string        // why the last probe failed; empty when it succeeded
+	closed         bool
 }
 
 // rolloutCache is the dynamic informer of Argo Rollouts, started and stopped
@@ -106,6 +107,7 @@ func newConn(c store.Cluster, rc *rest.Config, logger *slog.Logger, changes *Cha
 	conn := &Conn{
 		ClusterID: c.ID, ClusterName: c.Name, Kube: kube, Dynamic: dyn, Informers: []informers.SharedInformerFactory{f, fRollout, fEvents},
 		logger: logger.With("cluster", c.Name), changes: changes, stop: make(chan struct{}), synced: make(chan struct{}),
+		argoInstanceID: c.ArgoInstanceID,
 	}
 	conn.Listers = Listers{
 		Namespaces:  f.Core().V1().Namespaces().Lister(),
@@ -237,6 +239,20 @@ func (c *Conn) newRolloutCache() *rolloutCache {
 	_, _ = ro.informer.AddEventHandler(publishing(c.changes, c.ClusterID))
 	f.Start(ro.stop)
 	return ro
+}
+
+// ArgoInstanceID is the --instance-id the cluster's Argo Rollouts controller
+// runs with ("" for none): the label value a job's Rollout must carry.
+func (c *Conn) ArgoInstanceID() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.argoInstanceID
+}
+
+func (c *Conn) setArgoInstanceID(id string) {
+	c.mu.Lock()
+	c.argoInstanceID = id
+	c.mu.Unlock()
 }
 
 // setUnreachable records the outcome of the last probe ("" = reachable).

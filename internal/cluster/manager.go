@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -63,28 +65,70 @@ func orDefault(d, def time.Duration) time.Duration {
 // name is a *store.ConflictError. An unreachable cluster is still stored,
 // with Reachable=false and the error in its status: it may come up later,
 // and Run re-probes it. The result carries no kubeconfig.
-func (m *Manager) Register(ctx context.Context, name string, kubeconfig []byte, kubeContext string) (store.Cluster, error) {
+func (m *Manager) Register(ctx context.Context, name string, kubeconfig []byte, kubeContext string, opts ...RegisterOption) (store.Cluster, error) {
+	var c store.Cluster
+	for _, o := range opts {
+		o(&c)
+	}
 	nameErr := validateName(name)
 	kc, kcErr := parseKubeconfig(kubeconfig, kubeContext)
-	if err := errors.Join(nameErr, kcErr); err != nil {
+	if err := errors.Join(nameErr, kcErr, ValidateArgoInstanceID(c.ArgoInstanceID)); err != nil {
 		return store.Cluster{}, fmt.Errorf("register cluster: %w", err)
 	}
-	return m.register(ctx, name, kc)
+	return m.register(ctx, name, kc, c)
+}
+
+// RegisterOption sets more about a cluster when it is registered.
+type RegisterOption func(*store.Cluster)
+
+// WithArgoInstanceID says the cluster's Argo Rollouts controller runs with
+// --instance-id id: jobs label their Rollouts with it, or it would ignore them.
+func WithArgoInstanceID(id string) RegisterOption {
+	return func(c *store.Cluster) { c.ArgoInstanceID = id }
+}
+
+// ValidateArgoInstanceID checks an Argo instance ID: a label value.
+func ValidateArgoInstanceID(id string) error {
+	if msgs := validation.IsValidLabelValue(id); len(msgs) > 0 {
+		return invalid("argo_instance_id", "%s", strings.Join(msgs, "; "))
+	}
+	return nil
+}
+
+// SetArgoInstanceID records the --instance-id the cluster's Argo Rollouts
+// controller runs with ("" for none); jobs created from now on label their
+// Rollouts with it.
+func (m *Manager) SetArgoInstanceID(ctx context.Context, id int64, instanceID string) error {
+	if err := ValidateArgoInstanceID(instanceID); err != nil {
+		return err
+	}
+	if err := m.Store.SetClusterArgoInstanceID(ctx, id, instanceID); err != nil {
+		return err
+	}
+	if conn := m.cached(id); conn != nil {
+		conn.setArgoInstanceID(instanceID)
+	}
+	return nil
 }
 
 // RegisterFromPath registers the cluster of a kubeconfig file on the
 // server's machine (for `make demo` and operators), inlining the
 // certificate and token files it refers to.
-func (m *Manager) RegisterFromPath(ctx context.Context, name, path, kubeContext string) (store.Cluster, error) {
+func (m *Manager) RegisterFromPath(ctx context.Context, name, path, kubeContext string, opts ...RegisterOption) (store.Cluster, error) {
+	var c store.Cluster
+	for _, o := range opts {
+		o(&c)
+	}
 	nameErr := validateName(name)
 	kc, kcErr := loadKubeconfigFile(path, kubeContext)
-	if err := errors.Join(nameErr, kcErr); err != nil {
+	if err := errors.Join(nameErr, kcErr, ValidateArgoInstanceID(c.ArgoInstanceID)); err != nil {
 		return store.Cluster{}, fmt.Errorf("register cluster: %w", err)
 	}
-	return m.register(ctx, name, kc)
+	return m.register(ctx, name, kc, c)
 }
 
-func (m *Manager) register(ctx context.Context, name string, kc kubeconfig) (store.Cluster, error) {
+// register probes and stores a cluster; more carries what options set.
+func (m *Manager) register(ctx context.Context, name string, kc kubeconfig, more store.Cluster) (store.Cluster, error) {
 	// Fail fast on a taken name, before spending a probe; the store's
 	// unique constraint still settles races.
 	if _, err := m.Store.GetClusterByName(ctx, name); err == nil {
@@ -97,7 +141,7 @@ func (m *Manager) register(ctx context.Context, name string, kc kubeconfig) (sto
 	if err != nil {
 		return store.Cluster{}, fmt.Errorf("register cluster %s: %w", name, err)
 	}
-	c, err := m.Store.CreateCluster(ctx, store.Cluster{Name: name, SealedKubeconfig: sealed, Context: kc.context, Status: st})
+	c, err := m.Store.CreateCluster(ctx, store.Cluster{Name: name, SealedKubeconfig: sealed, Context: kc.context, ArgoInstanceID: more.ArgoInstanceID, Status: st})
 	if err != nil {
 		return store.Cluster{}, fmt.Errorf("register cluster: %w", err)
 	}

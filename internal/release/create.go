@@ -150,6 +150,12 @@ func (e *Engine) applyRolloutFor(ctx context.Context, t Target) error {
 		return fmt.Errorf("get deployment %s/%s: %w", t.Spec.Namespace, t.Spec.Deployment, err)
 	}
 	ro := Rollout(t, dep)
+	if e.ArgoInstanceID != "" {
+		// The cluster's controller runs with --instance-id: without this label it would ignore the Rollout.
+		labels := ro.GetLabels()
+		labels[LabelInstanceID] = e.ArgoInstanceID
+		ro.SetLabels(labels)
+	}
 	// After a crash Argo may already have scaled the Deployment down: keep the
 	// replica count the existing Rollout has rather than the Deployment's 0.
 	if existing, err := e.getRollout(ctx, t); err == nil {

@@ -49,6 +49,9 @@ type Engine struct {
 	AfterStep func(step string)
 	// Logger receives what the engine does on its own initiative; nil discards it.
 	Logger *slog.Logger
+	// ArgoInstanceID is the --instance-id the cluster's Argo Rollouts
+	// controller runs with; new Rollouts carry it as a label. "" for none.
+	ArgoInstanceID string
 }
 
 // ObserveTimeout bounds how long an operation waits for the Argo controller

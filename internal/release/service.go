@@ -100,7 +100,7 @@ func (s *Service) engine(ctx context.Context, clusterID int64) (*Engine, *cluste
 	if err != nil {
 		return nil, nil, err
 	}
-	return &Engine{Kube: conn.Kube, Dynamic: conn.Dynamic, AfterStep: s.checkpoint, Logger: s.log()}, conn, nil
+	return &Engine{Kube: conn.Kube, Dynamic: conn.Dynamic, AfterStep: s.checkpoint, Logger: s.log(), ArgoInstanceID: conn.ArgoInstanceID()}, conn, nil
 }
 
 // checkpoint kills the process after the step named by CrashAfter.
@@ -387,6 +387,7 @@ func observeCached(ctx context.Context, conn *cluster.Conn, job store.Job) (Stat
 		dep = nil // gone: judge by the Rollout alone
 	}
 	st := ObserveWorkload(ro, owned, dep)
+	NoticeStall(&st, ro, time.Now())
 	if hashes := versionHashes(st.Versions); len(hashes) > 0 {
 		req, err := labels.NewRequirement(HashLabel, selection.In, hashes)
 		if err != nil {

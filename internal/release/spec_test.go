@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -312,5 +313,39 @@ func TestAttachPods(t *testing.T) {
 	}
 	if st.Versions[2].Pods == nil || len(st.Versions[2].Pods) != 0 {
 		t.Errorf("version without pods has %#v, want an empty list", st.Versions[2].Pods)
+	}
+}
+
+func TestNoticeStall(t *testing.T) {
+	created := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	ro := func(status map[string]any) *unstructured.Unstructured {
+		u := &unstructured.Unstructured{Object: map[string]any{"metadata": map[string]any{"generation": int64(1)}}}
+		if status != nil {
+			u.Object["status"] = status
+		}
+		u.SetCreationTimestamp(metav1.NewTime(created))
+		return u
+	}
+	tests := []struct {
+		name  string
+		ro    *unstructured.Unstructured
+		after time.Duration
+		stall bool
+	}{
+		{"just created", ro(nil), 5 * time.Second, false},
+		{"never picked up", ro(nil), time.Minute, true},
+		{"picked up long ago", ro(map[string]any{"observedGeneration": "1", "phase": "Healthy"}), time.Hour, false},
+		{"no rollout", nil, time.Hour, false},
+	}
+	for _, tt := range tests {
+		st := Observe(tt.ro, nil)
+		before := st.Message
+		NoticeStall(&st, tt.ro, created.Add(tt.after))
+		if stalled := st.Message != before; stalled != tt.stall {
+			t.Errorf("%s: message %q, stall noticed %v, want %v", tt.name, st.Message, stalled, tt.stall)
+		}
+		if tt.stall && (!strings.Contains(st.Message, "1m0s") || !strings.Contains(st.Message, "--instance-id")) {
+			t.Errorf("%s: message %q does not say how long nor hint at --instance-id", tt.name, st.Message)
+		}
 	}
 }

@@ -16,8 +16,11 @@ type Cluster struct {
 	// never sees it in clear. Never log it.
 	SealedKubeconfig []byte
 	Context          string // kubeconfig context to use; empty means its current context
-	CreatedAt        time.Time
-	Status           ClusterStatus
+	// ArgoInstanceID is the --instance-id its Argo Rollouts controller runs
+	// with; Rollouts must carry it as a label. Empty: none.
+	ArgoInstanceID string
+	CreatedAt      time.Time
+	Status         ClusterStatus
 }
 
 // ClusterStatus is what the last probe of a cluster found.
@@ -32,7 +35,7 @@ type ClusterStatus struct {
 }
 
 const (
-	clusterInsertColumns = "name, sealed_kubeconfig, context, created_at, reachable, status_error," +
+	clusterInsertColumns = "name, sealed_kubeconfig, context, argo_instance_id, created_at, reachable, status_error," +
 		" kubernetes_version, argo_installed, argo_version, istio_installed, probed_at"
 	clusterColumns = "id, " + clusterInsertColumns
 )
@@ -41,7 +44,7 @@ func scanCluster(r rowScanner) (Cluster, error) {
 	var c Cluster
 	var probed sql.Null[time.Time]
 	st := &c.Status
-	err := r.Scan(&c.ID, &c.Name, &c.SealedKubeconfig, &c.Context, &c.CreatedAt, &st.Reachable, &st.Error,
+	err := r.Scan(&c.ID, &c.Name, &c.SealedKubeconfig, &c.Context, &c.ArgoInstanceID, &c.CreatedAt, &st.Reachable, &st.Error,
 		&st.KubernetesVersion, &st.ArgoInstalled, &st.ArgoVersion, &st.IstioInstalled, &probed)
 	c.CreatedAt, st.ProbedAt = c.CreatedAt.UTC(), timePtr(probed)
 	return c, err
@@ -61,8 +64,8 @@ func (s *Store) CreateCluster(ctx context.Context, c Cluster) (Cluster, error) {
 		st.ProbedAt = &t
 	}
 	err := s.queryRow(ctx,
-		"INSERT INTO clusters ("+clusterInsertColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-		c.Name, c.SealedKubeconfig, c.Context, c.CreatedAt, st.Reachable, st.Error,
+		"INSERT INTO clusters ("+clusterInsertColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+		c.Name, c.SealedKubeconfig, c.Context, c.ArgoInstanceID, c.CreatedAt, st.Reachable, st.Error,
 		st.KubernetesVersion, st.ArgoInstalled, st.ArgoVersion, st.IstioInstalled, nullTime(st.ProbedAt)).Scan(&c.ID)
 	if err != nil {
 		return Cluster{}, fmt.Errorf("create cluster: %w", s.constraint(err, conflict("cluster", fmt.Sprintf("%q", c.Name)), nil))
@@ -124,6 +127,15 @@ func (s *Store) UpdateClusterStatus(ctx context.Context, id int64, st ClusterSta
 		nullTime(st.ProbedAt), id)
 	if err != nil {
 		return fmt.Errorf("update status of cluster %d: %w", id, err)
+	}
+	return nil
+}
+
+// SetClusterArgoInstanceID records the --instance-id the cluster's Argo
+// Rollouts controller runs with ("" for none).
+func (s *Store) SetClusterArgoInstanceID(ctx context.Context, id int64, instanceID string) error {
+	if err := s.execOne(ctx, notFound("cluster", id), "UPDATE clusters SET argo_instance_id = ? WHERE id = ?", instanceID, id); err != nil {
+		return fmt.Errorf("set the Argo instance ID of cluster %d: %w", id, err)
 	}
 	return nil
 }

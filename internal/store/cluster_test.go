@@ -47,10 +47,21 @@ func TestClusters(t *testing.T) {
 			t.Fatalf("Status after failed probe = %+v, want %+v", got.Status, down)
 		}
 
+		checkErr(t, "SetClusterArgoInstanceID", s.SetClusterArgoInstanceID(ctx, c.ID, "team-a"), nil)
+		if got, _ := s.GetCluster(ctx, c.ID); got.ArgoInstanceID != "team-a" {
+			t.Fatalf("ArgoInstanceID = %q, want team-a", got.ArgoInstanceID)
+		}
+		checkErr(t, "SetClusterArgoInstanceID(missing)", s.SetClusterArgoInstanceID(ctx, c.ID+100, "x"), ErrNotFound)
+		withID, err := s.CreateCluster(ctx, Cluster{Name: "shared", SealedKubeconfig: sealed, ArgoInstanceID: "team-b"})
+		checkErr(t, "CreateCluster(instance ID)", err, nil)
+		if got, _ := s.GetCluster(ctx, withID.ID); got.ArgoInstanceID != "team-b" {
+			t.Fatalf("ArgoInstanceID of a new cluster = %q, want team-b", got.ArgoInstanceID)
+		}
+
 		mustCluster(t, s, "dev")
 		list, err := s.ListClusters(ctx)
-		if got := names(list, func(c Cluster) string { return c.Name }); err != nil || got != "[dev prod]" {
-			t.Errorf("ListClusters = %s, %v; want [dev prod]", got, err)
+		if got := names(list, func(c Cluster) string { return c.Name }); err != nil || got != "[dev prod shared]" {
+			t.Errorf("ListClusters = %s, %v; want [dev prod shared]", got, err)
 		}
 	})
 }

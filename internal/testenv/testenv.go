@@ -35,6 +35,14 @@ func KubeconfigNoArgo(t testing.TB) string {
 	return need(t, "SWITCHYARD_TEST_KUBECONFIG_NOARGO", "SWITCHYARD_REQUIRE_CLUSTER", "a second local cluster without Argo (make cluster-up-second)")
 }
 
+// ArgoController returns the path of the Argo Rollouts controller binary the
+// local clusters run, for tests that start another one (hack/cluster/cluster.sh
+// argo-controller prints it).
+func ArgoController(t testing.TB) string {
+	t.Helper()
+	return need(t, "SWITCHYARD_TEST_ARGO_CONTROLLER", "SWITCHYARD_REQUIRE_CLUSTER", "the rollouts-controller binary (hack/cluster/cluster.sh argo-controller)")
+}
+
 // PostgresURL returns the URL of a PostgreSQL server the test may create databases on.
 func PostgresURL(t testing.TB) string {
 	t.Helper()

@@ -641,6 +641,15 @@ func TestAdminPages(t *testing.T) {
 		waitJS(`[...document.querySelectorAll("#clusters-body tr")].some(r => r.textContent.includes("local") && r.textContent.includes("Reachable") && r.textContent.includes("Installed"))`),
 	)
 	b.screenshot("clusters")
+	// Register one through the form, with the instance ID of its Argo controller.
+	far := strings.ReplaceAll(flatKubeconfig(t, testenv.Kubeconfig(t)), testenv.RESTConfig(t, testenv.Kubeconfig(t)).Host, "https://127.0.0.1:1")
+	b.do("register a cluster whose Argo runs with --instance-id",
+		chromedp.SendKeys(css("#c-name"), "shared"),
+		chromedp.SendKeys(css("#c-instance"), "team-a"),
+		js(fmt.Sprintf(`document.querySelector("#c-kubeconfig").value = %q`, far)),
+		chromedp.Click(css(`#cluster-form button[type="submit"]`)),
+		waitJS(`[...document.querySelectorAll("#clusters-body tr")].some(r => r.textContent.includes("shared") && r.textContent.includes("instance team-a") && r.textContent.includes("Unreachable"))`),
+	)
 	b.do("open Workspaces",
 		chromedp.Click(`//nav[@id="sidenav"]//a[normalize-space()="Workspaces"]`),
 		waitJS(`document.querySelector("#workspaces").textContent.includes("erin") && document.querySelector("#workspaces").textContent.includes("local / `+e.ns+`")`),

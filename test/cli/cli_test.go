@@ -253,6 +253,15 @@ func TestRelease(t *testing.T) {
 	// A cluster, a workspace, a binding.
 	s.fails(cli.ExitError, "--flatten", "cluster", "add", "local", "--kubeconfig", kubeconfig)
 	s.ok("cluster", "add", "local", "--kubeconfig", flatKubeconfig(t, kubeconfig))
+	// The Argo instance ID: shown once set, refused when not a label value, cleared again.
+	if out := s.ok("cluster", "set", "local", "--argo-instance-id", "team-a"); !strings.Contains(out, "(instance team-a)") {
+		t.Errorf("cluster set --argo-instance-id team-a printed %q", out)
+	}
+	s.fails(cli.ExitError, "(field argo_instance_id)", "cluster", "set", "local", "--argo-instance-id", "Bad!")
+	s.fails(cli.ExitUsage, "--argo-instance-id", "cluster", "set", "local")
+	if out := s.ok("cluster", "set", "local", "--argo-instance-id", ""); strings.Contains(out, "instance") {
+		t.Errorf("cluster set --argo-instance-id \"\" printed %q, want no instance", out)
+	}
 	if out := s.ok("cluster", "list"); !strings.Contains(out, "REACHABLE") || !strings.Contains(out, "local") {
 		t.Errorf("cluster list = %q", out)
 	}

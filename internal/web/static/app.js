@@ -662,7 +662,8 @@
         h("th", { scope: "row" }, c.name),
         h("td", {}, c.status.reachable ? h("span", { class: "status status-ok" }, "Reachable") : h("span", { class: "status status-bad", title: c.status.error }, "Unreachable")),
         h("td", {}, c.status.kubernetes_version || "—"),
-        h("td", {}, c.status.argo_installed ? "Installed " + (c.status.argo_version || "") : h("span", { class: "muted" }, "Not installed")),
+        h("td", {}, c.status.argo_installed ? "Installed " + (c.status.argo_version || "") : h("span", { class: "muted" }, "Not installed"),
+          c.argo_instance_id ? h("div", { class: "muted" }, "instance " + c.argo_instance_id) : null),
         h("td", {}, c.status.istio_installed ? "Installed" : h("span", { class: "muted" }, "Not installed")),
         h("td", {}, c.status.probed_at ? timeEl(c.status.probed_at) : "never"),
         h("td", {}, h("button", { type: "button", class: "btn btn-small", "aria-label": "Probe " + c.name, onclick: async () => { await api("POST", "/clusters/" + encodeURIComponent(c.name) + "/probe").catch((e) => toast(e.message)); load(); } }, "Probe"))))
@@ -673,7 +674,7 @@
       const f = ev.target;
       showError($("#cluster-form-error"), "");
       try {
-        await api("POST", "/clusters", { name: f.name.value.trim(), kubeconfig: f.kubeconfig.value });
+        await api("POST", "/clusters", { name: f.name.value.trim(), kubeconfig: f.kubeconfig.value, argo_instance_id: f.argo_instance_id.value.trim() });
         f.reset();
         toast("Cluster registered");
         load();
