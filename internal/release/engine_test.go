@@ -11,6 +11,7 @@ import (
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/switchyard/switchyard/internal/testenv"
@@ -316,4 +317,69 @@ func TestWaitDeploymentScalesUpAgain(t *testing.T) {
 	if *d.Spec.Replicas != 3 || d.Status.AvailableReplicas != 3 {
 		t.Fatalf("Deployment after the wait: %d replicas, %d available; want 3 and 3", *d.Spec.Replicas, d.Status.AvailableReplicas)
 	}
+}
+
+// TestPromoteSticks promotes at the two moments when there is no pause yet
+// to lift (right after a retry, before Argo has processed it, and while green
+// is still coming up): the release must still end on the new version, not
+// wait in a pause that undid the promote.
+func TestPromoteSticks(t *testing.T) {
+	e := engine(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	ns := testenv.Namespace(t, e.Kube, "promote")
+	app(ctx, t, e, ns)
+	tg := Target{Workspace: "team", Spec: Spec{Name: "app-bg", Namespace: ns, Deployment: "app", Service: "app"}}
+	if err := e.Create(ctx, tg); err != nil {
+		t.Fatal(err)
+	}
+	healthyOn := func(image string) {
+		t.Helper()
+		st, err := e.WaitPhase(ctx, tg, PhaseHealthy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range st.Versions {
+			if v.Active && v.Images[0] != image {
+				t.Fatalf("Healthy on %v, want %s", v.Images, image)
+			}
+		}
+		time.Sleep(1100 * time.Millisecond) // Argo's one-second clock
+	}
+	healthyOn("example/app:1")
+
+	// Right after a retry.
+	if err := e.Deploy(ctx, tg, map[string]string{"app": "example/app:2"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.WaitPhase(ctx, tg, PhaseAwaitingPromotion); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Abort(ctx, tg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.WaitPhase(ctx, tg, PhaseAborted); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Retry(ctx, tg); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Promote(ctx, tg, false); err != nil {
+		t.Fatalf("promote right after the retry: %v", err)
+	}
+	healthyOn("example/app:2")
+
+	// While green is still coming up (its pods take 3 s to get ready).
+	if _, err := e.Kube.AppsV1().Deployments(ns).Patch(ctx, "app", types.MergePatchType,
+		[]byte(`{"spec":{"template":{"metadata":{"annotations":{"pod-ready.stage.kwok.x-k8s.io/delay":"3s"}},"spec":{"containers":[{"name":"app","image":"example/app:3"}]}}}}`),
+		metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.WaitPhase(ctx, tg, PhaseProgressing); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Promote(ctx, tg, false); err != nil {
+		t.Fatalf("promote while green comes up: %v", err)
+	}
+	healthyOn("example/app:3")
 }

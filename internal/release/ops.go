@@ -2,7 +2,10 @@ package release
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"sort"
 	"strconv"
 	"strings"
@@ -61,7 +64,7 @@ func setImages(pod *corev1.PodSpec, images map[string]string) error {
 // promote` does: unpause, then clear the pause conditions on the status
 // subresource. full skips every remaining pause and analysis.
 func (e *Engine) Promote(ctx context.Context, t Target, full bool) error {
-	ro, err := e.getRollout(ctx, t)
+	ro, err := e.seenRollout(ctx, t)
 	if err != nil {
 		return err
 	}
@@ -77,10 +80,45 @@ func (e *Engine) Promote(ctx context.Context, t Target, full bool) error {
 			return err
 		}
 	}
+	// Argo's promote lifts the pause the release waits in. Before the release
+	// reaches it (green still coming up, or a retry not yet processed) there
+	// is none to lift, and the pause that comes next would undo the promote:
+	// promote fully instead, so that traffic switches as soon as green is ready.
+	if !pausedForPromotion(ro) || strings.HasPrefix(str(ro, "status", "message"), "RolloutAborted") {
+		full = true
+	}
 	if full {
 		return e.patchRollout(ctx, t, map[string]any{"status": map[string]any{"promoteFull": true}}, "status")
 	}
 	return e.patchRollout(ctx, t, map[string]any{"status": map[string]any{"pauseConditions": nil}}, "status")
+}
+
+// seenRollout returns the job's Rollout once Argo has seen the Deployment's
+// latest change (a version shipped a moment ago), waiting at most
+// ObserveTimeout for it: until then the Rollout still describes the version
+// before.
+func (e *Engine) seenRollout(ctx context.Context, t Target) (*unstructured.Unstructured, error) {
+	ro, err := e.getRollout(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	dep, err := e.Kube.AppsV1().Deployments(t.Spec.Namespace).Get(ctx, t.Spec.Deployment, metav1.GetOptions{})
+	if err != nil {
+		return ro, nil //nolint:nilerr // no Deployment to compare with: judge by the Rollout alone
+	}
+	want := strconv.FormatInt(dep.Generation, 10)
+	if seen := str(ro, "status", "workloadObservedGeneration"); seen == "" || seen == want {
+		return ro, nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, ObserveTimeout)
+	defer cancel()
+	_ = e.wait(wctx, "argo to see the deployment's change", func(ctx context.Context) (bool, error) {
+		if r, err := e.getRollout(ctx, t); err == nil {
+			ro = r
+		}
+		return str(ro, "status", "workloadObservedGeneration") == want, nil
+	})
+	return ro, nil
 }
 
 // Abort keeps (or puts back) traffic on the stable version and scales the new one down.
@@ -104,7 +142,24 @@ func (e *Engine) Retry(ctx context.Context, t Target) error {
 	if !boolean(ro, "status", "abort") {
 		return &ConflictError{Reason: "only an aborted release can be retried", Phase: Observe(ro, nil).Phase}
 	}
-	return e.patchRollout(ctx, t, map[string]any{"status": map[string]any{"abort": false}}, "status")
+	body, _ := json.Marshal(map[string]any{"status": map[string]any{"abort": false}})
+	patched, err := e.rollouts(t.Spec.Namespace).Patch(ctx, t.Spec.Name, types.MergePatchType, body, metav1.PatchOptions{FieldManager: FieldManager}, "status")
+	if err != nil {
+		return fmt.Errorf("patch rollout %s/%s: %w", t.Spec.Namespace, t.Spec.Name, err)
+	}
+	// Until Argo processes the retry, the Rollout still shows the pause it was
+	// aborted in, and a promote lifting that pause would be undone by the
+	// fresh one Argo sets. Wait (briefly) for Argo's own answer.
+	wctx, cancel := context.WithTimeout(ctx, ObserveTimeout)
+	defer cancel()
+	_ = e.wait(wctx, "argo to process the retry", func(ctx context.Context) (bool, error) {
+		ro, err := e.getRollout(ctx, t)
+		if err != nil {
+			return false, nil //nolint:nilerr // keep waiting, bounded
+		}
+		return ro.GetResourceVersion() != patched.GetResourceVersion() && !strings.HasPrefix(str(ro, "status", "message"), "RolloutAborted"), nil
+	})
+	return nil
 }
 
 // Rollback writes the pod template of an earlier revision back into the
