@@ -257,6 +257,13 @@ func waitJS(expr string) chromedp.Action[chromedp.Void] {
 	}
 }
 
+// clickLive clicks the element sel matches in one step in the page, once
+// there is one: rows that live updates re-render may be replaced between a
+// lookup and a click.
+func clickLive(sel string) chromedp.Action[chromedp.Void] {
+	return waitJS(fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (!e) return false; e.click(); return true; })()`, sel))
+}
+
 // js runs a JavaScript statement.
 func js(expr string) chromedp.Action[chromedp.Void] {
 	eval := chromedp.Evaluate[any](expr)
@@ -266,10 +273,13 @@ func js(expr string) chromedp.Action[chromedp.Void] {
 	}
 }
 
-// text returns the trimmed text of the first element matching sel.
+// text returns the trimmed text of the first element matching sel, once
+// there is one. It reads in one step in the page: live updates replace
+// elements at any moment, so a node found first and read after may be gone.
 func (b *browser) text(sel string) string {
 	b.t.Helper()
-	return strings.TrimSpace(get(b, "read "+sel, chromedp.Text(css(sel))))
+	b.do("wait for "+sel, waitJS(fmt.Sprintf(`document.querySelector(%q) !== null`, sel)))
+	return strings.TrimSpace(get(b, "read "+sel, chromedp.Evaluate[string](fmt.Sprintf(`(() => { const e = document.querySelector(%q); return e ? e.innerText : ""; })()`, sel))))
 }
 
 // exists reports whether an element matches sel right now.
@@ -471,7 +481,7 @@ func TestSeedWalk(t *testing.T) {
 		if v.exists("#create-job") {
 			t.Error("a Viewer sees the Create Delivery Job button")
 		}
-		v.do("open the job", chromedp.Click(css(`#jobs-body tr[data-job="web-app"] a`)),
+		v.do("open the job", clickLive(`#jobs-body tr[data-job="web-app"] a`),
 			chromedp.WaitVisible(css("#job-basic")),
 			waitStatus("#job-status", "Healthy"))
 		if v.exists("#job-actions") || v.exists("#versions-body button") {
@@ -483,7 +493,7 @@ func TestSeedWalk(t *testing.T) {
 	// version made within the same second as the first is taken for a roll back.
 	time.Sleep(time.Until(healthyAt.Add(1100 * time.Millisecond)))
 	b.do("open the job and deploy example/app:2",
-		chromedp.Click(css(`#jobs-body tr[data-job="web-app"] a`)),
+		clickLive(`#jobs-body tr[data-job="web-app"] a`),
 		chromedp.WaitVisible(css("#job-basic")),
 		waitStatus("#job-status", "Healthy"),
 		waitJS(`document.body.dataset.live === "stream"`), // the change stream is up: no polling
@@ -527,7 +537,7 @@ func TestSeedWalk(t *testing.T) {
 
 	b.do("roll back to revision 1",
 		waitJS(`!!document.querySelector('#versions-body tr[data-revision="1"] button')`),
-		chromedp.Click(css(`#versions-body tr[data-revision="1"] button`)),
+		clickLive(`#versions-body tr[data-revision="1"] button`),
 		chromedp.WaitVisible(css("#confirm")),
 		chromedp.Click(css("#confirm-ok")),
 		waitJS(`document.querySelector("#job-status").dataset.phase === "Healthy" && [...document.querySelectorAll("#versions-body tr")].some(r => r.textContent.includes("example/app:1") && r.querySelector(".mark-active"))`),
@@ -682,7 +692,7 @@ func TestAdminPages(t *testing.T) {
 		chromedp.SendKeys(css("#u-password"), "dana-password-1"),
 		chromedp.Click(css(`#user-form button[type="submit"]`)),
 		waitJS(`!!document.querySelector('#users-body tr[data-user="dana"]')`),
-		chromedp.Click(css(`#users-body tr[data-user="dana"] button`)),
+		clickLive(`#users-body tr[data-user="dana"] button`),
 		chromedp.WaitVisible(css("#password-dialog")),
 		chromedp.SendKeys(css("#new-password"), "dana-password-2"),
 		chromedp.Click(css("#password-ok")),
