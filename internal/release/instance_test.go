@@ -3,7 +3,6 @@ package release
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -75,14 +74,7 @@ func TestArgoInstanceID(t *testing.T) {
 	startArgoController(t, kubeconfig, id)
 	e := engine(t)
 
-	st, err := store.Open(ctx, store.Options{DataDir: t.TempDir()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	key, _ := cluster.NewKeyring([]byte("0123456789abcdef0123456789abcdef"))
-	mgr := &cluster.Manager{Store: st, Keyring: key, Logger: slog.New(slog.DiscardHandler)}
-	t.Cleanup(mgr.Close)
+	st, mgr := newManager(ctx, t)
 	if _, err := mgr.RegisterFromPath(ctx, "bad", kubeconfig, "", cluster.WithArgoInstanceID("Not a label value!")); err == nil {
 		t.Error("registering with an invalid instance ID succeeded")
 	}

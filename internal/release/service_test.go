@@ -12,9 +12,9 @@ import (
 	"github.com/switchyard/switchyard/internal/testenv"
 )
 
-// newService returns a Service on SQLite with the local cluster registered as
-// "local" and workspace "team" bound to ns.
-func newService(ctx context.Context, t *testing.T, ns string) (*Service, store.Workspace) {
+// newManager opens a SQLite store and a cluster Manager on it, both closed
+// when the test ends.
+func newManager(ctx context.Context, t *testing.T) (*store.Store, *cluster.Manager) {
 	t.Helper()
 	st, err := store.Open(ctx, store.Options{DataDir: t.TempDir()}, nil)
 	if err != nil {
@@ -24,6 +24,14 @@ func newService(ctx context.Context, t *testing.T, ns string) (*Service, store.W
 	key, _ := cluster.NewKeyring([]byte("0123456789abcdef0123456789abcdef"))
 	mgr := &cluster.Manager{Store: st, Keyring: key, Logger: slog.New(slog.DiscardHandler)}
 	t.Cleanup(mgr.Close)
+	return st, mgr
+}
+
+// newService returns a Service on SQLite with the local cluster registered as
+// "local" and workspace "team" bound to ns.
+func newService(ctx context.Context, t *testing.T, ns string) (*Service, store.Workspace) {
+	t.Helper()
+	st, mgr := newManager(ctx, t)
 	c, err := mgr.RegisterFromPath(ctx, "local", testenv.Kubeconfig(t), "")
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -87,14 +86,8 @@ func farCluster(ctx context.Context, t *testing.T, ns string) (*proxy, string, *
 	if err := os.WriteFile(viaProxy, []byte(strings.ReplaceAll(string(data), host, p.ln.Addr().String())), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(ctx, store.Options{DataDir: t.TempDir()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	key, _ := cluster.NewKeyring([]byte("0123456789abcdef0123456789abcdef"))
-	mgr := &cluster.Manager{Store: st, Keyring: key, Logger: slog.New(slog.DiscardHandler), ProbeTimeout: time.Second}
-	t.Cleanup(mgr.Close)
+	st, mgr := newManager(ctx, t)
+	mgr.ProbeTimeout = time.Second // an outage shows at once
 	c, err := mgr.RegisterFromPath(ctx, "far", viaProxy, "")
 	if err != nil {
 		t.Fatal(err)
