@@ -294,6 +294,27 @@ func (b *browser) visible(sel string) bool {
 	return get(b, "look for "+sel, chromedp.Evaluate[bool](fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.offsetParent !== null; })()`, sel)))
 }
 
+// inSight reports whether every element matching sel can be seen without
+// scrolling sideways: inside the window's width and not clipped by a
+// scrolling or overflow-hidden ancestor (a table that scrolls hides its last
+// columns until the user scrolls it).
+func (b *browser) inSight(sel string) bool {
+	b.t.Helper()
+	return get(b, "look at "+sel, chromedp.Evaluate[bool](fmt.Sprintf(`(() => {
+		const all = [...document.querySelectorAll(%q)];
+		return all.length > 0 && all.every(e => {
+			const r = e.getBoundingClientRect();
+			if (r.width === 0 || r.left < 0 || r.right > document.documentElement.clientWidth) return false;
+			for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+				if (getComputedStyle(a).overflowX === "visible") continue;
+				const ar = a.getBoundingClientRect();
+				if (r.left < ar.left - 1 || r.right > ar.right + 1) return false;
+			}
+			return true;
+		});
+	})()`, sel)))
+}
+
 // choose waits until the select has an enabled option with value, then picks
 // it the way a user does (change event).
 func choose(sel, value string) chromedp.Action[chromedp.Void] {
@@ -534,6 +555,13 @@ func TestSeedWalk(t *testing.T) {
 		chromedp.WaitVisible(css("#standby")),
 	)
 	b.screenshot("detail-promoted")
+	b.do("see Roll back offered for the version on standby", waitJS(`!!document.querySelector('#versions-body tr[data-revision="1"] button')`))
+	if !b.inSight(`#versions-body button`) {
+		t.Error("the Roll back button is out of sight at 1280 pixels: the user has to scroll the versions table sideways to find it")
+	}
+	if !b.inSight(`#versions-table th, #versions-table td`) {
+		t.Error("the versions table does not fit its card at 1280 pixels: part of it shows only when scrolled sideways")
+	}
 
 	b.do("roll back to revision 1",
 		waitJS(`!!document.querySelector('#versions-body tr[data-revision="1"] button')`),

@@ -516,18 +516,20 @@
 
     function renderVersions(j) {
       const healthyish = j.phase === "Healthy" || j.phase === "Degraded";
+      // The Roll back button sits under the revision number: a column of its
+      // own was pushed out of sight by the pod names on a 1280-pixel screen.
       const rows = j.versions.map((v) => h("tr", { dataset: { revision: v.revision } },
-        h("th", { scope: "row" }, "#" + v.revision),
+        h("th", { scope: "row" }, h("span", { class: "revision" }, "#" + v.revision),
+          canEdit && healthyish && !v.active && v.images.length
+            ? h("button", { type: "button", class: "btn btn-small rollback", "aria-label": "Roll back to revision " + v.revision, onclick: () => rollback(v) }, "Roll back")
+            : null),
         h("td", {}, images(v.images)),
         h("td", {}, v.active && h("span", { class: "mark mark-active" }, "Active"),
           v.preview && !v.active && h("span", { class: "mark mark-preview" }, "Preview"),
           v.stable && h("span", { class: "mark mark-stable" }, "Stable"),
           v.scale_down_at && h("span", { class: "mark mark-standby" }, "Standby")),
-        h("td", {}, h("span", { class: v.ready >= v.desired && v.desired > 0 ? "pods pods-ok" : "pods" }, `${v.ready}/${v.desired}`), podList(v)),
-        h("td", {}, canEdit && healthyish && !v.active && v.images.length
-          ? h("button", { type: "button", class: "btn btn-small", "aria-label": "Roll back to revision " + v.revision, onclick: () => rollback(v) }, "Roll back")
-          : null)));
-      $("#versions-body").replaceChildren(...(rows.length ? rows : [h("tr", {}, h("td", { colspan: 5, class: "muted" }, "No versions yet."))]));
+        h("td", {}, h("span", { class: v.ready >= v.desired && v.desired > 0 ? "pods pods-ok" : "pods" }, `${v.ready}/${v.desired}`), podList(v))));
+      $("#versions-body").replaceChildren(...(rows.length ? rows : [h("tr", {}, h("td", { colspan: 4, class: "muted" }, "No versions yet."))]));
       renderStandby(j);
     }
 
