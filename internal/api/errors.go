@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/switchyard/switchyard/internal/access"
 	"github.com/switchyard/switchyard/internal/auth"
@@ -95,6 +98,10 @@ func status(err error) *Error {
 		return e
 	case errors.As(err, &jobState):
 		return &Error{Status: http.StatusConflict, Code: "conflict", Message: jobState.Error(), Phase: string(jobState.Phase)}
+	case errors.Is(err, release.ErrNotFound), apierrors.IsNotFound(err):
+		// An object the job needs is missing from the cluster (the Rollout, or
+		// the Deployment): the job no longer fits the cluster, say what is gone.
+		return &Error{Status: http.StatusConflict, Code: "missing", Message: strings.TrimSuffix(err.Error(), ": "+release.ErrNotFound.Error())}
 	case errors.Is(err, release.ErrBusy):
 		return &Error{Status: http.StatusConflict, Code: "busy", Message: err.Error() + ": try again in a moment"}
 	}

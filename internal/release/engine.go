@@ -88,11 +88,16 @@ func (e *Engine) rollouts(ns string) dynamic.ResourceInterface {
 	return e.Dynamic.Resource(RolloutGVR).Namespace(ns)
 }
 
+// missingRollout says that a job's Rollout is not in the cluster.
+func missingRollout(ns, name string) string {
+	return fmt.Sprintf("the job's Rollout %s/%s is missing from the cluster (deleted outside Switchyard?)", ns, name)
+}
+
 // getRollout returns the job's Rollout, or ErrNotFound.
 func (e *Engine) getRollout(ctx context.Context, t Target) (*unstructured.Unstructured, error) {
 	ro, err := e.rollouts(t.Spec.Namespace).Get(ctx, t.Spec.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return nil, fmt.Errorf("rollout %s/%s: %w", t.Spec.Namespace, t.Spec.Name, ErrNotFound)
+		return nil, fmt.Errorf("%s: %w", missingRollout(t.Spec.Namespace, t.Spec.Name), ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get rollout %s/%s: %w", t.Spec.Namespace, t.Spec.Name, err)
@@ -117,7 +122,7 @@ func (e *Engine) patchRollout(ctx context.Context, t Target, patch any, subresou
 	}
 	_, err = e.rollouts(t.Spec.Namespace).Patch(ctx, t.Spec.Name, types.MergePatchType, body, metav1.PatchOptions{FieldManager: FieldManager}, subresources...)
 	if apierrors.IsNotFound(err) {
-		return fmt.Errorf("rollout %s/%s: %w", t.Spec.Namespace, t.Spec.Name, ErrNotFound)
+		return fmt.Errorf("%s: %w", missingRollout(t.Spec.Namespace, t.Spec.Name), ErrNotFound)
 	}
 	if err != nil {
 		return fmt.Errorf("patch rollout %s/%s: %w", t.Spec.Namespace, t.Spec.Name, err)

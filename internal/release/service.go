@@ -202,6 +202,12 @@ func (s *Service) record(ctx context.Context, eng *Engine, ws store.Workspace, c
 		Deployment: req.Deployment, Service: req.Service, ScaleDownDelaySeconds: req.ScaleDownDelaySeconds,
 		AutoPromotionSeconds: req.AutoPromotionSeconds, PreviewReplicaCount: req.PreviewReplicaCount, CreatedBy: actor,
 	})
+	if ce := (*store.ConflictError)(nil); errors.As(err, &ce) && ce.Field != "" {
+		// Another creation, racing this one, recorded a job for the same
+		// Deployment or Service after the cluster checks passed.
+		kind := map[string]string{"deployment": "Deployment", "service": "Service"}[ce.Field]
+		return store.Job{}, &FieldError{Field: ce.Field, Rule: fmt.Sprintf("%s %s is already the target of job %q", kind, ce.Key, ce.Holder)}
+	}
 	if errors.Is(err, store.ErrConflict) {
 		return store.Job{}, &FieldError{Field: "name", Rule: fmt.Sprintf("a job named %q already exists in namespace %q of cluster %q", req.Name, req.Namespace, c.Name)}
 	}
@@ -368,6 +374,11 @@ func observeCached(ctx context.Context, conn *cluster.Conn, job store.Job) (Stat
 		return Status{}, err
 	}
 	if ro == nil {
+		if job.State == store.JobActive {
+			return Status{Phase: PhaseDegraded, Message: fmt.Sprintf("%s: delete the job to hand the Deployment and Service back "+
+				"(the Deployment may need scaling up again: Argo Rollouts scaled it down while the Rollout ran it)", missingRollout(job.Namespace, job.Name)),
+				Versions: []Version{}}, nil
+		}
 		return Observe(nil, nil), nil
 	}
 	all, err := conn.Listers.ReplicaSets.ReplicaSets(job.Namespace).List(labels.Everything())
@@ -434,27 +445,50 @@ func (s *Service) remember(ctx context.Context, job *store.Job, st Status) {
 }
 
 // List returns the jobs the filter selects with their live status, and the
-// total count for paging. Filtering by phase uses the live status.
+// total count for paging. Filtering by phase uses the live status: the stored
+// phase may lag, so every match of the other filters is read, filtered, and
+// then paged.
 func (s *Service) List(ctx context.Context, f store.JobFilter) ([]View, int, error) {
-	phase := f.Phase
-	f.Phase = ""
-	if phase != "" {
-		// The stored phase may lag; filter on the live one over every match.
-		f.Limit, f.Offset = 500, 0
+	if f.Phase == "" {
+		jobs, total, err := s.Store.ListJobs(ctx, f)
+		if err != nil {
+			return nil, 0, err
+		}
+		views := make([]View, 0, len(jobs))
+		for _, j := range jobs {
+			views = append(views, s.view(ctx, j))
+		}
+		return views, total, nil
 	}
-	jobs, total, err := s.Store.ListJobs(ctx, f)
-	if err != nil {
-		return nil, 0, err
-	}
-	views := make([]View, 0, len(jobs))
-	for _, j := range jobs {
-		v := s.view(ctx, j)
-		if phase == "" || strings.EqualFold(string(v.Status.Phase), phase) {
-			views = append(views, v)
+	phase, limit, offset := f.Phase, f.Limit, f.Offset
+	f.Phase, f.Limit, f.Offset = "", listBatch, 0
+	var matched []View
+	for {
+		jobs, total, err := s.Store.ListJobs(ctx, f)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, j := range jobs {
+			if v := s.view(ctx, j); strings.EqualFold(string(v.Status.Phase), phase) {
+				matched = append(matched, v)
+			}
+		}
+		f.Offset += len(jobs)
+		if len(jobs) == 0 || f.Offset >= total {
+			break
 		}
 	}
-	if phase != "" {
-		total = len(views)
+	total := len(matched)
+	if offset > total {
+		offset = total
 	}
-	return views, total, nil
+	end := total
+	if limit > 0 && offset+limit < end {
+		end = offset + limit
+	}
+	return matched[offset:end], total, nil
 }
+
+// listBatch is how many jobs List reads from the store at a time when it
+// filters on the live phase.
+var listBatch = 500

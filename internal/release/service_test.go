@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/store"
 	"github.com/switchyard/switchyard/internal/testenv"
@@ -78,5 +80,47 @@ func TestCreateAgainFinishes(t *testing.T) {
 	}
 	if _, err := e.WaitPhase(ctx, Target{Workspace: "team", Spec: req.Spec}, PhaseHealthy); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCreateRace: two jobs created at once, under different names, for the
+// same Deployment and Service: exactly one is made, the other is refused on
+// the Deployment, and the cluster has one Rollout.
+func TestCreateRace(t *testing.T) {
+	e := engine(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ns := testenv.Namespace(t, e.Kube, "race")
+	app(ctx, t, e, ns)
+	svc, ws := newService(ctx, t, ns)
+
+	errs := make(chan error, 2)
+	for _, name := range []string{"app-a", "app-b"} {
+		go func() {
+			_, _, err := svc.Create(ctx, ws, "alice", CreateRequest{Cluster: "local", Spec: Spec{Name: name, Namespace: ns, Deployment: "app", Service: "app"}})
+			errs <- err
+		}()
+	}
+	var made int
+	for range 2 {
+		var fe *FieldError
+		switch err := <-errs; {
+		case err == nil:
+			made++
+		case errors.As(err, &fe) && fe.Field == "deployment":
+			t.Logf("refused: %v", err)
+		default:
+			t.Errorf("create = %v, want success or a FieldError on deployment", err)
+		}
+	}
+	if made != 1 {
+		t.Fatalf("%d of two racing jobs for one Deployment were made, want 1", made)
+	}
+	ros, err := e.Dynamic.Resource(RolloutGVR).Namespace(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ros.Items) != 1 {
+		t.Fatalf("%d Rollouts in the namespace, want 1", len(ros.Items))
 	}
 }

@@ -52,10 +52,19 @@ func (e *ExpiredError) Unwrap() error { return ErrNotFound }
 type ConflictError struct {
 	Resource string // "user", "workspace", …
 	Key      string // the value that collided, e.g. a quoted name
+	// Field, when set, is the field other than the name that collided (a
+	// job's "deployment" or "service"), Key its quoted value and Holder the
+	// name of the record that already has it.
+	Field, Holder string
 }
 
 // Error implements error.
-func (e *ConflictError) Error() string { return fmt.Sprintf("%s %s already exists", e.Resource, e.Key) }
+func (e *ConflictError) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("%s %s %s is already taken by %s %q", e.Resource, e.Field, e.Key, e.Resource, e.Holder)
+	}
+	return fmt.Sprintf("%s %s already exists", e.Resource, e.Key)
+}
 
 // Unwrap makes errors.Is(err, ErrConflict) true.
 func (e *ConflictError) Unwrap() error { return ErrConflict }

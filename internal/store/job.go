@@ -96,7 +96,9 @@ func nullInt32(v *int32) sql.Null[int32] {
 }
 
 // CreateJob records a new job in state creating. A live job with the same name
-// in the workspace, or in the cluster namespace, is a *ConflictError.
+// in the workspace or in the cluster namespace, or with the same Deployment or
+// Service in the cluster namespace, is a *ConflictError (with Field set for
+// the Deployment or Service).
 func (s *Store) CreateJob(ctx context.Context, j Job) (Job, error) {
 	if err := errors.Join(required("name", j.Name), required("namespace", j.Namespace),
 		required("deployment", j.Deployment), required("service", j.Service)); err != nil {
@@ -111,10 +113,25 @@ func (s *Store) CreateJob(ctx context.Context, j Job) (Job, error) {
 		nullInt32(j.ScaleDownDelaySeconds), nullInt32(j.AutoPromotionSeconds), nullInt32(j.PreviewReplicaCount),
 		JobCreating, j.CreatedBy, now, now).Scan(&id)
 	if err != nil {
-		err = s.constraint(err, conflict("job", fmt.Sprintf("%q", j.Name)), notFound("workspace", j.WorkspaceID))
+		err = s.constraint(err, s.jobClash(ctx, j), notFound("workspace", j.WorkspaceID))
 		return Job{}, fmt.Errorf("create job %q: %w", j.Name, err)
 	}
 	return s.GetJob(ctx, id)
+}
+
+// jobClash says which unique key of a live job j collided with: the
+// Deployment or Service of its cluster namespace (another job targets it),
+// else the name.
+func (s *Store) jobClash(ctx context.Context, j Job) error {
+	for _, c := range []struct{ field, value string }{{"deployment", j.Deployment}, {"service", j.Service}} {
+		var holder string
+		err := s.queryRow(ctx, "SELECT name FROM jobs WHERE cluster_id = ? AND namespace = ? AND "+c.field+" = ? AND state <> ?",
+			j.ClusterID, j.Namespace, c.value, JobDeleted).Scan(&holder)
+		if err == nil {
+			return &ConflictError{Resource: "job", Key: fmt.Sprintf("%q", c.value), Field: c.field, Holder: holder}
+		}
+	}
+	return conflict("job", fmt.Sprintf("%q", j.Name))
 }
 
 // GetJob returns a job by ID, deleted or not.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"testing"
 	"time"
 )
@@ -32,6 +33,23 @@ func TestJobs(t *testing.T) {
 		checkErr(t, "CreateJob(same cluster namespace and name)", err, ErrConflict)
 		_, err = s.CreateJob(ctx, newJob(b, prod, "web-bg", "other"))
 		checkErr(t, "CreateJob(other workspace, other namespace)", err, nil)
+		// One live job per Deployment and per Service of a cluster namespace,
+		// whatever its name or workspace.
+		other := newJob(b, prod, "web-bg-2", "shop")
+		clash := func(what, field string) {
+			t.Helper()
+			_, err := s.CreateJob(ctx, other)
+			var ce *ConflictError
+			if !errors.As(err, &ce) || ce.Field != field || ce.Holder != "web-bg" {
+				t.Fatalf("CreateJob(%s) = %v, want a conflict on %s with job web-bg", what, err, field)
+			}
+		}
+		clash("same Deployment", "deployment")
+		other.Deployment = "api"
+		clash("same Service", "service")
+		other.Service = "api"
+		_, err = s.CreateJob(ctx, other)
+		checkErr(t, "CreateJob(other Deployment and Service)", err, nil)
 
 		checkErr(t, "SetJobState(creating→active)", s.SetJobState(ctx, j.ID, JobCreating, JobActive, false), nil)
 		checkErr(t, "SetJobState(stale)", s.SetJobState(ctx, j.ID, JobCreating, JobActive, false), ErrConflict)
