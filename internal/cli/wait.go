@@ -96,6 +96,16 @@ func (w *waiter) check(ctx context.Context) (bool, error) {
 	switch {
 	case err == nil:
 	case notFound(err) && (w.want == client.PhaseDeleted || w.want == client.PhaseDeleting):
+		// Gone: deleted, if it was seen here before or is on record as
+		// deleted; a name that never was (a typo) is an error, not success.
+		if w.lastPhase == "" {
+			if ok, lerr := w.deletedOnRecord(ctx); lerr != nil || !ok {
+				if lerr != nil && !notFound(lerr) {
+					return false, lerr
+				}
+				return false, err
+			}
+		}
 		fmt.Fprintf(w.c.stdout, "job/%s condition met: %s\n", w.name, client.PhaseDeleted)
 		return true, nil
 	case ctx.Err() != nil:
@@ -119,6 +129,21 @@ func (w *waiter) check(ctx context.Context) (bool, error) {
 		return false, exitError{code: ExitFailed, msg: msg}
 	}
 	w.progress(progressLine(j))
+	return false, nil
+}
+
+// deletedOnRecord reports whether the workspace keeps a deleted job of that
+// name on record.
+func (w *waiter) deletedOnRecord(ctx context.Context) (bool, error) {
+	l, err := w.s.client.Jobs(ctx, w.ws, client.JobQuery{Name: w.name, IncludeDeleted: true, Phase: client.PhaseDeleted, Limit: 500})
+	if err != nil {
+		return false, err
+	}
+	for _, j := range l.Items {
+		if j.Name == w.name {
+			return true, nil
+		}
+	}
 	return false, nil
 }
 

@@ -2,6 +2,7 @@ package release
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/switchyard/switchyard/internal/store"
@@ -97,7 +98,13 @@ func (s *Service) Delete(ctx context.Context, ws store.Workspace, name string, f
 	t := target(ws.Name, job)
 	err = s.withLease(ctx, job.ID, func(ctx context.Context) error {
 		if job.State == store.JobActive && !force {
-			if st, err := eng.Status(ctx, t); err == nil && st.Phase.InFlight() {
+			// A status that can't be read is not taken for "nothing in flight":
+			// only a Rollout that is gone has no release to interrupt.
+			st, err := eng.Status(ctx, t)
+			switch {
+			case err != nil && !errors.Is(err, ErrNotFound):
+				return fmt.Errorf("read the job's status before deleting it: %w", err)
+			case err == nil && st.Phase.InFlight():
 				return &ConflictError{Reason: fmt.Sprintf("a release is in flight (%s): promote or abort it first, or delete with force", st.Phase), Phase: st.Phase}
 			}
 		}

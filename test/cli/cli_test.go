@@ -382,6 +382,8 @@ func TestRelease(t *testing.T) {
 	s.ok("job", "delete", "app-bg", "--yes", "--force")
 	s.ok("job", "wait", "app-bg", "--for", "deleted", "--timeout", "60s")
 	s.fails(cli.ExitError, "not found", "job", "get", "app-bg")
+	// A job that never existed is not "deleted": a typo must not pass a pipeline.
+	s.fails(cli.ExitError, "not found", "job", "wait", "app-gb", "--for", "deleted", "--timeout", "5s")
 
 	// Log out: the token is revoked, so it no longer works even from the environment.
 	token := readConfig(t, s.config).Contexts["test"].Token
