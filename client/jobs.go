@@ -41,6 +41,7 @@ type Job struct {
 	Message               string     `json:"message,omitempty"`
 	Stale                 bool       `json:"stale,omitempty"`
 	StaleReason           string     `json:"stale_reason,omitempty"`
+	LastPhase             string     `json:"last_phase,omitempty"` // when Stale: the last phase seen, at ObservedAt
 	ObservedAt            *time.Time `json:"observed_at,omitempty"`
 	ActiveImages          []string   `json:"active_images"`
 	PreviewImages         []string   `json:"preview_images"`

@@ -47,8 +47,9 @@ type jobJSON struct {
 	State                 string        `json:"state"`
 	Phase                 string        `json:"phase"`
 	Message               string        `json:"message,omitempty"`
-	Stale                 bool          `json:"stale,omitempty"` // the cluster could not be read: phase is the last known one
+	Stale                 bool          `json:"stale,omitempty"` // the cluster could not be read: phase is Unknown
 	StaleReason           string        `json:"stale_reason,omitempty"`
+	LastPhase             string        `json:"last_phase,omitempty"` // when stale: the last phase seen, at observed_at
 	ObservedAt            *time.Time    `json:"observed_at,omitempty"`
 	ActiveImages          []string      `json:"active_images"`
 	PreviewImages         []string      `json:"preview_images"`
@@ -107,8 +108,11 @@ func toJob(ws string, v release.View) jobJSON {
 		ObservedAt: j.ObservedAt, ActiveImages: []string{}, PreviewImages: []string{}, Versions: []versionJSON{},
 		CreatedBy: j.CreatedBy, CreatedAt: j.CreatedAt, DeletedAt: j.DeletedAt,
 	}
-	if v.Stale && j.LastImages != "" {
-		out.ActiveImages = strings.Split(j.LastImages, ",")
+	if v.Stale {
+		out.LastPhase = j.LastPhase
+		if j.LastImages != "" {
+			out.ActiveImages = strings.Split(j.LastImages, ",")
+		}
 	}
 	for _, ver := range v.Status.Versions {
 		out.Versions = append(out.Versions, versionJSON{

@@ -3,6 +3,7 @@ package cli
 import (
 	"strings"
 	"testing"
+	"text/tabwriter"
 	"time"
 
 	"github.com/switchyard/switchyard/client"
@@ -40,5 +41,25 @@ func TestDescribeJob(t *testing.T) {
 	}
 	if out := string(describeJob(j, nil, now)); strings.Contains(out, "Events") {
 		t.Errorf("describe with --events 0 shows an events section:\n%s", out)
+	}
+}
+
+// TestDescribeStaleJob: a job on a cluster that can't be read shows why, and
+// the last phase seen with its age, in describe and in the table.
+func TestDescribeStaleJob(t *testing.T) {
+	now := time.Now()
+	seen := now.Add(-5 * time.Minute)
+	j := &client.Job{Name: "web-bg", Phase: client.PhaseUnknown, Stale: true, StaleReason: "cluster prod is unreachable",
+		LastPhase: client.PhaseHealthy, ObservedAt: &seen, Versions: []client.Version{}}
+	out := string(describeJob(j, nil, now))
+	if !strings.Contains(out, "Unknown: cluster prod is unreachable; last known Healthy, 5m ago") {
+		t.Errorf("describe of a stale job:\n%s", out)
+	}
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	jobTable(tw, []client.Job{*j}, false)
+	tw.Flush()
+	if !strings.Contains(b.String(), "Unknown (was Healthy)") {
+		t.Errorf("table row of a stale job:\n%s", b.String())
 	}
 }

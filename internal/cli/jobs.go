@@ -118,7 +118,10 @@ func jobTable(w *tabwriter.Writer, jobs []client.Job, wide bool) {
 	now := time.Now()
 	for _, j := range jobs {
 		phase := j.Phase
-		if j.Stale {
+		switch {
+		case j.Stale && j.LastPhase != "":
+			phase += " (was " + j.LastPhase + ")"
+		case j.Stale:
 			phase += " (stale)"
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s", j.Name, phase, j.Cluster, j.Namespace,
@@ -527,7 +530,13 @@ func describeJob(j *client.Job, tl []client.TimelineEntry, now time.Time) []byte
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	phase := j.Phase
 	if j.Stale {
-		phase += " (last known: " + dash(j.StaleReason) + ")"
+		phase += ": " + dash(j.StaleReason)
+		if j.LastPhase != "" {
+			phase += "; last known " + j.LastPhase
+			if j.ObservedAt != nil {
+				phase += ", " + age(*j.ObservedAt, now) + " ago"
+			}
+		}
 	}
 	auto := "off: waits for promote"
 	if j.AutoPromotionSeconds != nil {

@@ -3,12 +3,9 @@ package release
 import (
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,70 +17,19 @@ import (
 	"github.com/switchyard/switchyard/internal/testenv"
 )
 
-// proxy forwards TCP connections to target until closed; closing it cuts
-// every connection, like a network outage between Switchyard and the cluster.
-type proxy struct {
-	ln    net.Listener
-	mu    sync.Mutex
-	conns []net.Conn
-}
-
-func startProxy(t *testing.T, target string) *proxy {
-	return startProxyAt(t, "127.0.0.1:0", target)
-}
-
-// startProxyAt is startProxy on a given address: the network coming back.
-func startProxyAt(t *testing.T, addr, target string) *proxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{ln: ln}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			up, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, up)
-			p.mu.Unlock()
-			go func() { _, _ = io.Copy(up, c); up.Close() }()
-			go func() { _, _ = io.Copy(c, up); c.Close() }()
-		}
-	}()
-	t.Cleanup(p.close)
-	return p
-}
-
-func (p *proxy) close() {
-	p.ln.Close()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, c := range p.conns {
-		c.Close()
-	}
-}
-
 // farCluster registers the local cluster with a fresh Manager through a TCP
 // proxy that the test can cut, and binds namespace ns to a workspace.
-func farCluster(ctx context.Context, t *testing.T, ns string) (*proxy, string, *cluster.Manager, *store.Store, store.Workspace, int64) {
+func farCluster(ctx context.Context, t *testing.T, ns string) (*testenv.Proxy, string, *cluster.Manager, *store.Store, store.Workspace, int64) {
 	t.Helper()
 	kubeconfig := testenv.Kubeconfig(t)
 	host := strings.TrimPrefix(testenv.RESTConfig(t, kubeconfig).Host, "https://")
-	p := startProxy(t, host)
+	p := testenv.StartProxy(t, host)
 	data, err := os.ReadFile(kubeconfig)
 	if err != nil {
 		t.Fatal(err)
 	}
 	viaProxy := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(viaProxy, []byte(strings.ReplaceAll(string(data), host, p.ln.Addr().String())), 0o600); err != nil {
+	if err := os.WriteFile(viaProxy, []byte(strings.ReplaceAll(string(data), host, p.Addr())), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	st, mgr := newManager(ctx, t)
@@ -123,7 +69,7 @@ func TestUnreachableKeepsLastStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	p.close()
+	p.Close()
 	if st, _ := mgr.Probe(ctx, clusterID); st.Reachable {
 		t.Fatal("the probe still finds the cluster reachable after the outage")
 	}
@@ -174,8 +120,8 @@ func TestOutageDuringDelete(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	addr := p.ln.Addr().String()
-	p.close() // the outage, while the deletion waits for the pods
+	addr := p.Addr()
+	p.Close() // the outage, while the deletion waits for the pods
 	if err := <-deleted; err == nil {
 		t.Log("the deletion returned without an error during the outage: it will finish in the background")
 	}
@@ -188,7 +134,7 @@ func TestOutageDuringDelete(t *testing.T) {
 	}
 	time.Sleep(2 * time.Second)
 
-	startProxyAt(t, addr, host) // the network is back
+	testenv.StartProxyAt(t, addr, host) // the network is back
 	if st, err := mgr.Probe(ctx, clusterID); err != nil || !st.Reachable {
 		t.Fatalf("probe after the outage: %+v, %v", st, err)
 	}

@@ -567,6 +567,8 @@ func TestSeedWalk(t *testing.T) {
 		waitJS(`!!document.querySelector('#versions-body tr[data-revision="1"] button')`),
 		clickLive(`#versions-body tr[data-revision="1"] button`),
 		chromedp.WaitVisible(css("#confirm")),
+		// Revision 1 is on standby: the question says the switch is immediate.
+		waitJS(`document.querySelector("#confirm-text").textContent.includes("traffic switches back to it at once")`),
 		chromedp.Click(css("#confirm-ok")),
 		waitJS(`document.querySelector("#job-status").dataset.phase === "Healthy" && [...document.querySelectorAll("#versions-body tr")].some(r => r.textContent.includes("example/app:1") && r.querySelector(".mark-active"))`),
 	)
@@ -769,4 +771,62 @@ func TestAuditForbidden(t *testing.T) {
 			t.Errorf("%s as an Editor shows %q, want the forbidden page", path, got)
 		}
 	}
+}
+
+// TestStaleJob cuts the network to a job's cluster: the list and the detail
+// page then show Unknown with the last status seen there and how long ago,
+// and the detail says why.
+func TestStaleJob(t *testing.T) {
+	e := newConsoleEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	admin, err := client.New(e.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Login(ctx, "admin", adminPassword); err != nil {
+		t.Fatal(err)
+	}
+	kubeconfig := testenv.Kubeconfig(t)
+	host := strings.TrimPrefix(testenv.RESTConfig(t, kubeconfig).Host, "https://")
+	p := testenv.StartProxy(t, host)
+	far := strings.ReplaceAll(flatKubeconfig(t, kubeconfig), host, p.Addr())
+	if _, err := admin.CreateCluster(ctx, client.NewCluster{Name: "far", Kubeconfig: far}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.CreateBinding(ctx, workspace, client.NewBinding{Cluster: "far", Namespace: e.ns}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.CreateJob(ctx, workspace, client.NewJob{Name: "far-app", Cluster: "far", Namespace: e.ns, Deployment: "app", Service: "app"}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if j, err := admin.Job(ctx, workspace, "far-app"); err == nil && j.Phase == client.PhaseHealthy {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("job far-app never became Healthy")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	p.Close() // the outage
+	if c, err := admin.ProbeCluster(ctx, "far"); err != nil || c.Status.Reachable {
+		t.Fatalf("probe after the outage: %+v, %v; want unreachable", c, err)
+	}
+
+	b := e.browser(t)
+	b.login("erin", userPassword)
+	b.do("see the list say what was last known",
+		chromedp.Navigate(e.url+"/w/"+workspace+"/jobs"),
+		waitJS(`[...document.querySelectorAll("#jobs-body tr")].some(r => r.textContent.includes("far-app") && r.textContent.includes("Unknown · was Healthy"))`),
+	)
+	b.do("open the job: why, and what was last seen how long ago",
+		chromedp.Navigate(e.url+"/w/"+workspace+"/jobs/far-app"),
+		waitStatus("#job-status", "Unknown"),
+		waitJS(`document.querySelector("#job-status").textContent.includes("was Healthy")`),
+		waitJS(`(() => { const m = document.querySelector("#job-message"); return m.textContent.includes("Last known status: Healthy, ") && !!m.querySelector("time"); })()`),
+	)
+	t.Logf("detail message: %s", b.text("#job-message"))
+	b.screenshot("detail-stale")
 }

@@ -132,15 +132,21 @@
     Unknown: "muted", Deleting: "busy", Deleted: "muted",
   };
 
-  function statusBadge(phase, stale) {
-    return h("span", { class: "status status-" + (PHASE_CLASS[phase] || "muted"), dataset: { phase } },
-      h("span", { class: "dot", "aria-hidden": "true" }), phase + (stale ? " (last known)" : ""));
+  // A stale status (the cluster can't be read) is Unknown; lastPhase is the
+  // last one seen there.
+  function phaseWords(phase, stale, lastPhase) {
+    return phase + (stale && lastPhase ? " · was " + lastPhase : "");
   }
 
-  function setStatus(el, phase, stale) {
+  function statusBadge(phase, stale, lastPhase) {
+    return h("span", { class: "status status-" + (PHASE_CLASS[phase] || "muted"), dataset: { phase } },
+      h("span", { class: "dot", "aria-hidden": "true" }), phaseWords(phase, stale, lastPhase));
+  }
+
+  function setStatus(el, phase, stale, lastPhase) {
     el.className = "status status-" + (PHASE_CLASS[phase] || "muted");
     el.dataset.phase = phase;
-    el.replaceChildren(h("span", { class: "dot", "aria-hidden": "true" }), phase + (stale ? " (last known)" : ""));
+    el.replaceChildren(h("span", { class: "dot", "aria-hidden": "true" }), phaseWords(phase, stale, lastPhase));
   }
 
   // live runs fn now, and again each time the workspace's change stream
@@ -331,7 +337,7 @@
     const href = "/w/" + encodeURIComponent(ws) + "/jobs/" + encodeURIComponent(j.name);
     return h("tr", { class: isNew ? "row-new" : null, dataset: { job: j.name } },
       h("th", { scope: "row" }, h("a", { href }, j.name)),
-      h("td", {}, statusBadge(j.phase, j.stale)),
+      h("td", {}, statusBadge(j.phase, j.stale, j.last_phase)),
       h("td", {}, j.cluster),
       h("td", {}, j.namespace),
       h("td", {}, j.deployment),
@@ -499,8 +505,17 @@
     }
 
     function render(j) {
-      setStatus($("#job-status"), j.phase, j.stale);
-      $("#job-message").textContent = j.stale ? j.stale_reason || j.message || "" : j.message || "";
+      setStatus($("#job-status"), j.phase, j.stale, j.last_phase);
+      if (j.stale) {
+        // Why the cluster can't be read, and what was last seen there, how long ago.
+        const parts = [(j.stale_reason || "The cluster can't be read").replace(/\.?$/, ".")];
+        if (j.last_phase) {
+          parts.push(" Last known status: " + j.last_phase);
+          if (j.observed_at) parts.push(", ", timeEl(j.observed_at));
+          parts.push(".");
+        }
+        $("#job-message").replaceChildren(...parts);
+      } else $("#job-message").textContent = j.message || "";
       const dl = $("#job-basic");
       const props = [
         ["Name", j.name], ["Release type", "Blue/Green"], ["Release object", "Deployment " + j.deployment],
@@ -529,7 +544,7 @@
           v.stable && h("span", { class: "mark mark-stable" }, "Stable"),
           v.scale_down_at && h("span", { class: "mark mark-standby" }, "Standby")),
         h("td", {}, h("span", { class: v.ready >= v.desired && v.desired > 0 ? "pods pods-ok" : "pods" }, `${v.ready}/${v.desired}`), podList(v))));
-      $("#versions-body").replaceChildren(...(rows.length ? rows : [h("tr", {}, h("td", { colspan: 4, class: "muted" }, "No versions yet."))]));
+      $("#versions-body").replaceChildren(...(rows.length ? rows : [h("tr", {}, h("td", { colspan: 4, class: "muted" }, j.stale ? "The versions can't be read while the cluster is unreachable." : "No versions yet."))]));
       renderStandby(j);
     }
 
@@ -569,7 +584,9 @@
         "#act-deploy": active && ["Healthy", "Degraded", "Aborted"].includes(p),
         "#act-promote": active && ["Awaiting promotion", "Paused", "Progressing"].includes(p),
         "#act-promote-full": active && ["Awaiting promotion", "Paused", "Progressing", "Verifying"].includes(p),
-        "#act-abort": active && (IN_FLIGHT.includes(p) || p === "Degraded"),
+        // A Degraded job has something to abort only while a version other
+        // than the stable one is the newest (Argo refuses otherwise).
+        "#act-abort": active && (IN_FLIGHT.includes(p) || (p === "Degraded" && j.versions.length > 0 && !j.versions[0].stable)),
         "#act-retry": active && p === "Aborted",
         "#act-delete": active && !IN_FLIGHT.includes(p) && p !== "Deleting" && p !== "Deleted",
       };
@@ -608,8 +625,13 @@
     }
 
     async function rollback(v) {
+      // On standby its pods still run, so traffic switches back at once;
+      // otherwise it starts again beside the current version.
+      const standby = v.scale_down_at && new Date(v.scale_down_at) > Date.now();
       const ok = await confirmAction("Roll back to revision #" + v.revision + "?",
-        "Revision #" + v.revision + " (" + v.images.join(", ") + ") comes back as a new blue-green round and takes traffic when promoted.", "Roll back");
+        "Revision #" + v.revision + " (" + v.images.join(", ") + ") " + (standby
+          ? "is still on standby: traffic switches back to it at once."
+          : "comes back as a new blue-green round: its pods start beside the current version and it takes traffic when promoted."), "Roll back");
       if (ok) operate("rollback", { revision: v.revision }, "Rolling back to revision #" + v.revision);
     }
 
