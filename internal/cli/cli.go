@@ -38,11 +38,11 @@ Session:
   context list|use          switch between servers (contexts)
 
 Release jobs (in a workspace: -w/--workspace, default from the context):
-  job list|get|create|deploy|promote|abort|retry|rollback|delete
-  job history|events|watch|wait
+  job list|get|describe|create|deploy|promote|abort|retry|rollback|delete
+  job targets|history|events|watch|wait
 
 Administration:
-  cluster list|get|add|remove|probe
+  cluster list|get|add|remove|probe|set
   workspace list|get|create|delete
   member list|set|remove
   binding list|add|remove

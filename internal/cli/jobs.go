@@ -19,6 +19,7 @@ var jobCommands = []subcommand{
 	{"get", "show one job", (*cli).jobGet},
 	{"describe", "show everything about one job: settings, versions, pods, recent events", (*cli).jobDescribe},
 	{"create", "turn a Deployment + Service into a blue-green job", (*cli).jobCreate},
+	{"targets", "list the clusters, namespaces, Deployments and Services a job can be made of", (*cli).jobTargets},
 	{"deploy", "ship new images (the green version)", (*cli).jobDeploy},
 	{"promote", "switch traffic to the new version", (*cli).jobPromote},
 	{"abort", "keep traffic on the stable version, scale the new one down", (*cli).jobAbort},
@@ -69,6 +70,7 @@ Examples:
   switchyard job list -w payments
   switchyard job list --phase "awaiting promotion" --sort -created
   switchyard job list --cluster prod-eu --namespace shop -o wide
+  switchyard job list --include-deleted --phase deleted
   switchyard job list -o json | jq '.items[].name'`
 
 func (c *cli) jobList(ctx context.Context, args []string) error {
@@ -84,6 +86,7 @@ func (c *cli) jobList(ctx context.Context, args []string) error {
 	fs.StringVar(&q.Sort, "sort", "", "name, created, cluster or namespace; prefix - for descending")
 	fs.IntVar(&q.Limit, "limit", 0, "at most this many jobs (server default 50, at most 500)")
 	fs.IntVar(&q.Offset, "offset", 0, "skip this many jobs")
+	fs.BoolVar(&q.IncludeDeleted, "include-deleted", false, "also deleted jobs, kept on record for the audit trail")
 	s, ws, _, err := c.start(fs, &f, args, 0, 0)
 	if err != nil {
 		return err

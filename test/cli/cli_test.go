@@ -269,6 +269,19 @@ func TestRelease(t *testing.T) {
 	s.ok("binding", "add", "local", ns, "-w", "team")
 	s.ok("context", "use", "test", "-w", "team") // later job commands need no -w
 
+	// What a job can be made of, as the console's form offers it.
+	if out := s.ok("job", "targets"); !strings.Contains(out, "local") || !strings.Contains(out, ns) || !strings.Contains(out, "yes") {
+		t.Errorf("job targets = %q, want cluster local available with namespace %s", out, ns)
+	}
+	if out := s.ok("job", "targets", "--cluster", "local", "-n", ns); !strings.Contains(out, "app") || !strings.Contains(out, "3/3") || !strings.Contains(out, "example/app:1") {
+		t.Errorf("job targets --cluster local -n %s = %q, want Deployment app 3/3 example/app:1", ns, out)
+	}
+	if out := s.ok("job", "targets", "--cluster", "local", "-n", ns, "--deployment", "app", "-o", "json"); !strings.Contains(out, `"selects_deployment": true`) {
+		t.Errorf("job targets --deployment app -o json = %q, want Service app selecting it", out)
+	}
+	s.fails(cli.ExitUsage, "go together", "job", "targets", "--cluster", "local")
+	s.fails(cli.ExitError, "is not bound to workspace", "job", "targets", "--cluster", "local", "-n", "demo")
+
 	// Create: refused with the field, then for real.
 	s.fails(cli.ExitError, "(field name)", "job", "create", "App_BG", "--cluster", "local", "-n", ns, "--deployment", "app", "--service", "app")
 	s.fails(cli.ExitError, "(field namespace)", "job", "create", "app-bg", "--cluster", "local", "-n", "demo", "--deployment", "app", "--service", "app")
@@ -382,6 +395,9 @@ func TestRelease(t *testing.T) {
 	s.ok("job", "delete", "app-bg", "--yes", "--force")
 	s.ok("job", "wait", "app-bg", "--for", "deleted", "--timeout", "60s")
 	s.fails(cli.ExitError, "not found", "job", "get", "app-bg")
+	if out := s.ok("job", "list", "--include-deleted"); !strings.Contains(out, "app-bg") || !strings.Contains(out, "Deleted") {
+		t.Errorf("job list --include-deleted = %q, want the deleted app-bg", out)
+	}
 	// A job that never existed is not "deleted": a typo must not pass a pipeline.
 	s.fails(cli.ExitError, "not found", "job", "wait", "app-gb", "--for", "deleted", "--timeout", "5s")
 
