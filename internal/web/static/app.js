@@ -246,6 +246,15 @@
       if (params.has(k)) form.elements[k].value = params.get(k);
     }
     const created = params.get("created");
+    // The warnings of the creation (e.g. no Istio in the cluster) come with
+    // the prompt, once.
+    try {
+      const w = JSON.parse(sessionStorage.getItem("created-warnings") || "null");
+      sessionStorage.removeItem("created-warnings");
+      if (created && w && w.name === created && w.warnings.length && $("#flash")) {
+        $("#flash span").append(h("ul", { class: "flash-warnings", "aria-label": "Warnings" }, w.warnings.map((m) => h("li", {}, m))));
+      }
+    } catch (e) { /* storage unavailable: the job's page still says it all */ }
 
     const menuBtn = $("#create-job");
     if (menuBtn) {
@@ -459,7 +468,8 @@
       submit.disabled = true;
       submit.textContent = "Creating…";
       try {
-        await api("POST", wsPath() + "/jobs", req);
+        const out = await api("POST", wsPath() + "/jobs", req);
+        try { sessionStorage.setItem("created-warnings", JSON.stringify({ name: req.name, warnings: out.warnings || [] })); } catch (e) { /* no storage */ }
         location.href = listURL + "?created=" + encodeURIComponent(req.name);
       } catch (e) {
         submit.disabled = false;
