@@ -132,7 +132,12 @@ func fieldErrors(err error) []*release.FieldError {
 // writeError answers with err's status and JSON body, and logs server faults.
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := status(err)
-	if e.Status >= 500 {
+	switch {
+	case r.Context().Err() != nil && errors.Is(err, r.Context().Err()):
+		// The client went away (or the server is shutting down): nothing
+		// went wrong here.
+		a.Logger.Debug("request abandoned", "method", r.Method, "path", r.URL.Path, "err", err)
+	case e.Status >= 500:
 		a.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	var limited *auth.RateLimitedError
