@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -99,6 +100,16 @@ func (a *API) deleteBinding(w http.ResponseWriter, r *http.Request, p auth.Princ
 	var id int64
 	if err == nil {
 		id, err = pathID(r, "id")
+	}
+	var b store.Binding
+	if err == nil {
+		b, err = a.Store.GetBinding(r.Context(), ws.ID, id)
+	}
+	if err == nil {
+		// The workspace's jobs there would stay reachable to it without the
+		// binding, or be lost to it: they go first.
+		err = a.refuseLiveJobs(r.Context(), store.JobFilter{WorkspaceID: &ws.ID, Cluster: b.ClusterName, Namespace: b.Namespace},
+			fmt.Sprintf("namespace %s/%s", b.ClusterName, b.Namespace))
 	}
 	if err == nil {
 		err = a.Store.DeleteBinding(r.Context(), ws.ID, id)

@@ -126,6 +126,9 @@ func (a *API) getWorkspace(w http.ResponseWriter, r *http.Request, p auth.Princi
 func (a *API) deleteWorkspace(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	ws, err := a.workspace(r, p, access.WorkspaceDelete)
 	if err == nil {
+		err = a.refuseLiveJobs(r.Context(), store.JobFilter{WorkspaceID: &ws.ID}, "workspace "+ws.Name)
+	}
+	if err == nil {
 		err = a.Store.DeleteWorkspace(r.Context(), ws.ID)
 	}
 	if err := a.record(r.Context(), wsEvent(p, ws, "workspace.delete", "workspace "+r.PathValue("ws")), err); err != nil {
