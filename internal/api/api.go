@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/switchyard/switchyard/internal/access"
@@ -108,6 +109,18 @@ func (a *API) wrap(rt route) http.Handler {
 }
 
 func (a *API) serve(w http.ResponseWriter, r *http.Request, rt route) error {
+	// No name, filter or ID holds a NUL character (PostgreSQL can't store
+	// one): refuse it here rather than fail deep in the store.
+	if strings.ContainsRune(r.URL.Path, 0) {
+		return badRequest("", "the request path contains a NUL character")
+	}
+	for k, vs := range r.URL.Query() {
+		for _, v := range vs {
+			if strings.ContainsRune(k+v, 0) {
+				return badRequest(k, "query parameter %s contains a NUL character", strings.ReplaceAll(k, "\x00", ""))
+			}
+		}
+	}
 	if rt.public {
 		return rt.handle(w, r, auth.Principal{})
 	}

@@ -1,11 +1,14 @@
 package api
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 )
 
@@ -27,7 +30,63 @@ func decode(r *http.Request, v any) error {
 		}
 		return badRequest("", "malformed JSON: unexpected data after the object")
 	}
+	if field := nulField(reflect.ValueOf(v), ""); field != "" {
+		return invalid(field, "must not contain NUL characters (\\u0000)")
+	}
 	return nil
+}
+
+// nulField returns the JSON name of the first string in v that holds a NUL
+// character, which no field accepts (PostgreSQL can't even store it), or "".
+func nulField(v reflect.Value, name string) string {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			return nulField(v.Elem(), name)
+		}
+	case reflect.String:
+		if strings.ContainsRune(v.String(), 0) {
+			return cmp.Or(name, "body")
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if tag == "-" {
+				continue
+			}
+			if found := nulField(v.Field(i), join(name, cmp.Or(tag, f.Name))); found != "" {
+				return found
+			}
+		}
+	case reflect.Map:
+		for _, k := range v.MapKeys() {
+			key := fmt.Sprint(k.Interface())
+			if strings.ContainsRune(key, 0) {
+				return join(name, "key")
+			}
+			if found := nulField(v.MapIndex(k), join(name, key)); found != "" {
+				return found
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if found := nulField(v.Index(i), name); found != "" {
+				return found
+			}
+		}
+	}
+	return ""
+}
+
+func join(parent, field string) string {
+	if parent == "" {
+		return field
+	}
+	return parent + "." + field
 }
 
 // decodeError turns an encoding/json error into an API error.
