@@ -9,6 +9,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -85,6 +86,30 @@ func (a *API) Register(mux *http.ServeMux) {
 	for _, rt := range slices.Concat(a.routes()...) {
 		mux.Handle(rt.pattern, a.wrap(rt))
 	}
+	mux.Handle("/api/v1/", a.noRoute(mux))
+}
+
+// noRoute answers what no route matches under /api/v1 in the API's JSON
+// error format: 405 with Allow when the path exists for other methods, else
+// 404 (the mux's own answers are plain text).
+func (a *API) noRoute(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/api/v1/" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			a.writeError(w, r, &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
+				Message: fmt.Sprintf("%s is not allowed on %s: use %s", r.Method, r.URL.Path, strings.Join(allow, ", "))})
+			return
+		}
+		a.writeError(w, r, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such API route: " + r.Method + " " + r.URL.Path})
+	})
 }
 
 // Handler returns a mux serving only the API's routes.
