@@ -331,3 +331,45 @@ func TestBootstrap(t *testing.T) {
 		})
 	}
 }
+
+// TestLoginRateLimitConcurrent: wrong passwords sent all at once for one
+// user get at most the limit (5) of answers that check the password; the
+// rest are rate limited, although none of the first had failed yet when
+// they came in.
+func TestLoginRateLimitConcurrent(t *testing.T) {
+	s := openStore(t)
+	h := &auth.Hasher{Cost: 10} // slow enough that the attempts overlap
+	hash, err := h.Hash("correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateUser(t.Context(), store.User{Username: "alice", PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	a := auth.NewAuthenticator(s, h)
+	const n = 20
+	start := make(chan struct{})
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			<-start
+			_, err := a.Login(t.Context(), "alice", "wrong", fmt.Sprintf("10.0.1.%d", i))
+			errs <- err
+		}()
+	}
+	close(start)
+	checked := 0
+	for range n {
+		var rl *auth.RateLimitedError
+		switch err := <-errs; {
+		case errors.Is(err, auth.ErrBadCredentials):
+			checked++
+		case errors.As(err, &rl):
+		default:
+			t.Errorf("login: %v, want bad credentials or rate limited", err)
+		}
+	}
+	if checked > 5 {
+		t.Errorf("%d of %d simultaneous wrong passwords were checked, want at most 5", checked, n)
+	}
+}

@@ -57,9 +57,20 @@ func NewAuthenticator(s *store.Store, h *Hasher) *Authenticator {
 // username or the address has failed too often.
 func (a *Authenticator) Login(ctx context.Context, username, password, addr string) (store.User, error) {
 	userKey, addrKey := "user:"+username, "addr:"+addr
-	if wait := max(a.UserLimiter.Allow(userKey), a.AddrLimiter.Allow(addrKey)); wait > 0 {
+	// Each attempt is reserved before the (slow) password check, so that
+	// attempts sent at once count against the limits too.
+	if wait := a.UserLimiter.Reserve(userKey); wait > 0 {
 		return store.User{}, &RateLimitedError{RetryAfter: wait}
 	}
+	if wait := a.AddrLimiter.Reserve(addrKey); wait > 0 {
+		a.UserLimiter.Done(userKey, false)
+		return store.User{}, &RateLimitedError{RetryAfter: wait}
+	}
+	failed := false
+	defer func() {
+		a.UserLimiter.Done(userKey, failed)
+		a.AddrLimiter.Done(addrKey, failed)
+	}()
 	u, err := a.Store.GetUserByName(ctx, username)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -70,8 +81,7 @@ func (a *Authenticator) Login(ctx context.Context, username, password, addr stri
 		a.UserLimiter.Reset(userKey)
 		return u, nil
 	}
-	a.UserLimiter.Fail(userKey)
-	a.AddrLimiter.Fail(addrKey)
+	failed = true
 	return store.User{}, ErrBadCredentials
 }
 

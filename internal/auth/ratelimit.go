@@ -16,6 +16,41 @@ type Limiter struct {
 
 	mu       sync.Mutex
 	failures map[string][]time.Time // per key, oldest first
+	pending  map[string]int         // per key, attempts reserved and not yet done
+}
+
+// Reserve is Allow for an attempt about to be made: it also counts the
+// attempt as a failure until Done says otherwise, so that attempts made at
+// once (while earlier ones are still being checked) can't go past Max.
+func (l *Limiter) Reserve(key string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fs := l.prune(key)
+	if len(fs)+l.pending[key] >= l.Max {
+		if len(fs) >= l.Max {
+			return max(fs[len(fs)-l.Max].Add(l.Window).Sub(l.now()), time.Second)
+		}
+		return time.Second // the attempts under way may free the way
+	}
+	if l.pending == nil {
+		l.pending = map[string]int{}
+	}
+	l.pending[key]++
+	return 0
+}
+
+// Done ends an attempt Reserve let through, recording it as a failure or not.
+func (l *Limiter) Done(key string, failed bool) {
+	l.mu.Lock()
+	if l.pending[key] > 1 {
+		l.pending[key]--
+	} else {
+		delete(l.pending, key)
+	}
+	l.mu.Unlock()
+	if failed {
+		l.Fail(key)
+	}
 }
 
 // Allow returns 0 when key may try again, else how long until it may.
