@@ -154,7 +154,10 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, rt route) error {
 		return err
 	}
 	if err := auth.CheckCSRF(r, p); err != nil {
-		return err
+		// A write without the session's CSRF token: possibly another site
+		// acting through the user's browser. Refused before any handler, so
+		// recorded here.
+		return a.record(r.Context(), event{actor: p.User.Username, action: "request.csrf", target: r.Method + " " + r.URL.Path}, err)
 	}
 	return rt.handle(w, r, p)
 }

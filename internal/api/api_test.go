@@ -108,6 +108,11 @@ func TestCSRF(t *testing.T) {
 		if len(ws) != 2 {
 			t.Errorf("workspaces = %+v, want exactly the two allowed writes", ws)
 		}
+		// Both refused writes are on record as denied, with what was tried.
+		denied, err := c.Audit(ctx, client.AuditQuery{Action: "request.csrf", Outcome: client.OutcomeDenied})
+		if err != nil || len(denied) != 2 || denied[0].Target != "POST /api/v1/workspaces" || denied[0].Actor != "admin" {
+			t.Errorf("audit of CSRF refusals = %+v, %v; want two denied POST /api/v1/workspaces by admin", denied, err)
+		}
 	})
 }
 
