@@ -479,9 +479,7 @@ func (s *Service) List(ctx context.Context, f store.JobFilter) ([]View, int, err
 		}
 	}
 	total := len(matched)
-	if offset > total {
-		offset = total
-	}
+	offset = min(max(offset, 0), total)
 	end := total
 	if limit > 0 && offset+limit < end {
 		end = offset + limit
