@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -246,24 +245,4 @@ func toCluster(c store.Cluster) clusterJSON {
 		ArgoInstalled: st.ArgoInstalled, ArgoVersion: st.ArgoVersion, IstioInstalled: st.IstioInstalled,
 		ProbedAt: st.ProbedAt,
 	}}
-}
-
-// refuseLiveJobs answers 409 in_use, naming them, when the filter selects
-// jobs that are not deleted: a workspace, cluster or binding they depend on
-// can't go before they do (each is handed back with job delete first).
-func (a *API) refuseLiveJobs(ctx context.Context, f store.JobFilter, what string) error {
-	f.Limit, f.Sort = 5, "name"
-	jobs, total, err := a.Store.ListJobs(ctx, f)
-	if err != nil || total == 0 {
-		return err
-	}
-	names := make([]string, len(jobs))
-	for i, j := range jobs {
-		names[i] = j.Name
-	}
-	if total > len(jobs) {
-		names = append(names, fmt.Sprintf("and %d more", total-len(jobs)))
-	}
-	return &Error{Status: http.StatusConflict, Code: "in_use",
-		Message: fmt.Sprintf("%s still has %d release job(s) (%s): delete them first", what, total, strings.Join(names, ", "))}
 }

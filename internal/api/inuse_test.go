@@ -20,11 +20,7 @@ func TestInUse(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	ns := e.app(ctx)
-	ws := e.workspace(nil)
-	b, err := e.admin.CreateBinding(ctx, ws, client.NewBinding{Cluster: "local", Namespace: ns})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ws, b := e.boundWorkspace(ctx, ns)
 	if _, err := e.admin.CreateJob(ctx, ws, client.NewJob{Name: "app-bg", Cluster: "local", Namespace: ns, Deployment: "app", Service: "app"}); err != nil {
 		t.Fatal(err)
 	}

@@ -92,29 +92,49 @@ func closedPortKubeconfig(t testing.TB, kubeconfig string) string {
 	return path
 }
 
-// app makes Deployment "app" (3 replicas) and Service "app" in a fresh namespace.
+// app makes Deployment "app" (3 replicas) with Service "app" selecting it,
+// and Service "other" that selects nothing there, in a fresh namespace.
 func (e *jobsEnv) app(ctx context.Context) string {
-	t := e.t
-	ns := testenv.Namespace(t, e.kube, "api-jobs")
-	lbl := map[string]string{"app": "app"}
-	replicas := int32(3)
+	ns := testenv.Namespace(e.t, e.kube, "api-jobs")
+	e.workload(ctx, ns, "app", 3)
+	e.service(ctx, ns, "other", map[string]string{"app": "other"})
+	return ns
+}
+
+// workload makes Deployment name (replicas pods of example/app:1, labelled
+// app=name, container "app") and Service name selecting it, in ns.
+func (e *jobsEnv) workload(ctx context.Context, ns, name string, replicas int32) {
+	lbl := map[string]string{"app": name}
 	dep := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "app"},
+		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Spec: appsv1.DeploymentSpec{Replicas: &replicas, Selector: &metav1.LabelSelector{MatchLabels: lbl},
 			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: lbl},
 				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "example/app:1"}}}}},
 	}
 	if _, err := e.kube.AppsV1().Deployments(ns).Create(ctx, dep, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
+		e.t.Fatal(err)
 	}
-	for name, sel := range map[string]map[string]string{"app": lbl, "other": {"app": "other"}} {
-		svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.ServiceSpec{Selector: sel,
-			Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}}}}
-		if _, err := e.kube.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
+	e.service(ctx, ns, name, lbl)
+}
+
+// service makes Service name with selector sel (port 80 to 8080) in ns.
+func (e *jobsEnv) service(ctx context.Context, ns, name string, sel map[string]string) {
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.ServiceSpec{Selector: sel,
+		Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}}}}
+	if _, err := e.kube.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+		e.t.Fatal(err)
 	}
-	return ns
+}
+
+// boundWorkspace creates a workspace (no members but admin) bound to
+// namespace ns of cluster local.
+func (e *jobsEnv) boundWorkspace(ctx context.Context, ns string) (string, *client.Binding) {
+	ws := e.workspace(nil)
+	b, err := e.admin.CreateBinding(ctx, ws, client.NewBinding{Cluster: "local", Namespace: ns})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return ws, b
 }
 
 // waitPhase polls the job through the API until it reaches phase.

@@ -25,12 +25,8 @@ type Limiter struct {
 func (l *Limiter) Reserve(key string) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	fs := l.prune(key)
-	if len(fs)+l.pending[key] >= l.Max {
-		if len(fs) >= l.Max {
-			return max(fs[len(fs)-l.Max].Add(l.Window).Sub(l.now()), time.Second)
-		}
-		return time.Second // the attempts under way may free the way
+	if wait := l.wait(l.prune(key), l.pending[key]); wait > 0 {
+		return wait
 	}
 	if l.pending == nil {
 		l.pending = map[string]int{}
@@ -57,12 +53,20 @@ func (l *Limiter) Done(key string, failed bool) {
 func (l *Limiter) Allow(key string) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	fs := l.prune(key)
-	if len(fs) < l.Max {
+	return l.wait(l.prune(key), 0)
+}
+
+// wait is how long until a key with failures fs and pending attempts under
+// way may try again: 0 while they stay under Max, else until enough failures
+// leave the window (at least a second: the attempts under way may free it).
+func (l *Limiter) wait(fs []time.Time, pending int) time.Duration {
+	if len(fs)+pending < l.Max {
 		return 0
 	}
-	wait := fs[len(fs)-l.Max].Add(l.Window).Sub(l.now())
-	return max(wait, time.Second)
+	if len(fs) < l.Max {
+		return time.Second
+	}
+	return max(fs[len(fs)-l.Max].Add(l.Window).Sub(l.now()), time.Second)
 }
 
 // Fail records a failed attempt for key.
