@@ -104,6 +104,8 @@ func (d *sqliteDialect) isForeignKeyViolation(err error) bool {
 // transaction already holds SQLite's single write lock.
 func (d *sqliteDialect) lockMigrations(context.Context, *sql.Tx) error { return nil }
 
+func (d *sqliteDialect) forUpdate() string { return "" }
+
 func (d *sqliteDialect) migrationsTable() string {
 	return `CREATE TABLE IF NOT EXISTS schema_migrations (
 	version INTEGER PRIMARY KEY,
