@@ -67,6 +67,9 @@ type Server struct {
 	demo     bool
 	// maxConnsPerClient caps each client address's open connections (Serve).
 	maxConnsPerClient int
+	// readTimeout and writeTimeout are ReadTimeout and WriteTimeout; tests
+	// shorten them.
+	readTimeout, writeTimeout time.Duration
 }
 
 // New opens the store (applying migrations), creates the first platform
@@ -106,7 +109,8 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error
 		MaxStreamsPerUser: opts.MaxStreamsPerUser,
 	}
 	return &Server{store: st, clusters: clusters, jobs: jobs, api: a, handler: routes(a), demo: opts.DemoKubeconfig != "",
-		maxConnsPerClient: cmp.Or(opts.MaxConnsPerClient, DefaultMaxConnsPerClient)}, nil
+		maxConnsPerClient: cmp.Or(opts.MaxConnsPerClient, DefaultMaxConnsPerClient),
+		readTimeout:       ReadTimeout, writeTimeout: WriteTimeout}, nil
 }
 
 // secureDataDir creates the data directory 0700, or makes an existing one
@@ -207,8 +211,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, logger *slog.Logger
 	srv := &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: ReadHeaderTimeout,
-		ReadTimeout:       ReadTimeout,
-		WriteTimeout:      WriteTimeout,
+		ReadTimeout:       s.readTimeout,
+		WriteTimeout:      s.writeTimeout,
 		IdleTimeout:       IdleTimeout,
 		MaxHeaderBytes:    MaxHeaderBytes,
 	}
