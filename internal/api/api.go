@@ -44,6 +44,9 @@ type API struct {
 	// StreamLifetime ends a change stream after this long (the client
 	// reconnects); zero means DefaultStreamLifetime.
 	StreamLifetime time.Duration
+	// StreamKeepAlive is how often an idle change stream sends a comment;
+	// zero means every 15 s.
+	StreamKeepAlive time.Duration
 	// MaxStreamsPerUser caps the change streams one user may hold open;
 	// zero means DefaultMaxStreamsPerUser.
 	MaxStreamsPerUser int

@@ -159,8 +159,8 @@ func (a *API) changes(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 
 	rc := http.NewResponseController(w)
 	// The server's read and write timeouts bound ordinary requests; a
-	// stream lives until StreamLifetime instead. (A read deadline passing
-	// would also cancel ctx.) Writers without deadlines have nothing to lift.
+	// stream lives until StreamLifetime instead (past the write deadline
+	// its next write would fail). Writers without deadlines have nothing to lift.
 	_ = rc.SetReadDeadline(time.Time{})
 	_ = rc.SetWriteDeadline(time.Time{})
 	h := w.Header()
@@ -181,7 +181,7 @@ func (a *API) changes(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 	}
 	end := time.NewTimer(lifetime)
 	defer end.Stop()
-	keepAlive := time.NewTicker(streamKeepAlive)
+	keepAlive := time.NewTicker(cmp.Or(a.StreamKeepAlive, streamKeepAlive))
 	defer keepAlive.Stop()
 	closed := a.streams.closed()
 	for {
