@@ -111,8 +111,10 @@ func TestLastAdminRace(t *testing.T) {
 		for round := range 30 {
 			var wg sync.WaitGroup
 			errs := make([]error, 2)
-			wg.Go(func() { _, errs[0] = ana.PutMember(ctx, ws, "ben", client.RoleViewer) })
-			wg.Go(func() { _, errs[1] = ben.PutMember(ctx, ws, "ana", client.RoleViewer) })
+			start := make(chan struct{}) // both requests leave at once
+			wg.Go(func() { <-start; _, errs[0] = ana.PutMember(ctx, ws, "ben", client.RoleViewer) })
+			wg.Go(func() { <-start; _, errs[1] = ben.PutMember(ctx, ws, "ana", client.RoleViewer) })
+			close(start)
 			wg.Wait()
 			ms, err := e.admin.Members(ctx, ws)
 			if err != nil {
