@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -43,6 +44,12 @@ type API struct {
 	// StreamLifetime ends a change stream after this long (the client
 	// reconnects); zero means DefaultStreamLifetime.
 	StreamLifetime time.Duration
+	// StreamKeepAlive is how often an idle change stream sends a comment;
+	// zero means every 15 s.
+	StreamKeepAlive time.Duration
+	// MaxStreamsPerUser caps the change streams one user may hold open;
+	// zero means DefaultMaxStreamsPerUser.
+	MaxStreamsPerUser int
 
 	streams streams
 }
@@ -86,7 +93,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	for _, rt := range slices.Concat(a.routes()...) {
 		mux.Handle(rt.pattern, a.wrap(rt))
 	}
-	mux.Handle("/api/v1/", a.noRoute(mux))
+	mux.Handle("/api/v1/", nosniff(a.noRoute(mux)))
 }
 
 // noRoute answers what no route matches under /api/v1 in the API's JSON
@@ -112,6 +119,15 @@ func (a *API) noRoute(mux *http.ServeMux) http.Handler {
 	})
 }
 
+// nosniff marks every response as what its Content-Type says, so that no
+// browser second-guesses an API answer (or a JSON error) as HTML.
+func nosniff(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		h.ServeHTTP(w, r)
+	})
+}
+
 // Handler returns a mux serving only the API's routes.
 func (a *API) Handler() http.Handler {
 	mux := http.NewServeMux()
@@ -124,6 +140,7 @@ func (a *API) Handler() http.Handler {
 func (a *API) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		w.Header().Set("X-Content-Type-Options", "nosniff")
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		r.Body = http.MaxBytesReader(rec, r.Body, max(a.maxBody(), rt.maxBody))
 		if err := a.serve(rec, r, rt); err != nil {
@@ -139,7 +156,13 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, rt route) error {
 	if strings.ContainsRune(r.URL.Path, 0) {
 		return badRequest("", "the request path contains a NUL character")
 	}
-	for k, vs := range r.URL.Query() {
+	// URL.Query drops what it can't decode ("?actor=%u0000" would list
+	// every actor's events): a query that doesn't parse is refused.
+	query, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return badRequest("", "the query string is not valid: %v", err)
+	}
+	for k, vs := range query {
 		for _, v := range vs {
 			if strings.ContainsRune(k+v, 0) {
 				return badRequest(k, "query parameter %s contains a NUL character", strings.ReplaceAll(k, "\x00", ""))

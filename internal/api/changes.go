@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -32,10 +33,40 @@ func (a *API) changeRoutes() []route {
 	}
 }
 
-// streams ends every open stream when the server shuts down (see CloseStreams).
+// DefaultMaxStreamsPerUser caps the change streams one user may hold open
+// at once (API.MaxStreamsPerUser): each is a connection and a subscription.
+// The console opens one per tab.
+const DefaultMaxStreamsPerUser = 16
+
+// streams ends every open stream when the server shuts down (see
+// CloseStreams) and counts each user's open streams.
 type streams struct {
 	once sync.Once
 	done chan struct{}
+
+	mu     sync.Mutex
+	byUser map[int64]int
+}
+
+// open takes one of the user's max stream slots; release gives it back.
+// ok is false when the user has max streams open already.
+func (s *streams) open(userID int64, max int) (release func(), ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byUser[userID] >= max {
+		return nil, false
+	}
+	if s.byUser == nil {
+		s.byUser = map[int64]int{}
+	}
+	s.byUser[userID]++
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.byUser[userID]--; s.byUser[userID] <= 0 {
+			delete(s.byUser, userID)
+		}
+	}, true
 }
 
 func (s *streams) closed() chan struct{} {
@@ -71,6 +102,13 @@ func (a *API) changes(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 	if err != nil {
 		return err
 	}
+	maxStreams := cmp.Or(a.MaxStreamsPerUser, DefaultMaxStreamsPerUser)
+	release, ok := a.streams.open(p.User.ID, maxStreams)
+	if !ok {
+		return &Error{Status: http.StatusTooManyRequests, Code: "too_many_streams",
+			Message: fmt.Sprintf("you have %d change streams open already (the most allowed): close a console tab or a job watch", maxStreams)}
+	}
+	defer release()
 	type key struct {
 		cluster int64
 		ns      string
@@ -120,6 +158,11 @@ func (a *API) changes(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 	}
 
 	rc := http.NewResponseController(w)
+	// The server's read and write timeouts bound ordinary requests; a
+	// stream lives until StreamLifetime instead (past the write deadline
+	// its next write would fail). Writers without deadlines have nothing to lift.
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
@@ -138,7 +181,7 @@ func (a *API) changes(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 	}
 	end := time.NewTimer(lifetime)
 	defer end.Stop()
-	keepAlive := time.NewTicker(streamKeepAlive)
+	keepAlive := time.NewTicker(cmp.Or(a.StreamKeepAlive, streamKeepAlive))
 	defer keepAlive.Stop()
 	closed := a.streams.closed()
 	for {

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/switchyard/switchyard/internal/access"
@@ -45,13 +47,24 @@ func (a *API) getMember(w http.ResponseWriter, r *http.Request, p auth.Principal
 	return nil
 }
 
-// member returns the membership of the {user} path value (a username).
+// member returns the membership of the {user} path value (a username). A
+// user who does not exist and one who is not a member get the same answer,
+// which names neither an internal ID nor whether the user exists: viewers
+// may read members, not probe for accounts.
 func (a *API) member(r *http.Request, ws store.Workspace) (store.Member, error) {
-	u, err := a.Store.GetUserByName(r.Context(), r.PathValue("user"))
-	if err != nil {
-		return store.Member{}, err
+	name := r.PathValue("user")
+	u, err := a.Store.GetUserByName(r.Context(), name)
+	if err == nil {
+		var m store.Member
+		if m, err = a.Store.GetMember(r.Context(), ws.ID, u.ID); err == nil {
+			return m, nil
+		}
 	}
-	return a.Store.GetMember(r.Context(), ws.ID, u.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Member{}, &Error{Status: http.StatusNotFound, Code: "not_found",
+			Message: fmt.Sprintf("%q is not a member of workspace %s", name, ws.Name)}
+	}
+	return store.Member{}, err
 }
 
 type putMemberRequest struct {
@@ -88,12 +101,8 @@ func (a *API) putMemberChecked(r *http.Request, ws store.Workspace, req putMembe
 	if err != nil {
 		return store.Member{}, err
 	}
-	if req.Role != store.RoleAdmin {
-		if err := a.keepAnAdmin(r, ws, u.ID); err != nil {
-			return store.Member{}, err
-		}
-	}
-	return a.Store.PutMember(r.Context(), store.Member{WorkspaceID: ws.ID, UserID: u.ID, Role: req.Role})
+	m, err := a.Store.PutMember(r.Context(), store.Member{WorkspaceID: ws.ID, UserID: u.ID, Role: req.Role})
+	return m, lastAdmin(err)
 }
 
 // deleteMember removes a user from the workspace (workspace admins).
@@ -104,10 +113,7 @@ func (a *API) deleteMember(w http.ResponseWriter, r *http.Request, p auth.Princi
 		m, err = a.member(r, ws)
 	}
 	if err == nil {
-		err = a.keepAnAdmin(r, ws, m.UserID)
-	}
-	if err == nil {
-		err = a.Store.DeleteMember(r.Context(), ws.ID, m.UserID)
+		err = lastAdmin(a.Store.DeleteMember(r.Context(), ws.ID, m.UserID))
 	}
 	if err := a.record(r.Context(), wsEvent(p, ws, "member.delete", "member "+r.PathValue("user")), err); err != nil {
 		return err
@@ -116,23 +122,12 @@ func (a *API) deleteMember(w http.ResponseWriter, r *http.Request, p auth.Princi
 	return nil
 }
 
-// keepAnAdmin refuses to remove or demote the workspace's last admin, which
-// would leave nobody but platform admins able to manage its members.
-func (a *API) keepAnAdmin(r *http.Request, ws store.Workspace, userID int64) error {
-	ms, err := a.Store.ListMembers(r.Context(), ws.ID)
-	if err != nil {
-		return err
-	}
-	admins, target := 0, false
-	for _, m := range ms {
-		if m.Role == store.RoleAdmin {
-			admins++
-			target = target || m.UserID == userID
-		}
-	}
-	if target && admins == 1 {
+// lastAdmin answers the store's refusal to remove or demote a workspace's
+// last admin (checked and written in one transaction) as a 409 on role.
+func lastAdmin(err error) error {
+	if errors.Is(err, store.ErrLastAdmin) {
 		return &Error{Status: http.StatusConflict, Code: "conflict", Field: "role",
 			Message: "this is the workspace's last admin: make another member admin first"}
 	}
-	return nil
+	return err
 }

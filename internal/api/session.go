@@ -35,11 +35,24 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, _ auth.Principal) er
 	if err := decode(r, &req); err != nil {
 		return err
 	}
+	if err := checkLoginName("username", req.Username); err != nil {
+		return err
+	}
 	ev := event{actor: req.Username, target: "user " + req.Username, action: "login"}
 	u, err := a.Auth.Login(r.Context(), req.Username, req.Password, auth.ClientAddr(r))
 	if err != nil {
 		a.loginFailed(err)
 		ev.detail = "from " + auth.ClientAddr(r)
+		var limited *auth.RateLimitedError
+		switch {
+		case !errors.As(err, &limited):
+		case limited.First:
+			// One row per lockout: the later refusals are only counted
+			// (switchyard_login_failures_total{reason="rate_limited"}).
+			ev.detail += "; further refused attempts are counted, not recorded"
+		default:
+			return err
+		}
 		return a.record(r.Context(), ev, err)
 	}
 	ss, err := a.Auth.StartSession(r.Context(), w, r, u.ID)

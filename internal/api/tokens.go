@@ -19,7 +19,9 @@ func (a *API) tokenRoutes() []route {
 
 type createTokenRequest struct {
 	Name string `json:"name"`
-	// ExpiresInDays is the token's lifetime; 0 (or absent) means it never expires.
+	// ExpiresInDays is the token's lifetime; 0 (or absent) means it never
+	// expires. A request authenticated by an expiring API token gets at most
+	// that token's expiry (longer lifetimes, and 0, are clamped to it).
 	ExpiresInDays int `json:"expires_in_days"`
 }
 
@@ -53,8 +55,11 @@ func (a *API) createToken(w http.ResponseWriter, r *http.Request, p auth.Princip
 		return err
 	}
 	lifetime := time.Duration(req.ExpiresInDays) * 24 * time.Hour
-	token, t, err := a.Auth.CreateAPIToken(r.Context(), p.User.ID, req.Name, lifetime)
+	token, t, err := a.Auth.CreateAPIToken(r.Context(), p.User.ID, req.Name, lifetime, p.TokenExpiresAt)
 	ev := event{actor: p.User.Username, target: "API token " + req.Name, action: "token.create", detail: expiryDetail(t)}
+	if t.ExpiresAt != nil && p.TokenExpiresAt != nil && t.ExpiresAt.Equal(*p.TokenExpiresAt) {
+		ev.detail += " (clamped to the expiry of the API token used)"
+	}
 	if err := a.record(r.Context(), ev, err); err != nil {
 		return err
 	}

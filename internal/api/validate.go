@@ -1,11 +1,16 @@
 package api
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/switchyard/switchyard/internal/auth"
 )
 
 var (
@@ -15,7 +20,11 @@ var (
 // Rules, as told to clients.
 const (
 	dnsLabelRule = "must be a DNS-1123 label: at most 63 characters, lowercase letters, digits and '-', starting and ending with a letter or digit"
-	usernameText = "must be at most 64 characters: lowercase letters, digits, '.', '_' and '-', starting and ending with a letter or digit"
+)
+
+var (
+	usernameText    = fmt.Sprintf("must be at most %d characters: lowercase letters, digits, '.', '_' and '-', starting and ending with a letter or digit", auth.MaxUsernameLen)
+	usernameTooLong = fmt.Sprintf("must be at most %d characters", auth.MaxUsernameLen)
 )
 
 // checkDNSLabel validates a workspace or namespace name.
@@ -34,19 +43,26 @@ func checkUsername(field, v string) error {
 	if v == "" {
 		return invalid(field, "is required")
 	}
-	if len(v) > 64 || !usernameRule.MatchString(v) {
+	if len(v) > auth.MaxUsernameLen || !usernameRule.MatchString(v) {
 		return invalid(field, usernameText)
 	}
 	return nil
 }
 
-// checkPassword validates a new password: bcrypt reads at most 72 bytes.
+// checkLoginName refuses a login name no user can have, before the rate
+// limiter and the audit log see it (so a huge name costs neither memory nor
+// disk).
+func checkLoginName(field, v string) error {
+	if len(v) > auth.MaxUsernameLen {
+		return invalid(field, usernameTooLong)
+	}
+	return nil
+}
+
+// checkPassword validates a new password (auth.CheckPassword's rule).
 func checkPassword(field, v string) error {
-	switch {
-	case utf8.RuneCountInString(v) < 8:
-		return invalid(field, "must be at least 8 characters")
-	case len(v) > 72:
-		return invalid(field, "must be at most 72 bytes")
+	if rule := auth.PasswordRule(v); rule != "" {
+		return invalid(field, rule)
 	}
 	return nil
 }
@@ -60,6 +76,8 @@ func checkText(field, v string, required bool, maxLen int) error {
 		return invalid(field, "must be at most "+strconv.Itoa(maxLen)+" characters")
 	case !utf8.ValidString(v):
 		return invalid(field, "must be valid UTF-8")
+	case strings.ContainsFunc(v, unicode.IsControl):
+		return invalid(field, "must not contain control characters (tab, newline, U+0000–U+001F, U+007F–U+009F)")
 	}
 	return nil
 }

@@ -27,7 +27,15 @@ var (
 // address (HTTP 429). Retrying after RetryAfter may succeed.
 type RateLimitedError struct {
 	RetryAfter time.Duration
+	// First is true for the first refusal of a lockout: the API records
+	// that one in the audit log and only counts the others (a metric), so
+	// that hammering a locked account writes nothing.
+	First bool
 }
+
+// MaxUsernameLen is the longest username, in bytes: new users are held to
+// it and longer login names are refused before any other work.
+const MaxUsernameLen = 64
 
 // Error implements error.
 func (e *RateLimitedError) Error() string {
@@ -39,6 +47,9 @@ type Principal struct {
 	User    store.User
 	Session *store.Session // the browser session; nil for API tokens
 	TokenID int64          // the API token used; 0 for sessions
+	// TokenExpiresAt is when the API token used expires; nil for sessions
+	// and for tokens that never expire. Tokens it creates end by then.
+	TokenExpiresAt *time.Time
 }
 
 // ViaSession reports whether the caller authenticated with a session cookie,

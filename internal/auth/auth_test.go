@@ -199,7 +199,7 @@ func TestSecureCookieOnTLS(t *testing.T) {
 func TestAuthenticateToken(t *testing.T) {
 	a, u := newAuth(t)
 	ctx := t.Context()
-	tok, rec, err := a.CreateAPIToken(ctx, u.ID, "ci", 0)
+	tok, rec, err := a.CreateAPIToken(ctx, u.ID, "ci", 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +245,7 @@ func TestAuthenticateExpiringToken(t *testing.T) {
 		return req
 	}
 	before := time.Now()
-	tok, rec, err := a.CreateAPIToken(ctx, u.ID, "daily", 24*time.Hour)
+	tok, rec, err := a.CreateAPIToken(ctx, u.ID, "daily", 24*time.Hour, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +258,7 @@ func TestAuthenticateExpiringToken(t *testing.T) {
 	// Issued two days ago for a day: the store's clock finds it expired, and
 	// the caller is told so rather than "unknown".
 	a.Now = func() time.Time { return time.Now().Add(-48 * time.Hour) }
-	old, _, err := a.CreateAPIToken(ctx, u.ID, "old", 24*time.Hour)
+	old, _, err := a.CreateAPIToken(ctx, u.ID, "old", 24*time.Hour, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

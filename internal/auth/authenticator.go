@@ -54,17 +54,23 @@ func NewAuthenticator(s *store.Store, h *Hasher) *Authenticator {
 
 // Login checks a username and password from the client at addr. It returns
 // ErrBadCredentials for either being wrong and *RateLimitedError once the
-// username or the address has failed too often.
+// username or the address has failed too often. A username longer than
+// MaxUsernameLen (no user has one) is a bad credential that leaves no trace
+// in the limiters, so it costs no memory; callers refuse it before (the API
+// answers 422).
 func (a *Authenticator) Login(ctx context.Context, username, password, addr string) (store.User, error) {
+	if len(username) > MaxUsernameLen {
+		return store.User{}, ErrBadCredentials
+	}
 	userKey, addrKey := "user:"+username, "addr:"+addr
 	// Each attempt is reserved before the (slow) password check, so that
 	// attempts sent at once count against the limits too.
-	if wait := a.UserLimiter.Reserve(userKey); wait > 0 {
-		return store.User{}, &RateLimitedError{RetryAfter: wait}
+	if wait, first := a.UserLimiter.Reserve(userKey); wait > 0 {
+		return store.User{}, &RateLimitedError{RetryAfter: wait, First: first}
 	}
-	if wait := a.AddrLimiter.Reserve(addrKey); wait > 0 {
+	if wait, first := a.AddrLimiter.Reserve(addrKey); wait > 0 {
 		a.UserLimiter.Done(userKey, false)
-		return store.User{}, &RateLimitedError{RetryAfter: wait}
+		return store.User{}, &RateLimitedError{RetryAfter: wait, First: first}
 	}
 	failed := false
 	defer func() {
@@ -163,7 +169,9 @@ func (a *Authenticator) byToken(ctx context.Context, token string) (Principal, e
 			return Principal{}, fmt.Errorf("authenticate API token: %w", err)
 		}
 	}
-	return a.principal(ctx, t.UserID, nil, t.ID)
+	p, err := a.principal(ctx, t.UserID, nil, t.ID)
+	p.TokenExpiresAt = t.ExpiresAt
+	return p, err
 }
 
 func (a *Authenticator) bySession(ctx context.Context, token string) (Principal, error) {
@@ -223,13 +231,18 @@ func CheckCSRF(r *http.Request, p Principal) error {
 
 // CreateAPIToken issues a personal API token for the user, valid for
 // lifetime from now (0: it never expires), and returns it in clear (to show
-// once) with its stored record.
-func (a *Authenticator) CreateAPIToken(ctx context.Context, userID int64, name string, lifetime time.Duration) (string, store.APIToken, error) {
+// once) with its stored record. notAfter, when set, bounds the expiry: a
+// token created with another token (Principal.TokenExpiresAt) must not
+// outlive it, so a longer or never-ending lifetime is clamped to it.
+func (a *Authenticator) CreateAPIToken(ctx context.Context, userID int64, name string, lifetime time.Duration, notAfter *time.Time) (string, store.APIToken, error) {
 	token, prefix, hash := NewAPIToken()
 	var expires *time.Time
 	if lifetime > 0 {
 		at := a.now().Add(lifetime)
 		expires = &at
+	}
+	if notAfter != nil && (expires == nil || expires.After(*notAfter)) {
+		expires = notAfter
 	}
 	t, err := a.Store.CreateAPIToken(ctx, store.APIToken{UserID: userID, Name: name, Prefix: prefix, Hash: hash, ExpiresAt: expires})
 	if err != nil {
@@ -246,6 +259,13 @@ func ClientAddr(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// PruneLimiters forgets failed logins that have left the limiters' window.
+// The server calls it on a timer (see server.Run).
+func (a *Authenticator) PruneLimiters() {
+	a.UserLimiter.PruneAll()
+	a.AddrLimiter.PruneAll()
 }
 
 func (a *Authenticator) idle() time.Duration { return cmpOr(a.IdleTimeout, DefaultIdleTimeout) }

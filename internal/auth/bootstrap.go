@@ -27,6 +27,8 @@ func Bootstrap(ctx context.Context, s *store.Store, h *Hasher, password string, 
 	generated := password == ""
 	if generated {
 		password = randomToken()[:24]
+	} else if rule := PasswordRule(password); rule != "" {
+		return fmt.Errorf("bootstrap admin: the admin password (SWITCHYARD_ADMIN_PASSWORD) %s", rule)
 	}
 	hash, err := h.Hash(password)
 	if err != nil {

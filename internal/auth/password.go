@@ -3,12 +3,32 @@ package auth
 import (
 	"fmt"
 	"sync"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 )
 
 // DefaultBcryptCost is the bcrypt cost used in production.
 const DefaultBcryptCost = 12
+
+// Password length rules: bcrypt reads at most MaxPasswordBytes.
+const (
+	MinPasswordChars = 8
+	MaxPasswordBytes = 72
+)
+
+// PasswordRule returns the rule a new password breaks, as told to users
+// ("must be at least 8 characters"), or "" when it is acceptable. Every new
+// password (users, password changes, the bootstrap admin's) goes through it.
+func PasswordRule(v string) string {
+	switch {
+	case utf8.RuneCountInString(v) < MinPasswordChars:
+		return fmt.Sprintf("must be at least %d characters", MinPasswordChars)
+	case len(v) > MaxPasswordBytes:
+		return fmt.Sprintf("must be at most %d bytes", MaxPasswordBytes)
+	}
+	return ""
+}
 
 // Hasher hashes and checks passwords with bcrypt.
 type Hasher struct {

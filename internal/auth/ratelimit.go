@@ -17,22 +17,35 @@ type Limiter struct {
 	mu       sync.Mutex
 	failures map[string][]time.Time // per key, oldest first
 	pending  map[string]int         // per key, attempts reserved and not yet done
+	refused  map[string]bool        // keys refused since their failures last emptied
 }
+
+// maxKeys bounds the keys kept between timed prunes (PruneAll) under a
+// spray of distinct keys: past it, every Fail prunes all keys first.
+const maxKeys = 100_000
 
 // Reserve is Allow for an attempt about to be made: it also counts the
 // attempt as a failure until Done says otherwise, so that attempts made at
 // once (while earlier ones are still being checked) can't go past Max.
-func (l *Limiter) Reserve(key string) time.Duration {
+// When it refuses (wait > 0), first says whether this is the key's first
+// refusal since it was last let through, so that callers can record a
+// lockout once rather than every refused attempt.
+func (l *Limiter) Reserve(key string) (wait time.Duration, first bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if wait := l.wait(l.prune(key), l.pending[key]); wait > 0 {
-		return wait
+		if l.refused == nil {
+			l.refused = map[string]bool{}
+		}
+		first := !l.refused[key]
+		l.refused[key] = true
+		return wait, first
 	}
 	if l.pending == nil {
 		l.pending = map[string]int{}
 	}
 	l.pending[key]++
-	return 0
+	return 0, false
 }
 
 // Done ends an attempt Reserve let through, recording it as a failure or not.
@@ -76,7 +89,7 @@ func (l *Limiter) Fail(key string) {
 	if l.failures == nil {
 		l.failures = map[string][]time.Time{}
 	}
-	if len(l.failures) > 100_000 { // bound memory under a spray of keys
+	if len(l.failures) > maxKeys { // bound memory under a spray of keys
 		l.pruneAll()
 	}
 	l.failures[key] = append(l.prune(key), l.now())
@@ -87,6 +100,7 @@ func (l *Limiter) Reset(key string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.failures, key)
+	delete(l.refused, key)
 }
 
 // prune drops key's failures older than the window and returns the rest.
@@ -100,15 +114,39 @@ func (l *Limiter) prune(key string) []time.Time {
 	fs = fs[i:]
 	if len(fs) == 0 {
 		delete(l.failures, key)
+		if l.pending[key] == 0 {
+			delete(l.refused, key)
+		}
 		return nil
 	}
 	l.failures[key] = fs
 	return fs
 }
 
+// PruneAll forgets every failure that has left the window, and the keys
+// left without any. The server calls it on a timer, so that keys tried once
+// (a spray of made-up usernames) don't stay in memory until maxKeys.
+func (l *Limiter) PruneAll() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.pruneAll()
+}
+
+// Keys is how many keys the limiter holds state for (tests and metrics).
+func (l *Limiter) Keys() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.failures) + len(l.pending) + len(l.refused)
+}
+
 func (l *Limiter) pruneAll() {
 	for k := range l.failures {
 		l.prune(k)
+	}
+	for k := range l.refused {
+		if len(l.failures[k]) == 0 && l.pending[k] == 0 {
+			delete(l.refused, k)
+		}
 	}
 }
 

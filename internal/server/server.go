@@ -2,6 +2,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -33,6 +34,12 @@ type Options struct {
 	// BcryptCost is the cost of password hashes; 0 means auth.DefaultBcryptCost.
 	// Tests lower it.
 	BcryptCost int
+	// MaxConnsPerClient caps the connections one client address may hold
+	// open; 0 means DefaultMaxConnsPerClient.
+	MaxConnsPerClient int
+	// MaxStreamsPerUser caps the change streams one user may hold open;
+	// 0 means api.DefaultMaxStreamsPerUser.
+	MaxStreamsPerUser int
 	// SecretKey is the base64 of the 32-byte key that seals kubeconfigs
 	// (SWITCHYARD_SECRET_KEY); empty means the key file in DataDir, created
 	// on first start. Replicas sharing a database must share the key.
@@ -58,6 +65,11 @@ type Server struct {
 	api      *api.API
 	handler  http.Handler
 	demo     bool
+	// maxConnsPerClient caps each client address's open connections (Serve).
+	maxConnsPerClient int
+	// readTimeout and writeTimeout are ReadTimeout and WriteTimeout; tests
+	// shorten them.
+	readTimeout, writeTimeout time.Duration
 }
 
 // New opens the store (applying migrations), creates the first platform
@@ -65,9 +77,9 @@ type Server struct {
 // every stored kubeconfig, and wires the HTTP handlers. Close the server
 // when done.
 func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error) {
-	if opts.DatabaseURL == "" {
-		if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("create data directory %s: %w", opts.DataDir, err)
+	if opts.DatabaseURL == "" || opts.SecretKey == "" { // it holds the database or the key file
+		if err := secureDataDir(opts.DataDir, logger); err != nil {
+			return nil, err
 		}
 	}
 	st, err := store.Open(ctx, store.Options{DataDir: opts.DataDir, DatabaseURL: opts.DatabaseURL}, logger)
@@ -93,8 +105,32 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error
 		Logger:   logger,
 		Clusters: clusters,
 		Jobs:     jobs,
+
+		MaxStreamsPerUser: opts.MaxStreamsPerUser,
 	}
-	return &Server{store: st, clusters: clusters, jobs: jobs, api: a, handler: routes(a), demo: opts.DemoKubeconfig != ""}, nil
+	return &Server{store: st, clusters: clusters, jobs: jobs, api: a, handler: routes(a), demo: opts.DemoKubeconfig != "",
+		maxConnsPerClient: cmp.Or(opts.MaxConnsPerClient, DefaultMaxConnsPerClient),
+		readTimeout:       ReadTimeout, writeTimeout: WriteTimeout}, nil
+}
+
+// secureDataDir creates the data directory 0700, or makes an existing one
+// 0700 (logging the change): it holds the database and the secret key file,
+// and is Switchyard's own.
+func secureDataDir(dir string, logger *slog.Logger) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create data directory %s: %w", dir, err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	if mode := fi.Mode().Perm(); mode != 0o700 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("data directory %s has mode %04o and can't be made 0700: %w", dir, mode, err)
+		}
+		logger.Warn("data directory was open to others: made it 0700", "path", dir, "was", fmt.Sprintf("%04o", mode))
+	}
+	return nil
 }
 
 // replicaID names this server process in job leases: unique among replicas
@@ -136,6 +172,20 @@ func (s *Server) Close() error {
 	return s.store.Close()
 }
 
+// Timeouts of the HTTP server. The change stream (a long-lived response)
+// lifts the read and write deadlines for itself; everything else must be
+// read and answered within them.
+const (
+	ReadHeaderTimeout = 10 * time.Second  // the request line and headers
+	ReadTimeout       = 60 * time.Second  // the whole request, body included (bodies are ≤ 1 MiB)
+	WriteTimeout      = 120 * time.Second // from the end of the headers to the end of the response
+	IdleTimeout       = 120 * time.Second // a kept-alive connection between requests
+	MaxHeaderBytes    = 64 << 10          // request line and headers
+)
+
+// limiterPruneEvery is how often the login limiters forget old failures.
+const limiterPruneEvery = time.Minute
+
 // Run serves until ctx is cancelled, then shuts down gracefully.
 func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
 	s, err := New(ctx, opts, logger)
@@ -147,23 +197,35 @@ func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", opts.Addr, err)
 	}
-	srv := &http.Server{
-		Handler:           s.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
-	srv.RegisterOnShutdown(s.api.CloseStreams) // live streams would hold Shutdown up
 	logger.Info("switchyard listening", "url", "http://"+ln.Addr().String(), "data_dir", opts.DataDir, "store", s.store.Dialect())
 	if s.demo {
 		logDemo(logger, "http://"+ln.Addr().String())
 	}
+	return s.Serve(ctx, ln, logger)
+}
+
+// Serve serves on ln, with the server's timeouts and per-client connection
+// cap and its background work, until ctx is cancelled; then it shuts down
+// gracefully and returns (ln is closed). Close the server after.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, logger *slog.Logger) error {
+	srv := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		ReadTimeout:       s.readTimeout,
+		WriteTimeout:      s.writeTimeout,
+		IdleTimeout:       IdleTimeout,
+		MaxHeaderBytes:    MaxHeaderBytes,
+	}
+	srv.RegisterOnShutdown(s.api.CloseStreams) // live streams would hold Shutdown up
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	// Background work stops, and is waited for, before the deferred Close.
+	go func() { errc <- srv.Serve(newPerClientListener(ln, s.maxConnsPerClient)) }()
+	// Background work stops, and is waited for, before the caller's Close.
 	bg, stopBG := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer stopBG()
 	wg.Go(func() { s.sweepSessions(bg, time.Hour, logger) })
+	wg.Go(func() { s.pruneLimiters(bg, limiterPruneEvery) })
 	wg.Go(func() { s.runClusters(bg, logger) })
 	// Finishes job creations and deletions a crash (of this or another replica) left half done.
 	wg.Go(func() { _ = s.jobs.Run(bg) })
@@ -181,6 +243,22 @@ func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
 	}
 	logger.Info("switchyard stopped")
 	return nil
+}
+
+// pruneLimiters makes the login limiters forget failures older than their
+// window every interval until ctx ends, so that names tried once don't stay
+// in memory.
+func (s *Server) pruneLimiters(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.api.Auth.PruneLimiters()
+		}
+	}
 }
 
 // routes returns the HTTP handler with every route of the server.

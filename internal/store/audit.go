@@ -46,6 +46,36 @@ type AuditFilter struct {
 	BeforeID     int64  // only events older than this ID (the last ID of the previous page); 0 for the newest
 }
 
+// Caps on the text of an audit event, in bytes. AppendAudit cuts longer
+// values (at a character boundary, marked with "…"), so that no request can
+// make a row large: whatever reaches the log, its size is bounded here.
+const (
+	MaxAuditShort  = 256  // Actor, Target and Action
+	MaxAuditDetail = 2048 // Detail
+)
+
+// capAudit applies the caps to every text field of e.
+func capAudit(e AuditEvent) AuditEvent {
+	e.Actor = capText(e.Actor, MaxAuditShort)
+	e.Target = capText(e.Target, MaxAuditShort)
+	e.Action = capText(e.Action, MaxAuditShort)
+	e.Detail = capText(e.Detail, MaxAuditDetail)
+	return e
+}
+
+// capText cuts s to at most n bytes, ending at a character boundary with "…".
+func capText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const mark = "…"
+	cut := n - len(mark)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strings.ToValidUTF8(s[:cut], "") + mark
+}
+
 const (
 	auditInsertColumns = "occurred_at, actor, workspace_id, target, action, outcome, detail"
 	auditColumns       = "id, " + auditInsertColumns
@@ -59,8 +89,9 @@ func scanAudit(r rowScanner) (AuditEvent, error) {
 	return e, err
 }
 
-// AppendAudit stores an event and returns it with ID set, and Time set to now
-// when it was zero.
+// AppendAudit stores an event and returns it with ID set, Time set to now
+// when it was zero, and its text fields cut to the caps (MaxAuditShort,
+// MaxAuditDetail).
 func (s *Store) AppendAudit(ctx context.Context, e AuditEvent) (AuditEvent, error) {
 	if err := oneOf("outcome", e.Outcome, OutcomeSuccess, OutcomeDenied, OutcomeFailure); err != nil {
 		return AuditEvent{}, fmt.Errorf("append audit event: %w", err)
@@ -69,6 +100,7 @@ func (s *Store) AppendAudit(ctx context.Context, e AuditEvent) (AuditEvent, erro
 		e.Time = s.now()
 	}
 	e.Time = dbTime(e.Time)
+	e = capAudit(e)
 	err := s.queryRow(ctx,
 		"INSERT INTO audit_events ("+auditInsertColumns+") VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
 		e.Time, e.Actor, nullInt64(e.WorkspaceID), e.Target, e.Action, e.Outcome, e.Detail).Scan(&e.ID)

@@ -26,6 +26,11 @@ type dialect interface {
 	lockMigrations(ctx context.Context, tx *sql.Tx) error
 	// migrationsTable is the DDL creating schema_migrations if it is missing.
 	migrationsTable() string
+	// forUpdate is the clause that makes a SELECT in a transaction lock the
+	// rows it reads until the transaction ends (PostgreSQL's FOR UPDATE).
+	// SQLite needs none: with _txlock=immediate a transaction holds the
+	// database's single write lock from BEGIN.
+	forUpdate() string
 }
 
 // rebindDollar rewrites ? placeholders as $1, $2, …. The shared queries never

@@ -18,6 +18,10 @@ var (
 	ErrConflict = errors.New("already exists")
 	// ErrInvalid means an argument was rejected before reaching the database.
 	ErrInvalid = errors.New("invalid")
+	// ErrLastAdmin means a change would remove or demote a workspace's last
+	// admin, which would leave nobody but platform admins able to manage
+	// its members.
+	ErrLastAdmin = errors.New("the workspace's last admin can't be removed or demoted")
 )
 
 // NotFoundError says which thing was not found. It matches ErrNotFound.

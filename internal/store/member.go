@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -36,20 +37,51 @@ func scanMember(r rowScanner) (Member, error) {
 
 // PutMember makes the user a member of the workspace with the given role,
 // or changes the role of an existing member (keeping its CreatedAt), and
-// returns the stored member. A missing workspace or user is a *NotFoundError.
+// returns the stored member. A missing workspace or user is a *NotFoundError;
+// demoting the workspace's last admin is ErrLastAdmin.
 func (s *Store) PutMember(ctx context.Context, m Member) (Member, error) {
 	if err := oneOf("role", m.Role, RoleAdmin, RoleEditor, RoleViewer); err != nil {
 		return Member{}, fmt.Errorf("put member: %w", err)
 	}
-	_, err := s.exec(ctx,
-		"INSERT INTO members (workspace_id, user_id, role, created_at) VALUES (?, ?, ?, ?)"+
-			" ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = excluded.role",
-		m.WorkspaceID, m.UserID, m.Role, dbTime(s.now()))
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if m.Role != RoleAdmin {
+			if err := s.keepAnAdmin(ctx, tx, m.WorkspaceID, m.UserID); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, s.d.rebind(
+			"INSERT INTO members (workspace_id, user_id, role, created_at) VALUES (?, ?, ?, ?)"+
+				" ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = excluded.role"),
+			m.WorkspaceID, m.UserID, m.Role, dbTime(s.now()))
+		return s.constraint(err, nil, notFound("workspace or user", fmt.Sprintf("%d/%d", m.WorkspaceID, m.UserID)))
+	})
 	if err != nil {
-		err = s.constraint(err, nil, notFound("workspace or user", fmt.Sprintf("%d/%d", m.WorkspaceID, m.UserID)))
 		return Member{}, fmt.Errorf("put member %d in workspace %d: %w", m.UserID, m.WorkspaceID, err)
 	}
 	return s.GetMember(ctx, m.WorkspaceID, m.UserID)
+}
+
+// keepAnAdmin returns ErrLastAdmin when userID is the workspace's only
+// admin. It locks the workspace's admin rows until tx ends (on SQLite the
+// transaction holds the write lock anyway), so two admins demoting each
+// other at once can't both pass: the second one waits and then counts one.
+func (s *Store) keepAnAdmin(ctx context.Context, tx *sql.Tx, workspaceID, userID int64) error {
+	rows, err := tx.QueryContext(ctx, s.d.rebind(
+		"SELECT user_id FROM members WHERE workspace_id = ? AND role = ?"+s.d.forUpdate()), workspaceID, RoleAdmin)
+	if err != nil {
+		return err
+	}
+	admins, err := scanAll(rows, func(r rowScanner) (int64, error) {
+		var id int64
+		return id, r.Scan(&id)
+	})
+	if err != nil {
+		return err
+	}
+	if len(admins) == 1 && admins[0] == userID {
+		return ErrLastAdmin
+	}
+	return nil
 }
 
 // GetMember returns the user's membership of the workspace; not found when
@@ -79,10 +111,22 @@ func (s *Store) ListMembers(ctx context.Context, workspaceID int64) ([]Member, e
 	return ms, nil
 }
 
-// DeleteMember removes the user from the workspace.
+// DeleteMember removes the user from the workspace; removing its last
+// admin is ErrLastAdmin.
 func (s *Store) DeleteMember(ctx context.Context, workspaceID, userID int64) error {
-	err := s.execOne(ctx, notFound("member", fmt.Sprintf("%d of workspace %d", userID, workspaceID)),
-		"DELETE FROM members WHERE workspace_id = ? AND user_id = ?", workspaceID, userID)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.keepAnAdmin(ctx, tx, workspaceID, userID); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, s.d.rebind("DELETE FROM members WHERE workspace_id = ? AND user_id = ?"), workspaceID, userID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return cmp.Or(err, notFound("member", fmt.Sprintf("%d of workspace %d", userID, workspaceID)))
+		}
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("delete member %d of workspace %d: %w", userID, workspaceID, err)
 	}

@@ -69,6 +69,8 @@ func (d *postgresDialect) lockMigrations(ctx context.Context, tx *sql.Tx) error 
 	return nil
 }
 
+func (d *postgresDialect) forUpdate() string { return " FOR UPDATE" }
+
 func (d *postgresDialect) migrationsTable() string {
 	return `CREATE TABLE IF NOT EXISTS schema_migrations (
 	version INTEGER PRIMARY KEY,

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -51,6 +52,9 @@ func (d *sqliteDialect) open(ctx context.Context, logger *slog.Logger) (*sql.DB,
 	if err := os.MkdirAll(d.dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory %s: %w", d.dataDir, err)
 	}
+	if err := d.secureFiles(logger); err != nil {
+		return nil, err
+	}
 	db, err := sql.Open("sqlite", d.dsn())
 	if err != nil {
 		return nil, err
@@ -61,6 +65,36 @@ func (d *sqliteDialect) open(ctx context.Context, logger *slog.Logger) (*sql.DB,
 	}
 	logger.Info("store opened", "dialect", d.name(), "path", filepath.Join(d.dataDir, sqliteFile))
 	return db, nil
+}
+
+// secureFiles makes the database file, and its WAL and shared-memory files
+// if present, readable by the server's user only (0600): they hold password
+// hashes and sealed kubeconfigs. A missing database file is created 0600
+// first, since SQLite gives the WAL and -shm files it creates later the
+// mode of the database file. A looser mode found is fixed, and logged.
+func (d *sqliteDialect) secureFiles(logger *slog.Logger) error {
+	db := filepath.Join(d.dataDir, sqliteFile)
+	f, err := os.OpenFile(db, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open database file: %w", err)
+	}
+	f.Close()
+	for _, path := range []string{db, db + "-wal", db + "-shm"} {
+		fi, err := os.Stat(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("database file: %w", err)
+		}
+		if mode := fi.Mode().Perm(); mode&0o077 != 0 {
+			if err := os.Chmod(path, 0o600); err != nil {
+				return fmt.Errorf("database file %s has mode %04o and can't be made 0600: %w", path, mode, err)
+			}
+			logger.Warn("database file was readable by others: made it 0600", "path", path, "was", fmt.Sprintf("%04o", mode))
+		}
+	}
+	return nil
 }
 
 // enableWAL switches the file to write-ahead logging, which lets readers
@@ -103,6 +137,8 @@ func (d *sqliteDialect) isForeignKeyViolation(err error) bool {
 // lockMigrations needs no statement: with _txlock=immediate the migration
 // transaction already holds SQLite's single write lock.
 func (d *sqliteDialect) lockMigrations(context.Context, *sql.Tx) error { return nil }
+
+func (d *sqliteDialect) forUpdate() string { return "" }
 
 func (d *sqliteDialect) migrationsTable() string {
 	return `CREATE TABLE IF NOT EXISTS schema_migrations (

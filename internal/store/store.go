@@ -121,6 +121,21 @@ func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Ro
 	return s.db.QueryRowContext(ctx, s.d.rebind(query), args...)
 }
 
+// inTx runs fn in a transaction, committed when fn returns nil and rolled
+// back otherwise. Use it where a check and the write it guards must not be
+// split by another writer.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
 // execOne runs a statement expected to change exactly one row and returns
 // notFound when it changed none.
 func (s *Store) execOne(ctx context.Context, notFound error, query string, args ...any) error {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode"
 
 	"github.com/switchyard/switchyard/internal/access"
 	"github.com/switchyard/switchyard/internal/auth"
@@ -91,12 +92,26 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	c.render(w, http.StatusOK, "login", struct{ Next string }{next})
 }
 
-// safeNext keeps post-login redirects on this site.
+// safeNext keeps post-login redirects on this site: it parses next and
+// rebuilds it from its path and query alone, so only a same-origin path
+// ("/w/shop/jobs?created=x") survives. Anything else — a scheme or host, a
+// path starting "//" or holding a backslash, any control character (a
+// browser drops tab, CR and LF, so "/\t/evil.example" would become
+// "//evil.example") — gives "/".
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
+	if strings.ContainsFunc(next, unicode.IsControl) || strings.ContainsRune(next, '\\') {
 		return "/"
 	}
-	return next
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
+		return "/"
+	}
+	rebuilt := (&url.URL{Path: u.Path, RawPath: u.RawPath, RawQuery: u.RawQuery}).String()
+	if !strings.HasPrefix(rebuilt, "/") || strings.HasPrefix(rebuilt, "//") || strings.ContainsRune(rebuilt, '\\') {
+		return "/"
+	}
+	return rebuilt
 }
 
 // workspacePage serves one of the pages about a workspace's jobs.

@@ -35,6 +35,24 @@ func TestSafeNext(t *testing.T) {
 		{"/\\evil", "/"},
 		{"https://evil.example/", "/"},
 		{"jobs", "/"},
+		// Browsers drop tab, CR and LF from URLs: each would make "//".
+		{"/\t/evil.example", "/"},
+		{"/\r/evil.example", "/"},
+		{"/\n/evil.example", "/"},
+		{"/\t\t/evil.example/x?y=1", "/"},
+		{"\t//evil.example", "/"},
+		{"/\x00/evil.example", "/"},
+		{"/\u0085/evil.example", "/"},
+		{"/w/shop\x7f", "/"},
+		{"/%2F/evil.example", "/"},
+		{"/%5Cevil.example", "/%5Cevil.example"}, // stays encoded: a path on this site
+		{"///evil.example", "/"},
+		{"/\\/evil.example", "/"},
+		{"http:/evil.example", "/"},
+		{"javascript:alert(1)", "/"},
+		{"/login?next=//evil.example", "/login?next=//evil.example"}, // a query is no destination
+		{"/w/shop/jobs#frag", "/w/shop/jobs"},
+		{"/w/a%20b/jobs", "/w/a%20b/jobs"},
 	} {
 		if got := safeNext(tc.in); got != tc.want {
 			t.Errorf("safeNext(%q) = %q, want %q", tc.in, got, tc.want)
