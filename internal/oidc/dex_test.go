@@ -305,6 +305,18 @@ func TestDexSignIn(t *testing.T) {
 		_, err := p.Verify(ctx, ownRaw, "another-nonce")
 		wantReason(t, err, oidc.ErrNonceMismatch)
 	})
+	t.Run("an oversized or malformed token is refused before any work", func(t *testing.T) {
+		_, err := p.Verify(ctx, strings.Repeat("a", oidc.MaxIDTokenLen+1), "")
+		wantReason(t, err, oidc.ErrTooLong)
+		_, err = p.Verify(ctx, "not.a-jwt", "")
+		wantReason(t, err, oidc.ErrMalformed)
+		_, err = p.Exchange(ctx, strings.Repeat("c", oidc.MaxCodeLen+1), "v", "n")
+		wantReason(t, err, oidc.ErrTooLong)
+	})
+	t.Run("a forged code is refused by the provider", func(t *testing.T) {
+		_, err := p.Exchange(ctx, "forged-code", oauth2.GenerateVerifier(), "n")
+		wantReason(t, err, oidc.ErrCodeRejected)
+	})
 	t.Run("a token from another issuer is refused", func(t *testing.T) {
 		ln := listen(t)
 		dex2 := testenv.StartDex(t, []testenv.DexClient{{ID: clientID, Secret: clientSecret, RedirectURIs: []string{callbackURL(ln)}}},
