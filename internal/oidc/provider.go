@@ -97,9 +97,11 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	if err := disc.Claims(&meta); err != nil || meta.JWKS == "" {
 		return nil, &Error{Reason: ErrProvider, Field: "issuer", Detail: "discovery document has no jwks_uri", Err: err}
 	}
-	// The key set lives as long as the Provider: its context carries the HTTP client
-	// it fetches keys with, and it fetches them again when a token names a key it has
-	// not seen (the provider rotated its keys).
+	// Key sets live as long as the Provider: their context carries the HTTP client
+	// they fetch keys with, and they fetch them again when a token names a key they
+	// have not seen (the provider rotated its keys). keys serves the signature check
+	// that names a refusal's reason (verify); the verifier, which decides, uses the
+	// discovered provider's own key set and signing algorithms.
 	keys := gooidc.NewRemoteKeySet(gooidc.ClientContext(context.Background(), cfg.HTTPClient), meta.JWKS)
 	p := &Provider{
 		cfg: cfg,
@@ -108,7 +110,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 			Endpoint: disc.Endpoint(), Scopes: cfg.Scopes,
 		},
 		keys:     keys,
-		verifier: gooidc.NewVerifier(cfg.Issuer, keys, &gooidc.Config{ClientID: cfg.ClientID, Now: cfg.Now}),
+		verifier: disc.Verifier(&gooidc.Config{ClientID: cfg.ClientID, Now: cfg.Now}),
 	}
 	return p, nil
 }
