@@ -37,12 +37,13 @@ var (
 // starts a sign-in (flow cookie, redirect to the provider), /auth/callback finishes
 // it (checks the callback against the cookie, clears it, exchanges the code).
 type relyingParty struct {
-	URL   string
-	codec *oidc.FlowCodec
-	start func(f oidc.Flow) string                                         // the provider's auth URL for f
-	end   func(ctx context.Context, f oidc.Flow, code string) (any, error) // exchange
-	mu    sync.Mutex
-	last  callback
+	URL    string
+	codec  *oidc.FlowCodec
+	signIn *oidc.SignIn                                                     // set: the relying party is oidc.SignIn, as the server will use it
+	start  func(f oidc.Flow) string                                         // the provider's auth URL for f
+	end    func(ctx context.Context, f oidc.Flow, code string) (any, error) // exchange
+	mu     sync.Mutex
+	last   callback
 }
 
 type callback struct {
@@ -68,7 +69,18 @@ func newRelyingParty(t *testing.T, ln net.Listener) *relyingParty {
 }
 
 func (rp *relyingParty) login(w http.ResponseWriter, r *http.Request) {
-	f, err := oidc.NewFlow(r.URL.Query().Get("next"), time.Now())
+	next := r.URL.Query().Get("next")
+	if signIn := rp.server(); signIn != nil { // what the server does
+		cookie, authURL, err := signIn.Begin(next)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		http.SetCookie(w, cookie)
+		http.Redirect(w, r, authURL, http.StatusFound)
+		return
+	}
+	f, err := oidc.NewFlow(next, time.Now())
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
@@ -87,11 +99,19 @@ func (rp *relyingParty) callback(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(oidc.FlowCookie); err == nil {
 		cb.cookie = c.Value
 	}
-	// Cleared first, whatever happens next: a state is good for one callback.
-	http.SetCookie(w, oidc.ClearCookie("/auth", false))
-	f, code, err := rp.codec.FromRequest(r)
-	if err == nil {
-		cb.result, err = rp.end(r.Context(), f, code)
+	var f oidc.Flow
+	var err error
+	if signIn := rp.server(); signIn != nil {
+		var id oidc.Identity
+		id, f, err = signIn.Finish(r.Context(), w, r)
+		cb.result = id
+	} else {
+		// Cleared first, whatever happens next: a state is good for one callback.
+		http.SetCookie(w, oidc.ClearCookie("/auth", false))
+		var code string
+		if f, code, err = rp.codec.FromRequest(r); err == nil {
+			cb.result, err = rp.end(r.Context(), f, code)
+		}
 	}
 	cb.err = err
 	rp.mu.Lock()
@@ -102,6 +122,20 @@ func (rp *relyingParty) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Write([]byte("signed in; next=" + f.Next))
+}
+
+// use makes the relying party oidc.SignIn s (set after Dex started: the provider
+// needs Dex's issuer, Dex needs the relying party's redirect URL).
+func (rp *relyingParty) use(s *oidc.SignIn) {
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	rp.signIn = s
+}
+
+func (rp *relyingParty) server() *oidc.SignIn {
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	return rp.signIn
 }
 
 func (rp *relyingParty) lastCallback() callback {
@@ -175,7 +209,8 @@ func TestDexSignIn(t *testing.T) {
 	ctx := context.Background()
 	rp := newRelyingParty(t, listen(t))
 	ownLn, otherLn := listen(t), listen(t) // raw-token relying parties, for the token checks
-	callbacks := []string{rp.URL + "/auth/callback", callbackURL(ownLn), callbackURL(otherLn)}
+	badSecret := newRelyingParty(t, listen(t))
+	callbacks := []string{rp.URL + "/auth/callback", callbackURL(ownLn), callbackURL(otherLn), badSecret.URL + "/auth/callback"}
 	dex := testenv.StartDex(t, []testenv.DexClient{
 		{ID: clientID, Secret: clientSecret, RedirectURIs: callbacks},
 		{ID: otherID, Secret: otherSecret, RedirectURIs: callbacks},
@@ -186,10 +221,7 @@ func TestDexSignIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rp.start = func(f oidc.Flow) string { return p.AuthURL(f.State, f.Nonce, f.Verifier) }
-	rp.end = func(ctx context.Context, f oidc.Flow, code string) (any, error) {
-		return p.Exchange(ctx, code, f.Verifier, f.Nonce)
-	}
+	rp.use(&oidc.SignIn{Provider: p, Flows: rp.codec, CookiePath: "/auth"})
 
 	t.Run("sign in maps username, email and groups", func(t *testing.T) {
 		resp, body := dex.Login(t, browser(t), rp.URL+"/auth/login?next=/jobs", alice.Email, alice.Password)
@@ -216,6 +248,17 @@ func TestDexSignIn(t *testing.T) {
 		if id := cb.result.(oidc.Identity); id.Username != "bob" || len(id.Groups) != 0 {
 			t.Errorf("identity = %+v, want bob with no groups", id)
 		}
+	})
+
+	t.Run("a wrong client secret is named as our configuration", func(t *testing.T) {
+		bad, err := oidc.New(ctx, oidc.Config{Issuer: dex.Issuer, ClientID: clientID, ClientSecret: "wrong",
+			RedirectURL: badSecret.URL + "/auth/callback"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		badSecret.use(&oidc.SignIn{Provider: bad, Flows: badSecret.codec, CookiePath: "/auth"})
+		resp, _ := dex.Login(t, browser(t), badSecret.URL+"/auth/login", alice.Email, alice.Password)
+		wantRefused(t, resp, badSecret.lastCallback().err, oidc.ErrProvider)
 	})
 
 	t.Run("a replayed state is refused", func(t *testing.T) {

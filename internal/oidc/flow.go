@@ -123,7 +123,7 @@ func (c *FlowCodec) Decode(value string) (Flow, error) {
 		return Flow{}, fail(ErrTooLong, FlowCookie, "longer than %d bytes", MaxFlowCookieLen)
 	}
 	i := strings.LastIndexByte(value, '.')
-	if i < 0 || !strings.HasPrefix(value, flowVersion+".") {
+	if i <= len(flowVersion) || !strings.HasPrefix(value, flowVersion+".") {
 		return Flow{}, fail(ErrNoFlow, FlowCookie, "not a sign-in cookie")
 	}
 	body := value[:i]

@@ -44,8 +44,8 @@ type Config struct {
 	// UsernameClaim is the claim that names the user. When empty: preferred_username,
 	// then email, then sub, the first one present.
 	UsernameClaim string
-	// HTTPClient talks to the provider (discovery, keys, token endpoint); nil is
-	// http.DefaultClient. A test passes one that trusts its TLS certificate.
+	// HTTPClient talks to the provider (discovery, keys, token endpoint); nil is a
+	// client with a 30 s timeout. A test passes one that trusts its TLS certificate.
 	HTTPClient *http.Client
 	// Now is the clock ID tokens are checked against; nil is time.Now.
 	Now func() time.Time
@@ -76,7 +76,9 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		return nil, err
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = http.DefaultClient
+		// A timeout, not http.DefaultClient: a key fetch that hangs would hold every
+		// sign-in waiting on it.
+		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}
 	if cfg.GroupsClaim == "" {
 		cfg.GroupsClaim = DefaultGroups
@@ -151,7 +153,11 @@ func (p *Provider) Exchange(ctx context.Context, code, pkceVerifier, nonce strin
 	tok, err := p.oauth.Exchange(gooidc.ClientContext(ctx, p.cfg.HTTPClient), code, oauth2.VerifierOption(pkceVerifier))
 	if err != nil {
 		var re *oauth2.RetrieveError
-		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode < 500 {
+		switch {
+		case errors.As(err, &re) && (re.ErrorCode == "invalid_client" || re.ErrorCode == "unauthorized_client"):
+			// Our configuration, not the user's sign-in: say so.
+			return Identity{}, &Error{Reason: ErrProvider, Field: "client-id", Detail: "the provider refused our client id or secret (" + re.ErrorCode + ")", Err: err}
+		case errors.As(err, &re) && re.Response != nil && re.Response.StatusCode < 500:
 			return Identity{}, &Error{Reason: ErrCodeRejected, Field: "code", Detail: re.ErrorCode, Err: err}
 		}
 		return Identity{}, &Error{Reason: ErrProvider, Detail: "token request failed", Err: err}
