@@ -258,7 +258,7 @@ func TestDexSignIn(t *testing.T) {
 		}
 		badSecret.use(&oidc.SignIn{Provider: bad, Flows: badSecret.codec, CookiePath: "/auth"})
 		resp, _ := dex.Login(t, browser(t), badSecret.URL+"/auth/login", alice.Email, alice.Password)
-		wantRefused(t, resp, badSecret.lastCallback().err, oidc.ErrProvider)
+		wantRefused(t, resp, badSecret.lastCallback().err, oidc.ErrConfig)
 	})
 
 	t.Run("a replayed state is refused", func(t *testing.T) {

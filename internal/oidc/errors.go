@@ -8,7 +8,8 @@ import (
 // The reasons a sign-in is refused. Every error the package returns for a refused
 // sign-in wraps exactly one of them, so a handler can tell the user what was wrong
 // (errors.Is) and write it to the audit log. None is worth retrying as it is: the
-// user has to start a new sign-in, except ErrProvider, which may be transient.
+// user has to start a new sign-in, except ErrProvider, which may be transient, and
+// ErrConfig, which is the operator's to fix.
 var (
 	ErrWrongIssuer   = errors.New("ID token issued by another issuer")
 	ErrWrongAudience = errors.New("ID token issued for another client")
@@ -28,6 +29,7 @@ var (
 	ErrNoIDToken     = errors.New("token response has no id_token")
 	ErrInvalidNext   = errors.New("next is not a local path")
 	ErrProvider      = errors.New("identity provider unreachable or answered badly")
+	ErrConfig        = errors.New("OIDC configuration invalid")
 )
 
 // Error is a refused sign-in: Reason is one of the Err* values above, Field names the
@@ -40,6 +42,8 @@ type Error struct {
 	Err    error
 }
 
+// Error says the reason, the field and the detail, e.g. "oidc: ID token issued for
+// another client (aud): issued for ["other-app"], want "switchyard"".
 func (e *Error) Error() string {
 	msg := "oidc: " + e.Reason.Error()
 	if e.Field != "" {

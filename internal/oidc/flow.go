@@ -85,7 +85,7 @@ type FlowCodec struct {
 // now is the clock (nil: time.Now).
 func NewFlowCodec(key []byte, ttl time.Duration, now func() time.Time) (*FlowCodec, error) {
 	if len(key) < minFlowKeyLen {
-		return nil, fail(ErrProvider, "flow key", "must be at least %d bytes", minFlowKeyLen)
+		return nil, fail(ErrConfig, "flow key", "must be at least %d bytes", minFlowKeyLen)
 	}
 	if ttl <= 0 {
 		ttl = DefaultFlowTTL

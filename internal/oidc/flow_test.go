@@ -108,3 +108,28 @@ func TestFlowCodec(t *testing.T) {
 		t.Errorf("good callback = %+v, %q, %v", gotF, code, err)
 	}
 }
+
+func TestConfigValidation(t *testing.T) {
+	good := Config{Issuer: "https://idp.example", ClientID: "switchyard", RedirectURL: "https://sy.example/auth/callback"}
+	for field, c := range map[string]Config{
+		"issuer":       {ClientID: "c", RedirectURL: "r"},
+		"client-id":    {Issuer: good.Issuer, RedirectURL: good.RedirectURL},
+		"redirect-url": {Issuer: good.Issuer, ClientID: good.ClientID},
+	} {
+		var e *Error
+		if err := c.validate(); !errors.As(err, &e) || e.Reason != ErrConfig || e.Field != field {
+			t.Errorf("%+v: err = %v, want ErrConfig on %s", c, err, field)
+		}
+	}
+	bad := good
+	bad.Issuer = "idp.example"
+	if err := bad.validate(); !errors.Is(err, ErrConfig) {
+		t.Errorf("issuer without scheme: err = %v, want ErrConfig", err)
+	}
+	if err := good.validate(); err != nil {
+		t.Errorf("good config: %v", err)
+	}
+	if _, err := NewFlowCodec([]byte("short"), 0, nil); !errors.Is(err, ErrConfig) {
+		t.Errorf("short flow key: err = %v, want ErrConfig", err)
+	}
+}

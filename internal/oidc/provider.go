@@ -1,8 +1,3 @@
-// Package oidc signs users in with an OpenID Connect provider (Okta, Entra ID,
-// Keycloak, Google, GitLab, Dex): the authorization code flow with PKCE, state and
-// nonce, ID tokens verified through the issuer's published keys, and their claims
-// mapped to an Identity. It keeps no server-side state: a sign-in in progress lives
-// in a signed cookie (flow.go).
 package oidc
 
 import (
@@ -120,13 +115,13 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 func (c Config) validate() error {
 	switch {
 	case c.Issuer == "":
-		return fail(ErrProvider, "issuer", "is required")
+		return fail(ErrConfig, "issuer", "is required")
 	case !strings.HasPrefix(c.Issuer, "https://") && !strings.HasPrefix(c.Issuer, "http://"):
-		return fail(ErrProvider, "issuer", "must be an http(s) URL")
+		return fail(ErrConfig, "issuer", "must be an http(s) URL")
 	case c.ClientID == "":
-		return fail(ErrProvider, "client-id", "is required")
+		return fail(ErrConfig, "client-id", "is required")
 	case c.RedirectURL == "":
-		return fail(ErrProvider, "redirect-url", "is required")
+		return fail(ErrConfig, "redirect-url", "is required")
 	}
 	return nil
 }
@@ -156,7 +151,7 @@ func (p *Provider) Exchange(ctx context.Context, code, pkceVerifier, nonce strin
 		switch {
 		case errors.As(err, &re) && (re.ErrorCode == "invalid_client" || re.ErrorCode == "unauthorized_client"):
 			// Our configuration, not the user's sign-in: say so.
-			return Identity{}, &Error{Reason: ErrProvider, Field: "client-id", Detail: "the provider refused our client id or secret (" + re.ErrorCode + ")", Err: err}
+			return Identity{}, &Error{Reason: ErrConfig, Field: "client-id", Detail: "the provider refused our client id or secret (" + re.ErrorCode + ")", Err: err}
 		case errors.As(err, &re) && re.Response != nil && re.Response.StatusCode < 500:
 			return Identity{}, &Error{Reason: ErrCodeRejected, Field: "code", Detail: re.ErrorCode, Err: err}
 		}
