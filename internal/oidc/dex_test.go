@@ -26,6 +26,7 @@ const (
 	clientSecret = "switchyard-test-secret"
 	otherID      = "other-app"
 	otherSecret  = "other-app-secret"
+	cliID        = "switchyard-cli" // a public client: PKCE, no secret
 )
 
 var (
@@ -214,6 +215,7 @@ func TestDexSignIn(t *testing.T) {
 	dex := testenv.StartDex(t, []testenv.DexClient{
 		{ID: clientID, Secret: clientSecret, RedirectURIs: callbacks},
 		{ID: otherID, Secret: otherSecret, RedirectURIs: callbacks},
+		{ID: cliID, Public: true},
 	}, []testenv.DexUser{alice, bob})
 
 	p, err := oidc.New(ctx, oidc.Config{Issuer: dex.Issuer, ClientID: clientID, ClientSecret: clientSecret,
@@ -248,6 +250,39 @@ func TestDexSignIn(t *testing.T) {
 		if id := cb.result.(oidc.Identity); id.Username != "bob" || len(id.Groups) != 0 {
 			t.Errorf("identity = %+v, want bob with no groups", id)
 		}
+	})
+
+	t.Run("a public client signs in with PKCE alone on a port it chose", func(t *testing.T) {
+		// What `switchyard login --sso` will do: listen on a free loopback port,
+		// opened after Dex started, so no redirect URL was registered for it.
+		cli := newRelyingParty(t, listen(t))
+		pc, err := oidc.New(ctx, oidc.Config{Issuer: dex.Issuer, ClientID: cliID, RedirectURL: cli.URL + "/auth/callback"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cli.use(&oidc.SignIn{Provider: pc, Flows: cli.codec, CookiePath: "/auth"})
+		resp, body := dex.Login(t, browser(t), cli.URL+"/auth/login", alice.Email, alice.Password)
+		cb := cli.lastCallback()
+		if resp.StatusCode != http.StatusOK || cb.err != nil {
+			t.Fatalf("callback: %s %q, err %v", resp.Status, body, cb.err)
+		}
+		if id := cb.result.(oidc.Identity); id.Username != "alice" || len(id.Groups) != 2 {
+			t.Errorf("identity = %+v, want alice with her two groups", id)
+		}
+	})
+
+	t.Run("a code redeemed with another PKCE verifier is refused", func(t *testing.T) {
+		thief := newRelyingParty(t, listen(t))
+		pc, err := oidc.New(ctx, oidc.Config{Issuer: dex.Issuer, ClientID: cliID, RedirectURL: thief.URL + "/auth/callback"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		thief.start = func(f oidc.Flow) string { return pc.AuthURL(f.State, f.Nonce, f.Verifier) }
+		thief.end = func(ctx context.Context, f oidc.Flow, code string) (any, error) {
+			return pc.Exchange(ctx, code, oauth2.GenerateVerifier(), f.Nonce) // not the flow's verifier
+		}
+		resp, _ := dex.Login(t, browser(t), thief.URL+"/auth/login", alice.Email, alice.Password)
+		wantRefused(t, resp, thief.lastCallback().err, oidc.ErrCodeRejected)
 	})
 
 	t.Run("a wrong client secret is named as our configuration", func(t *testing.T) {

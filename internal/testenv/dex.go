@@ -21,10 +21,13 @@ import (
 	"golang.org/x/net/html"
 )
 
-// DexClient is an OAuth2 client Dex knows (a staticClients entry).
+// DexClient is an OAuth2 client Dex knows (a staticClients entry). A Public client
+// (a CLI) has no secret and, with no RedirectURIs, may redirect to any
+// http://127.0.0.1:<port> or http://localhost:<port>.
 type DexClient struct {
 	ID, Secret   string
 	RedirectURIs []string
+	Public       bool
 }
 
 // DexUser is a user of Dex's password database (a staticPasswords entry): it signs
@@ -77,9 +80,10 @@ func dexConfig(t testing.TB, issuer, addr string, clients []DexClient, users []D
 	t.Helper()
 	type client struct {
 		ID           string   `json:"id"`
-		Secret       string   `json:"secret"`
+		Secret       string   `json:"secret,omitempty"`
 		Name         string   `json:"name"`
-		RedirectURIs []string `json:"redirectURIs"`
+		RedirectURIs []string `json:"redirectURIs,omitempty"`
+		Public       bool     `json:"public,omitempty"`
 	}
 	type password struct {
 		Email             string   `json:"email"`
@@ -91,7 +95,7 @@ func dexConfig(t testing.TB, issuer, addr string, clients []DexClient, users []D
 	}
 	var cs []client
 	for _, c := range clients {
-		cs = append(cs, client{ID: c.ID, Secret: c.Secret, Name: c.ID, RedirectURIs: c.RedirectURIs})
+		cs = append(cs, client{ID: c.ID, Secret: c.Secret, Name: c.ID, RedirectURIs: c.RedirectURIs, Public: c.Public})
 	}
 	var ps []password
 	for i, u := range users {
