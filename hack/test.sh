@@ -45,6 +45,11 @@ install_packages
 start=$SECONDS
 hack/cluster/cluster.sh build
 log "control plane binaries ready ($((SECONDS - start)) s)"
+# Dex, the OpenID provider of the sign-in tests, built from its Go module and cached.
+start=$SECONDS
+export SWITCHYARD_TEST_DEX
+SWITCHYARD_TEST_DEX=$(hack/oidc/build-dex.sh)
+log "dex ready ($((SECONDS - start)) s)"
 
 start=$SECONDS
 export SWITCHYARD_TEST_KUBECONFIG SWITCHYARD_TEST_KUBECONFIG_NOARGO
