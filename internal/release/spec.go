@@ -6,8 +6,10 @@
 // without the application ever losing its serving pods.
 //
 // This file holds the job's settings and their validation; manifest.go builds
-// the objects created in the cluster; status.go reads a job's state back;
-// the operations live one per file.
+// the objects created in the cluster; status.go reads a job's state back.
+// Engine (one cluster, no database) is in engine*.go, one file per operation;
+// Service (the store, leases, views, the change relay, the background loop)
+// in service*.go.
 package release
 
 import (
