@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"os"
-	"syscall"
 	"time"
 
 	"github.com/switchyard/switchyard/internal/cluster"
@@ -41,13 +39,19 @@ type Service struct {
 	// LeaseTTL is how long a job's lease lasts unless renewed; zero means
 	// DefaultLeaseTTL. A crashed holder's work is taken over after it.
 	LeaseTTL time.Duration
+	// StallAfter is how long a Rollout may go unpicked by Argo Rollouts before
+	// the job's status hints at why; zero means DefaultStallAfter.
+	StallAfter time.Duration
+	// ListBatch is how many jobs List reads from the store at a time when it
+	// filters on the live phase; zero means DefaultListBatch.
+	ListBatch int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// CrashAfter names a step after which the process kills itself with
-	// SIGKILL ("record" after the job is stored, or an Engine step such as
-	// "apply rollout" or "wait for the deployment"). For crash tests only: the
-	// server sets it from SWITCHYARD_TEST_CRASH_AFTER.
-	CrashAfter string
+	// AfterStep, when set, is called with the name of each step of a creation
+	// or an operation once it is done: "record" after the job is stored, and
+	// every Engine step ("apply rollout", "wait for the deployment"…). The
+	// crash tests' build of the server kills itself there; nil otherwise.
+	AfterStep func(step string)
 }
 
 func (s *Service) now() time.Time {
@@ -55,6 +59,13 @@ func (s *Service) now() time.Time {
 		return s.Now()
 	}
 	return time.Now()
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
 }
 
 func (s *Service) log() *slog.Logger {
@@ -81,11 +92,9 @@ func (s *Service) engine(ctx context.Context, clusterID int64) (*Engine, *cluste
 	return &Engine{Kube: conn.Kube, Dynamic: conn.Dynamic, AfterStep: s.checkpoint, Logger: s.log(), ArgoInstanceID: conn.ArgoInstanceID()}, conn, nil
 }
 
-// checkpoint kills the process after the step named by CrashAfter.
+// checkpoint reports a finished step to AfterStep.
 func (s *Service) checkpoint(step string) {
-	if s.CrashAfter != "" && step == s.CrashAfter {
-		s.log().Error("crash test: killing the process", "after", step)
-		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
-		select {} // the signal is on its way
+	if s.AfterStep != nil {
+		s.AfterStep(step)
 	}
 }

@@ -47,7 +47,7 @@ func (s *Service) view(ctx context.Context, job store.Job) View {
 	conn, err := s.Clusters.Conn(ctx, job.ClusterID)
 	if err == nil {
 		var st Status
-		st, err = observeCached(ctx, conn, job)
+		st, err = s.observeCached(ctx, conn, job)
 		if err == nil {
 			if job.State == store.JobCreating {
 				// Not made until every object is: the Rollout alone may already be Healthy.
@@ -65,7 +65,7 @@ func (s *Service) view(ctx context.Context, job store.Job) View {
 }
 
 // observeCached builds a job's status from the informer caches.
-func observeCached(ctx context.Context, conn *cluster.Conn, job store.Job) (Status, error) {
+func (s *Service) observeCached(ctx context.Context, conn *cluster.Conn, job store.Job) (Status, error) {
 	ro, err := conn.Rollout(ctx, job.Namespace, job.Name)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return Status{}, err
@@ -95,7 +95,7 @@ func observeCached(ctx context.Context, conn *cluster.Conn, job store.Job) (Stat
 		dep = nil // gone: judge by the Rollout alone
 	}
 	st := ObserveWorkload(ro, owned, dep)
-	NoticeStall(&st, ro, time.Now())
+	NoticeStall(&st, ro, time.Now(), orDefault(s.StallAfter, DefaultStallAfter))
 	if hashes := versionHashes(st.Versions); len(hashes) > 0 {
 		req, err := labels.NewRequirement(HashLabel, selection.In, hashes)
 		if err != nil {
@@ -158,7 +158,7 @@ func (s *Service) List(ctx context.Context, f store.JobFilter) ([]View, int, err
 		return views, total, nil
 	}
 	phase, limit, offset := f.Phase, f.Limit, f.Offset
-	f.Phase, f.Limit, f.Offset = "", listBatch, 0
+	f.Phase, f.Limit, f.Offset = "", s.listBatch(), 0
 	var matched []View
 	for {
 		jobs, total, err := s.Store.ListJobs(ctx, f)
@@ -184,6 +184,13 @@ func (s *Service) List(ctx context.Context, f store.JobFilter) ([]View, int, err
 	return matched[offset:end], total, nil
 }
 
-// listBatch is how many jobs List reads from the store at a time when it
-// filters on the live phase.
-var listBatch = 500
+// DefaultListBatch is how many jobs List reads from the store at a time when
+// it filters on the live phase.
+const DefaultListBatch = 500
+
+func (s *Service) listBatch() int {
+	if s.ListBatch > 0 {
+		return s.ListBatch
+	}
+	return DefaultListBatch
+}

@@ -340,7 +340,7 @@ func TestNoticeStall(t *testing.T) {
 	for _, tt := range tests {
 		st := Observe(tt.ro, nil)
 		before := st.Message
-		NoticeStall(&st, tt.ro, created.Add(tt.after))
+		NoticeStall(&st, tt.ro, created.Add(tt.after), DefaultStallAfter)
 		if stalled := st.Message != before; stalled != tt.stall {
 			t.Errorf("%s: message %q, stall noticed %v, want %v", tt.name, st.Message, stalled, tt.stall)
 		}

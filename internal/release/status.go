@@ -180,19 +180,19 @@ func sameTemplate(dep, rs corev1.PodTemplateSpec) bool {
 		equality.Semantic.DeepEqual(dep.Spec, rs.Spec)
 }
 
-// StallAfter is how long a Rollout may go unseen by Argo Rollouts before a
-// job's status says why that may be.
-var StallAfter = 30 * time.Second
+// DefaultStallAfter is how long a Rollout may go unseen by Argo Rollouts
+// before a job's status says why that may be.
+const DefaultStallAfter = 30 * time.Second
 
 // NoticeStall adds a hint to st when Argo Rollouts has never picked the
-// Rollout up although it was created more than StallAfter before now: its
+// Rollout up although it was created more than after before now: its
 // controller is not running, or runs with --instance-id and ignores
 // Rollouts without that label.
-func NoticeStall(st *Status, ro *unstructured.Unstructured, now time.Time) {
+func NoticeStall(st *Status, ro *unstructured.Unstructured, now time.Time, after time.Duration) {
 	if ro == nil || str(ro, "status", "observedGeneration") != "" {
 		return
 	}
-	if waited := now.Sub(ro.GetCreationTimestamp().Time); waited > StallAfter {
+	if waited := now.Sub(ro.GetCreationTimestamp().Time); waited > after {
 		st.Message = fmt.Sprintf("Argo Rollouts has not picked up the Rollout in %s: check that its controller runs in the cluster "+
 			"(a controller started with --instance-id ignores Rollouts without its %s label)", waited.Round(time.Second), LabelInstanceID)
 	}
