@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"k8s.io/apimachinery/pkg/util/validation"
+	"github.com/switchyard/switchyard/internal/cluster"
 )
 
 var (
@@ -14,7 +14,6 @@ var (
 
 // Rules, as told to clients.
 const (
-	dnsLabelRule = "must be a DNS-1123 label: at most 63 characters, lowercase letters, digits and '-', starting and ending with a letter or digit"
 	usernameText = "must be at most 64 characters: lowercase letters, digits, '.', '_' and '-', starting and ending with a letter or digit"
 )
 
@@ -23,8 +22,8 @@ func checkDNSLabel(field, v string) error {
 	if v == "" {
 		return invalid(field, "is required")
 	}
-	if len(validation.IsDNS1123Label(v)) > 0 {
-		return invalid(field, dnsLabelRule)
+	if !cluster.IsDNSLabel(v) {
+		return invalid(field, cluster.DNSLabelRule)
 	}
 	return nil
 }

@@ -16,7 +16,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/informers"
@@ -28,9 +27,6 @@ import (
 
 	"github.com/switchyard/switchyard/internal/store"
 )
-
-// RolloutGVR is the Argo Rollouts resource the Conn caches.
-var RolloutGVR = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "rollouts"}
 
 // Listers read the Conn's informer caches. Objects they return are shared
 // with the cache: never modify them (DeepCopy first).
@@ -48,10 +44,6 @@ type Listers struct {
 	Pods        corelisters.PodLister        // Rollouts' only
 	Events      corelisters.EventLister      // about Rollouts only
 }
-
-// RolloutHashLabel is the label Argo Rollouts puts on the ReplicaSets and
-// pods of a Rollout.
-const RolloutHashLabel = "rollouts-pod-template-hash"
 
 // Conn is a live connection to one registered cluster: clients for writes
 // and fresh reads, and informer caches for everything that lists. Get one
@@ -325,18 +317,18 @@ func (c *Conn) Deployment(ns, name string) (*appsv1.Deployment, error) {
 // with whether it selects the pods of the named Deployment. An empty
 // deployment marks none; a missing one is a *store.NotFoundError.
 func (c *Conn) Services(ns, deployment string) ([]ServiceInfo, error) {
-	var podLabels map[string]string
+	var dep *appsv1.Deployment
 	if deployment != "" {
 		d, err := c.Deployment(ns, deployment)
 		if err != nil {
 			return nil, err
 		}
-		podLabels = d.Spec.Template.Labels
+		dep = d
 	}
 	svcs, _ := c.Listers.Services.Services(ns).List(labels.Everything())
 	infos := make([]ServiceInfo, 0, len(svcs))
 	for _, s := range svcs {
-		infos = append(infos, serviceInfo(s, deployment, podLabels))
+		infos = append(infos, serviceInfo(s, dep))
 	}
 	slices.SortFunc(infos, func(a, b ServiceInfo) int { return strings.Compare(a.Name, b.Name) })
 	return infos, nil

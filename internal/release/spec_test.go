@@ -87,33 +87,6 @@ func TestPreviewServiceName(t *testing.T) {
 	}
 }
 
-func TestSelects(t *testing.T) {
-	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web"}}
-	dep.Spec.Template.Labels = map[string]string{"app": "web", "tier": "front"}
-	tests := []struct {
-		name     string
-		selector map[string]string
-		want     bool
-	}{
-		{"subset", map[string]string{"app": "web"}, true},
-		{"equal", map[string]string{"app": "web", "tier": "front"}, true},
-		{"argo hash ignored", map[string]string{"app": "web", HashLabel: "abc"}, true},
-		{"empty", nil, false},
-		{"only argo hash", map[string]string{HashLabel: "abc"}, false},
-		{"other value", map[string]string{"app": "api"}, false},
-		{"extra label", map[string]string{"app": "web", "zone": "a"}, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web"}, Spec: corev1.ServiceSpec{Selector: tt.selector}}
-			got, why := Selects(svc, dep)
-			if got != tt.want || (got == (why != "")) {
-				t.Fatalf("Selects(%v) = %v, %q; want %v with a reason only when false", tt.selector, got, why, tt.want)
-			}
-		})
-	}
-}
-
 func TestRolloutManifest(t *testing.T) {
 	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web"}}
 	dep.Spec.Replicas = ptr(int32(3))
