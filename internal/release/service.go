@@ -83,13 +83,15 @@ func target(ws string, j store.Job) Target {
 	}}
 }
 
-// engine returns an Engine on the job's cluster, or an *cluster.UnreachableError.
-func (s *Service) engine(ctx context.Context, clusterID int64) (*Engine, *cluster.Conn, error) {
-	conn, err := s.Clusters.Conn(ctx, clusterID)
+// engine returns an Engine on the job's cluster, or an
+// *cluster.UnreachableError. It talks to the API server directly and does
+// not wait for the cluster's caches.
+func (s *Service) engine(ctx context.Context, clusterID int64) (*Engine, error) {
+	conn, err := s.Clusters.Client(ctx, clusterID)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return &Engine{Kube: conn.Kube, Dynamic: conn.Dynamic, AfterStep: s.checkpoint, Logger: s.log(), ArgoInstanceID: conn.ArgoInstanceID()}, conn, nil
+	return &Engine{Kube: conn.Kube, Dynamic: conn.Dynamic, AfterStep: s.checkpoint, Logger: s.log(), ArgoInstanceID: conn.ArgoInstanceID()}, nil
 }
 
 // checkpoint reports a finished step to AfterStep.

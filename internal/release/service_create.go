@@ -17,10 +17,18 @@ type CreateRequest struct {
 }
 
 // Create checks a new job against the workspace, the cluster and the objects
-// in it, records it, makes it in the cluster and returns it with any warnings
-// (Istio missing). Bad input is a *FieldError (nothing is created). Creating
-// a job that a crash left half made finishes it.
+// in it, records it, makes it in the cluster and returns it, as the API
+// server then tells it, with any warnings (Istio missing). Bad input is a
+// *FieldError (nothing is created); a cluster that can't be reached, an
+// *cluster.UnreachableError (try again later). Every step talks to the API
+// server directly: none waits for the informer caches. Creating a job that
+// a crash left half made finishes it.
 func (s *Service) Create(ctx context.Context, ws store.Workspace, actor string, req CreateRequest) (View, []string, error) {
+	v, warnings, err := s.create(ctx, ws, actor, req)
+	return v, warnings, cluster.WrapUnreachable(req.Cluster, err)
+}
+
+func (s *Service) create(ctx context.Context, ws store.Workspace, actor string, req CreateRequest) (View, []string, error) {
 	if err := errors.Join(req.Spec.Validate(), requiredField("cluster", req.Cluster)); err != nil {
 		return View{}, nil, err
 	}
@@ -40,9 +48,9 @@ func (s *Service) Create(ctx context.Context, ws store.Workspace, actor string, 
 	if err != nil {
 		return View{}, nil, err
 	}
-	eng, _, err := s.engine(ctx, c.ID)
+	eng, err := s.engine(ctx, c.ID)
 	if err != nil {
-		return View{}, nil, &FieldError{Field: "cluster", Rule: err.Error()}
+		return View{}, nil, err
 	}
 	t := Target{Workspace: ws.Name, Spec: req.Spec}
 	job, err := s.record(ctx, eng, ws, c, actor, req)
@@ -53,8 +61,10 @@ func (s *Service) Create(ctx context.Context, ws store.Workspace, actor string, 
 	if err := s.withLease(ctx, job.ID, func(ctx context.Context) error { return s.finishCreate(ctx, eng, t, job) }); err != nil {
 		return View{}, nil, err
 	}
-	v, err := s.Get(ctx, ws, job.Name)
-	return v, warnings, err
+	if job, err = s.Store.GetJob(ctx, job.ID); err != nil {
+		return View{}, nil, err
+	}
+	return s.liveView(ctx, eng, job), warnings, nil
 }
 
 func requiredField(field, v string) error {
@@ -64,8 +74,10 @@ func requiredField(field, v string) error {
 	return nil
 }
 
-// checkCluster probes the cluster afresh: it must be reachable and run Argo
-// Rollouts; Istio's absence is only a warning.
+// checkCluster probes the cluster afresh: it must be reachable (or it is an
+// *cluster.UnreachableError: the request was right, the cluster is down) and
+// run Argo Rollouts (or the cluster field is at fault); Istio's absence is
+// only a warning.
 func (s *Service) checkCluster(ctx context.Context, c store.Cluster) ([]string, error) {
 	st, err := s.Clusters.Probe(ctx, c.ID)
 	if err != nil && !errors.Is(err, cluster.ErrUnreachable) {
@@ -73,7 +85,7 @@ func (s *Service) checkCluster(ctx context.Context, c store.Cluster) ([]string, 
 	}
 	switch {
 	case !st.Reachable:
-		return nil, &FieldError{Field: "cluster", Rule: fmt.Sprintf("cluster %q is unreachable (%s): check its API server and the registered kubeconfig", c.Name, st.Error)}
+		return nil, &cluster.UnreachableError{Cluster: c.Name, Reason: st.Error}
 	case !st.ArgoInstalled:
 		return nil, &FieldError{Field: "cluster", Rule: fmt.Sprintf("Argo Rollouts is not installed in cluster %q (no rollouts.argoproj.io CRD): install Argo Rollouts there first", c.Name)}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/store"
 )
 
@@ -17,7 +18,12 @@ func (s *Service) Delete(ctx context.Context, ws store.Workspace, name string, f
 	if err != nil {
 		return View{}, err
 	}
-	eng, _, err := s.engine(ctx, job.ClusterID)
+	v, err := s.delete(ctx, ws, job, force)
+	return v, cluster.WrapUnreachable(job.ClusterName, err)
+}
+
+func (s *Service) delete(ctx context.Context, ws store.Workspace, job store.Job, force bool) (View, error) {
+	eng, err := s.engine(ctx, job.ClusterID)
 	if err != nil {
 		return View{}, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/store"
 )
 
@@ -30,16 +31,23 @@ type OperateRequest struct {
 // Operate runs one operation on an active job, holding the job's lease so
 // that concurrent operations on it (from any replica) run one after another:
 // the second sees the state the first left. It returns the job's view after
-// the operation.
+// the operation, read from the API server (not the caches, which may lag).
+// A cluster that can't be reached is an *cluster.UnreachableError.
 func (s *Service) Operate(ctx context.Context, ws store.Workspace, name, op string, req OperateRequest) (View, error) {
 	job, err := s.Store.GetJobByName(ctx, ws.ID, name)
 	if err != nil {
 		return View{}, err
 	}
+	v, err := s.operate(ctx, ws, job, op, req)
+	return v, cluster.WrapUnreachable(job.ClusterName, err)
+}
+
+func (s *Service) operate(ctx context.Context, ws store.Workspace, job store.Job, op string, req OperateRequest) (View, error) {
+	name := job.Name
 	if job.State != store.JobActive {
 		return View{}, &ConflictError{Reason: fmt.Sprintf("job %q is %s: operations need an active job", name, job.State), Phase: s.view(ctx, job).Status.Phase}
 	}
-	eng, _, err := s.engine(ctx, job.ClusterID)
+	eng, err := s.engine(ctx, job.ClusterID)
 	if err != nil {
 		return View{}, err
 	}
@@ -59,7 +67,7 @@ func (s *Service) Operate(ctx context.Context, ws store.Workspace, name, op stri
 	if err != nil {
 		return View{}, err
 	}
-	return s.view(ctx, job), nil
+	return s.liveView(ctx, eng, job), nil
 }
 
 func run(ctx context.Context, eng *Engine, t Target, op string, req OperateRequest) error {

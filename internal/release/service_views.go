@@ -64,6 +64,26 @@ func (s *Service) view(ctx context.Context, job store.Job) View {
 	return View{Job: job, Status: last, Stale: true, Reason: err.Error()}
 }
 
+// liveView reads a job's status straight from the API server: the answer to
+// a creation or an operation is what the cluster says once it is done, not
+// what a cache may not have caught up with yet. When that read fails it
+// falls back to view.
+func (s *Service) liveView(ctx context.Context, eng *Engine, job store.Job) View {
+	t := target("", job)
+	st, err := eng.Status(ctx, t)
+	if err == nil {
+		err = eng.attachPods(ctx, t, &st)
+	}
+	if err != nil {
+		return s.view(ctx, job)
+	}
+	if job.State == store.JobCreating {
+		st.Phase, st.Message = PhaseCreating, "creating the job's objects in the cluster"
+	}
+	s.remember(ctx, &job, st)
+	return View{Job: job, Status: st}
+}
+
 // observeCached builds a job's status from the informer caches.
 func (s *Service) observeCached(ctx context.Context, conn *cluster.Conn, job store.Job) (Status, error) {
 	ro, err := conn.Rollout(ctx, job.Namespace, job.Name)

@@ -158,6 +158,9 @@ func TestObservePhase(t *testing.T) {
 		{"healthy", ro(map[string]any{"phase": "Healthy"}), nil, PhaseHealthy},
 		{"degraded", ro(map[string]any{"phase": "Degraded", "message": "ProgressDeadlineExceeded"}), nil, PhaseDegraded},
 		{"aborted", ro(map[string]any{"phase": "Degraded", "abort": true}), nil, PhaseAborted},
+		// Argo clears abort while promoteFull is set: such an abort has not taken.
+		{"abort under promoteFull", ro(map[string]any{"phase": "Progressing", "abort": true, "promoteFull": true, "currentPodHash": "g", "stableRS": "b",
+			"blueGreen": map[string]any{"activeSelector": "b"}}), []*appsv1.ReplicaSet{rs("g", "2", 0, 3)}, PhaseProgressing},
 		{"paused, green ready", ro(map[string]any{"phase": "Paused", "currentPodHash": "g", "pauseConditions": pause}), []*appsv1.ReplicaSet{rs("g", "2", 3, 3), rs("b", "1", 3, 3)}, PhaseAwaitingPromotion},
 		{"paused, green not ready", ro(map[string]any{"phase": "Paused", "currentPodHash": "g", "pauseConditions": pause}), []*appsv1.ReplicaSet{rs("g", "2", 1, 3)}, PhaseProgressing},
 		{"paused by hand", ro(map[string]any{"phase": "Paused", "currentPodHash": "g"}), nil, PhasePaused},

@@ -201,7 +201,9 @@ func NoticeStall(st *Status, ro *unstructured.Unstructured, now time.Time, after
 func phase(ro *unstructured.Unstructured, vs []Version) (Phase, string) {
 	msg := str(ro, "status", "message")
 	switch {
-	case boolean(ro, "status", "abort"):
+	// While promoteFull is set Argo clears abort on its next reconcile: that
+	// abort will not take, so it does not make the release Aborted.
+	case boolean(ro, "status", "abort") && !boolean(ro, "status", "promoteFull"):
 		if msg == "" {
 			msg = "the release was aborted: traffic stays on the stable version"
 		}
