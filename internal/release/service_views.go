@@ -61,7 +61,17 @@ func (s *Service) view(ctx context.Context, job store.Job) View {
 	if job.LastPhase != "" {
 		last.Message = fmt.Sprintf("last known status: %s. %s", job.LastPhase, job.LastMessage)
 	}
-	return View{Job: job, Status: last, Stale: true, Reason: err.Error()}
+	return View{Job: job, Status: last, Stale: true, Reason: staleReason(err)}
+}
+
+// staleReason says why a job's cluster could not be read, to any member of
+// its workspace: without where the cluster's API server is.
+func staleReason(err error) string {
+	var ue *cluster.UnreachableError
+	if errors.As(err, &ue) {
+		return ue.Redacted().Error()
+	}
+	return err.Error()
 }
 
 // liveView reads a job's status straight from the API server: the answer to
