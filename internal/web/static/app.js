@@ -326,8 +326,12 @@
       $("#jobs-nomatch").hidden = !(out.total === 0 && filtered());
       const from = out.total ? offset + 1 : 0, to = offset + out.items.length;
       $("#page-info").textContent = out.total ? `${from}–${to} of ${out.total}` : "";
+      // Previous / Next only when there is another page to go to.
+      const paged = offset > 0 || to < out.total;
+      $("#page-prev").hidden = $("#page-next").hidden = !paged;
       $("#page-prev").disabled = offset === 0;
       $("#page-next").disabled = to >= out.total;
+      $("#page-info").hidden = !out.total;
       for (const b of document.querySelectorAll("button.sort")) {
         const s = form.sort.value || "-created";
         const k = b.dataset.sort;
@@ -689,16 +693,31 @@
 
   // ---- clusters ------------------------------------------------------------
 
+  // reachability says whether the last probe reached the cluster, and why not.
+  function reachability(st) {
+    if (!st.probed_at) return h("span", { class: "status status-muted" }, "Not probed yet");
+    if (st.reachable) return h("span", { class: "status status-ok" }, "Reachable");
+    return [h("span", { class: "status status-bad" }, "Unreachable"), st.error ? h("div", { class: "reason muted" }, st.error) : null];
+  }
+
+  // installed says what a probe found about a component: only a cluster that
+  // answered can say it lacks one; otherwise it is unknown, and why.
+  function installed(st, yes, label) {
+    if (st.reachable) return yes ? label : h("span", { class: "muted" }, "Not installed");
+    return [h("span", { class: "status status-muted" }, "Unknown"),
+      h("div", { class: "reason muted" }, st.probed_at ? "cluster unreachable" : "not probed yet")];
+  }
+
   function initClusters() {
     async function load() {
       const out = await api("GET", "/clusters");
-      $("#clusters-body").replaceChildren(...(out.items.length ? out.items.map((c) => h("tr", {},
+      $("#clusters-body").replaceChildren(...(out.items.length ? out.items.map((c) => h("tr", { dataset: { cluster: c.name } },
         h("th", { scope: "row" }, c.name),
-        h("td", {}, c.status.reachable ? h("span", { class: "status status-ok" }, "Reachable") : h("span", { class: "status status-bad", title: c.status.error }, "Unreachable")),
+        h("td", {}, reachability(c.status)),
         h("td", {}, c.status.kubernetes_version || "—"),
-        h("td", {}, c.status.argo_installed ? "Installed " + (c.status.argo_version || "") : h("span", { class: "muted" }, "Not installed"),
+        h("td", {}, installed(c.status, c.status.argo_installed, "Installed " + (c.status.argo_version || "")),
           c.argo_instance_id ? h("div", { class: "muted" }, "instance " + c.argo_instance_id) : null),
-        h("td", {}, c.status.istio_installed ? "Installed" : h("span", { class: "muted" }, "Not installed")),
+        h("td", {}, installed(c.status, c.status.istio_installed, "Installed")),
         h("td", {}, c.status.probed_at ? timeEl(c.status.probed_at) : "never"),
         h("td", {}, h("button", { type: "button", class: "btn btn-small", "aria-label": "Probe " + c.name, onclick: async () => { await api("POST", "/clusters/" + encodeURIComponent(c.name) + "/probe").catch((e) => toast(e.message)); load(); } }, "Probe"))))
         : [h("tr", {}, h("td", { colspan: 7, class: "muted" }, "No cluster registered yet. Register one above."))]));
@@ -791,11 +810,12 @@
       form.addEventListener("submit", (ev) => { ev.preventDefault(); act(() => api("POST", p + "/bindings", { cluster: cl.value, namespace: ns.value.trim() }))(); });
       bindings.append(form);
     }
-    sec.replaceChildren(
+    // replaceChildren writes a null as the text "null": leave it out instead.
+    sec.replaceChildren(...[
       h("h2", { id: "ws-" + w.name }, h("a", { href: "/w/" + encodeURIComponent(w.name) + "/jobs" }, w.name),
         w.role ? h("span", { class: "role" }, w.role) : null),
       w.description ? h("p", { class: "muted" }, w.description) : null,
-      h("div", { class: "grid" }, members, bindings));
+      h("div", { class: "grid" }, members, bindings)].filter(Boolean));
   }
 
   // ---- users ---------------------------------------------------------------------
