@@ -1,14 +1,20 @@
 package web_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/switchyard/switchyard/client"
 )
@@ -75,6 +81,33 @@ func (b *browser) outOfSight(sel string) []string {
 		return bad;
 	})()`, sel)))
 	return out
+}
+
+// sticksOut lists the outermost elements that reach past the window's right
+// edge when the page scrolls sideways; empty when it does not.
+func (b *browser) sticksOut() []string {
+	b.t.Helper()
+	return get(b, "measure the page", chromedp.Evaluate[[]string](`(() => {
+		const w = document.documentElement.clientWidth;
+		if (document.documentElement.scrollWidth <= w) return [];
+		const name = e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (typeof e.className === "string" && e.className ? "." + e.className.trim().split(/\s+/).join(".") : "");
+		const out = [];
+		for (const e of document.body.querySelectorAll("*")) {
+			const r = e.getBoundingClientRect();
+			if (r.right <= w + 0.5 || !e.getClientRects().length) continue;
+			let inner = false;
+			for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+				if (a.getBoundingClientRect().right > w + 0.5 || getComputedStyle(a).overflowX !== "visible") { inner = true; break; }
+			}
+			if (!inner) out.push(name(e) + " reaches " + Math.round(r.right) + " of " + w);
+		}
+		// A scrolling ancestor does not hold an absolutely positioned
+		// element (.sr-only text) unless it is the element's containing block.
+		if (!out.length) for (const e of document.body.querySelectorAll("*")) {
+			if (getComputedStyle(e).position === "absolute" && e.getBoundingClientRect().right > w + 0.5) out.push("absolutely positioned " + name(e) + " reaches " + Math.round(e.getBoundingClientRect().right) + " of " + w);
+		}
+		return out.length ? out : ["the page is " + document.documentElement.scrollWidth + " wide, the window " + w];
+	})()`))
 }
 
 // TestWorkspaceWithoutDescription: a workspace created without a
@@ -157,33 +190,47 @@ func TestEmptyListHasNoPaging(t *testing.T) {
 	b.screenshot("list-empty")
 }
 
-// TestNarrowTopBar: at 390 pixels (a phone) every part of the top bar, Sign
-// out included, is inside the window, and no page scrolls sideways.
-func TestNarrowTopBar(t *testing.T) {
+// TestLayoutFits walks every page at 1280 and at 390 pixels (a phone), as
+// an Editor and as a platform admin: every part of the top bar, Sign out
+// included, is inside the window, and no page scrolls sideways (at 390 px
+// Sign out was pushed out). It leaves a screenshot of each page.
+func TestLayoutFits(t *testing.T) {
 	e, admin := newBareEnv(t)
 	// A second workspace with a long name widens the switcher, as real ones do.
-	if _, err := admin.CreateWorkspace(t.Context(), client.NewWorkspace{Name: "payments-platform-eu"}); err != nil {
+	if _, err := admin.CreateWorkspace(t.Context(), client.NewWorkspace{Name: "payments-platform-eu", Description: "Payments, EU region"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := admin.PutMember(t.Context(), "payments-platform-eu", "erin", "viewer"); err != nil {
 		t.Fatal(err)
 	}
-	for _, user := range []struct{ name, password string }{{"erin", userPassword}, {"admin", adminPassword}} {
+	if _, err := admin.CreateCluster(t.Context(), client.NewCluster{Name: "far", Kubeconfig: farKubeconfig}); err != nil {
+		t.Fatal(err)
+	}
+	pages := []string{"/w/bare/jobs", "/w/bare/jobs/new", "/w/bare/jobs/nosuchjob", "/workspaces", "/no/such/page"}
+	for _, user := range []struct {
+		name, password string
+		pages          []string
+	}{
+		{"erin", userPassword, pages},
+		{"admin", adminPassword, append(pages, "/clusters", "/users", "/audit", "/w/bare/audit")},
+	} {
 		t.Run(user.name, func(t *testing.T) {
 			b := e.browser(t)
-			b.viewport(390, 844)
 			b.login(user.name, user.password)
-			for _, path := range []string{"/w/bare/jobs", "/workspaces", "/w/bare/jobs/new", "/no/such/page"} {
-				b.do("open "+path, chromedp.Navigate(e.url+path), chromedp.WaitVisible(css("#logout")), chromedp.WaitVisible(css(".nav-toggle")))
-				if bad := b.outOfSight("#logout, .topbar > *, .topbar-right > *"); len(bad) > 0 {
-					t.Errorf("%s at 390 px: top bar out of sight: %s", path, strings.Join(bad, "; "))
-				}
-				if w := get(b, "measure the page", chromedp.Evaluate[int](`document.documentElement.scrollWidth - document.documentElement.clientWidth`)); w > 0 {
-					t.Errorf("%s at 390 px scrolls sideways by %d px", path, w)
+			for _, width := range []int64{1280, 390} {
+				b.viewport(width, 844)
+				for _, path := range user.pages {
+					b.do("open "+path, chromedp.Navigate(e.url+path), chromedp.WaitVisible(css("#logout")),
+						waitJS(`!document.querySelector("main").textContent.includes("Loading…")`))
+					if bad := b.outOfSight("#logout, .topbar > *, .topbar-right > *"); len(bad) > 0 {
+						t.Errorf("%s at %d px: top bar out of sight: %s", path, width, strings.Join(bad, "; "))
+					}
+					if wide := b.sticksOut(); len(wide) > 0 {
+						t.Errorf("%s at %d px scrolls sideways: %s", path, width, strings.Join(wide, "; "))
+					}
+					b.screenshot(fmt.Sprintf("page-%s-%d-%s", user.name, width, strings.ReplaceAll(strings.Trim(path, "/"), "/", "_")))
 				}
 			}
-			b.do("open the list", chromedp.Navigate(e.url+"/w/bare/jobs"), chromedp.WaitVisible(css("#jobs-empty")))
-			b.screenshot("narrow-topbar-" + user.name)
 			b.do("sign out", chromedp.Click(css("#logout")), chromedp.WaitVisible(css("#login-form")))
 		})
 	}
@@ -223,4 +270,118 @@ func TestUnreachableClusterArgoUnknown(t *testing.T) {
 		}
 	}
 	b.screenshot("clusters-unreachable")
+}
+
+// imageBreaks lists, for every element matching sel, each place its text
+// wraps to a new line other than a sensible one: after "/", before ":" or
+// "@" (an image reference's registry, path, tag and digest). Empty means
+// every image reads on one line or wraps only there.
+const imageBreaks = `((sel) => {
+	const bad = [];
+	for (const el of document.querySelectorAll(sel)) {
+		const chars = [];
+		const walk = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+		for (let n; (n = walk.nextNode());) {
+			for (let i = 0; i < n.length; i++) {
+				const r = document.createRange();
+				r.setStart(n, i);
+				r.setEnd(n, i + 1);
+				const box = r.getClientRects()[0];
+				if (box) chars.push({ c: n.data[i], top: box.top });
+			}
+		}
+		for (let i = 1; i < chars.length; i++) {
+			if (chars[i].top <= chars[i - 1].top + 2) continue;
+			const before = chars[i - 1].c, after = chars[i].c;
+			if (before !== "/" && after !== ":" && after !== "@")
+				bad.push(el.textContent + " wraps between " + JSON.stringify(before) + " and " + JSON.stringify(after));
+		}
+	}
+	return bad;
+})`
+
+// waitPhase waits until the job's phase is phase.
+func waitPhase(ctx context.Context, t *testing.T, c *client.Client, ws, job, phase string) *client.Job {
+	t.Helper()
+	for {
+		j, err := c.Job(ctx, ws, job)
+		if err == nil && j.Phase == phase {
+			return j
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("job %s never became %s (last: %+v, %v)", job, phase, j, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// TestJobListAt1280 fills the job list the way a real team's looks (a
+// long job name, images from a registry with long tags, a sidecar, a new
+// version awaiting promotion) and measures it in a 1280×800 window: every
+// column, Preview and Created included, is in sight without scrolling the
+// table, and image references wrap only at their "/" (or before the tag),
+// never mid-word.
+func TestJobListAt1280(t *testing.T) {
+	e := newConsoleEnv(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	admin, err := client.New(e.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Login(ctx, "admin", adminPassword); err != nil {
+		t.Fatal(err)
+	}
+	const (
+		job   = "checkout-frontend-eu"
+		image = "registry.example.com/payments/checkout-frontend:2026.12.01-build.4711"
+		next  = "registry.example.com/payments/checkout-frontend:2026.12.02-build.4712"
+		proxy = "docker.io/envoyproxy/envoy:v1.31.2"
+	)
+	lbl := map[string]string{"app": "checkout"}
+	replicas := int32(2)
+	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "checkout-frontend"},
+		Spec: appsv1.DeploymentSpec{Replicas: &replicas, Selector: &metav1.LabelSelector{MatchLabels: lbl},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: lbl},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "checkout", Image: image}, {Name: "envoy", Image: proxy}}}}}}
+	if _, err := e.kube.AppsV1().Deployments(e.ns).Create(ctx, dep, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "checkout-frontend"}, Spec: corev1.ServiceSpec{Selector: lbl,
+		Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}}}}
+	if _, err := e.kube.CoreV1().Services(e.ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.CreateJob(ctx, workspace, client.NewJob{Name: job, Cluster: "local", Namespace: e.ns, Deployment: "checkout-frontend", Service: "checkout-frontend"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.CreateJob(ctx, workspace, client.NewJob{Name: "app", Cluster: "local", Namespace: e.ns, Deployment: "app", Service: "app"}); err != nil {
+		t.Fatal(err)
+	}
+	waitPhase(ctx, t, admin, workspace, job, client.PhaseHealthy)
+	// Argo tells versions apart by ReplicaSet creation time, to the second.
+	time.Sleep(1100 * time.Millisecond)
+	if _, err := admin.Deploy(ctx, workspace, job, map[string]string{"checkout": next}); err != nil {
+		t.Fatal(err)
+	}
+	j := waitPhase(ctx, t, admin, workspace, job, client.PhaseAwaitingPromotion)
+	if len(j.PreviewImages) == 0 {
+		t.Fatalf("job awaits promotion without preview images: %+v", j)
+	}
+
+	b := e.browser(t)
+	b.login("erin", userPassword)
+	b.do("open the list",
+		chromedp.Navigate(e.url+"/w/"+workspace+"/jobs"),
+		waitJS(`(() => { const r = document.querySelector('#jobs-body tr[data-job="`+job+`"]'); return !!r && r.textContent.includes("2026.12.02-build.4712") && r.textContent.includes("Awaiting promotion"); })()`),
+		chromedp.WaitVisible(css(`#jobs-body tr[data-job="app"]`)),
+	)
+	b.screenshot("list-1280")
+	if bad := b.outOfSight("#jobs-table th, #jobs-table td"); len(bad) > 0 {
+		t.Errorf("at 1280 px the job list has cells out of sight: %s", strings.Join(bad, "; "))
+	}
+	if bad := get(b, "measure the images", chromedp.Evaluate[[]string](imageBreaks+`("#jobs-body .image")`)); len(bad) > 0 {
+		t.Errorf("at 1280 px image references wrap mid-word: %s", strings.Join(bad, "; "))
+	}
 }

@@ -157,6 +157,15 @@ func (c *Console) workspacePage(name string) http.HandlerFunc {
 			pg.Title = "Create Blue/Green Delivery Job"
 		case "job":
 			pg.Job = r.PathValue("job")
+			if _, err := c.Store.GetJobByName(r.Context(), ws.ID, pg.Job); err != nil {
+				if errors.Is(err, store.ErrNotFound) {
+					pg.Title = "Job not found"
+					c.fail(w, pg, http.StatusNotFound, "Workspace "+ws.Name+" has no job named "+pg.Job+" (any more).", nil)
+				} else {
+					c.fail(w, pg, http.StatusInternalServerError, "The job could not be read. Try again in a moment.", err)
+				}
+				return
+			}
 			pg.Title = pg.Job
 		case "audit":
 			if !pg.CanAudit {

@@ -76,6 +76,13 @@ func TestPages(t *testing.T) {
 	if _, err := st.PutMember(ctx, store.Member{WorkspaceID: ws.ID, UserID: u.ID, Role: store.RoleViewer}); err != nil {
 		t.Fatal(err)
 	}
+	cl, err := st.CreateCluster(ctx, store.Cluster{Name: "local", SealedKubeconfig: []byte("sealed")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateJob(ctx, store.Job{WorkspaceID: ws.ID, Name: "web", ClusterID: cl.ID, Namespace: "shop", Deployment: "web", Service: "web", CreatedBy: "erin"}); err != nil {
+		t.Fatal(err)
+	}
 	rec := httptest.NewRecorder()
 	if _, err := authn.StartSession(ctx, rec, httptest.NewRequest("POST", "/api/v1/login", nil), u.ID); err != nil {
 		t.Fatal(err)
@@ -100,6 +107,7 @@ func TestPages(t *testing.T) {
 		{"viewer's job list", "/w/shop/jobs", true, http.StatusOK, "", []string{"Progressive Delivery", "Workspace Viewer", `data-can-edit="false"`, "Ask a Workspace Editor"}, []string{"create-job", "Clusters</a>"}},
 		{"viewer may not create", "/w/shop/jobs/new", true, http.StatusForbidden, "", []string{"Workspace Editor or Admin"}, nil},
 		{"viewer's job page has no actions", "/w/shop/jobs/web", true, http.StatusOK, "", []string{`data-job="web"`}, []string{"job-actions", "act-promote"}},
+		{"missing job", "/w/shop/jobs/nope", true, http.StatusNotFound, "", []string{"has no job named nope", `href="/w/shop/jobs"`}, []string{"job-actions"}},
 		{"not a member", "/w/other/jobs", true, http.StatusNotFound, "", []string{"not a member"}, nil},
 		{"missing workspace", "/w/nope/jobs", true, http.StatusNotFound, "", nil, nil},
 		{"clusters are for platform admins", "/clusters", true, http.StatusForbidden, "", nil, nil},

@@ -332,10 +332,13 @@
       $("#page-prev").disabled = offset === 0;
       $("#page-next").disabled = to >= out.total;
       $("#page-info").hidden = !out.total;
+      // One header can hold two sort keys (Cluster / Namespace): the arrow
+      // is on the button, aria-sort on the header whose key is in use.
+      const s = form.sort.value || "-created";
+      for (const th of document.querySelectorAll("#jobs-table th:has(button.sort)")) th.setAttribute("aria-sort", "none");
       for (const b of document.querySelectorAll("button.sort")) {
-        const s = form.sort.value || "-created";
-        const k = b.dataset.sort;
-        b.closest("th").setAttribute("aria-sort", s === k ? "ascending" : s === "-" + k ? "descending" : "none");
+        const k = b.dataset.sort, dir = s === k ? "ascending" : s === "-" + k ? "descending" : "";
+        if (dir) { b.dataset.dir = dir; b.closest("th").setAttribute("aria-sort", dir); } else delete b.dataset.dir;
       }
     }
     const refresh = live(load);
@@ -343,20 +346,35 @@
 
   function images(list) {
     if (!list || !list.length) return h("span", { class: "muted" }, "—");
-    return list.map((i) => h("code", { class: "image" }, i));
+    return list.map(imageRef);
   }
 
+  // imageRef shows an image reference that wraps, when it must, only after a
+  // "/" or before its tag or digest, never inside a name or a tag (the
+  // browser would break after any "-"). Its text stays the reference, for
+  // copying.
+  function imageRef(ref) {
+    const parts = ref.split(/(?<=\/)/);
+    const last = parts.pop();
+    const at = last.search(/[@:]/);
+    if (at > 0) parts.push(last.slice(0, at), last.slice(at));
+    else parts.push(last);
+    const segs = [];
+    parts.forEach((p, i) => { if (i) segs.push(h("wbr")); segs.push(h("span", { class: "seg" }, p)); });
+    return h("code", { class: "image", title: ref }, segs);
+  }
+
+  // jobRow is one job in the list. Its Deployment sits under its name and
+  // its namespace under its cluster: eight columns did not fit 1280 pixels.
   function jobRow(j, isNew) {
     const href = "/w/" + encodeURIComponent(ws) + "/jobs/" + encodeURIComponent(j.name);
     return h("tr", { class: isNew ? "row-new" : null, dataset: { job: j.name } },
-      h("th", { scope: "row" }, h("a", { href }, j.name)),
+      h("th", { scope: "row" }, h("a", { href }, j.name), h("div", { class: "sub" }, h("span", { class: "sr-only" }, "Deployment "), j.deployment)),
       h("td", {}, statusBadge(j.phase, j.stale, j.last_phase)),
-      h("td", {}, j.cluster),
-      h("td", {}, j.namespace),
-      h("td", {}, j.deployment),
+      h("td", {}, j.cluster, h("div", { class: "sub" }, h("span", { class: "sr-only" }, "namespace "), j.namespace)),
       h("td", {}, images(j.active_images)),
       h("td", {}, images(j.preview_images)),
-      h("td", {}, h("span", { class: "who" }, j.created_by), " ", timeEl(j.created_at)));
+      h("td", {}, h("span", { class: "who" }, j.created_by), h("div", { class: "sub" }, timeEl(j.created_at))));
   }
 
   // ---- create form -------------------------------------------------------
@@ -510,12 +528,22 @@
       try {
         job = await api("GET", jobPath(name));
       } catch (e) {
-        if (e.status === 404) { showError($("#job-error"), "This job does not exist (any more)."); setStatus($("#job-status"), "Unknown"); return; }
+        if (e.status === 404) { gone(); return; }
         throw e;
       }
       render(job);
       const tl = await api("GET", jobPath(name) + "/timeline").catch(() => null);
       if (tl) renderTimeline(tl.items);
+    }
+
+    // gone says the job was deleted while its page was open, and leaves
+    // only the way back: empty cards and actions would say nothing.
+    function gone() {
+      const list = "/w/" + encodeURIComponent(ws) + "/jobs";
+      $("#job-error").replaceChildren("This job does not exist any more. ", h("a", { href: list }, "Back to Progressive Delivery"));
+      $("#job-error").hidden = false;
+      setStatus($("#job-status"), "Deleted");
+      for (const sel of ["#job-cards", "#job-timeline", "#job-actions", "#deploy-form"]) if ($(sel)) $(sel).hidden = true;
     }
 
     function render(j) {
