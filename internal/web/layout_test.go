@@ -232,6 +232,10 @@ func TestLayoutFits(t *testing.T) {
 				}
 			}
 			b.do("sign out", chromedp.Click(css("#logout")), chromedp.WaitVisible(css("#login-form")))
+			if wide := b.sticksOut(); len(wide) > 0 {
+				t.Errorf("the login page at 390 px scrolls sideways: %s", strings.Join(wide, "; "))
+			}
+			b.screenshot("page-login-390")
 		})
 	}
 }
