@@ -12,7 +12,7 @@ import (
 // Allow, as the mux itself would answer.
 func (c *Console) notFound(mux *http.ServeMux) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		pg := c.visitor(w, r)
+		pg := c.visitor(r)
 		if allow := allowedMethods(mux, r); len(allow) > 0 {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
 			pg.Title = "Method not allowed"

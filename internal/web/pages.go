@@ -61,7 +61,7 @@ func (c *Console) session(w http.ResponseWriter, r *http.Request) (page, bool) {
 // visitor is the page of whoever asks, signed in or not, for pages anyone
 // may see (the 404 page): the layout shows the signed-in user's top bar and
 // navigation, or none.
-func (c *Console) visitor(w http.ResponseWriter, r *http.Request) page {
+func (c *Console) visitor(r *http.Request) page {
 	p, err := c.Auth.Authenticate(r)
 	if err != nil {
 		if !isUnauthenticated(err) {
