@@ -388,4 +388,25 @@ func TestJobListAt1280(t *testing.T) {
 	if bad := get(b, "measure the images", chromedp.Evaluate[[]string](imageBreaks+`("#jobs-body .image")`)); len(bad) > 0 {
 		t.Errorf("at 1280 px image references wrap mid-word: %s", strings.Join(bad, "; "))
 	}
+
+	// The same job on a phone, and its detail page at both widths: nothing
+	// sticks out of the window (wide tables scroll inside their card).
+	for _, width := range []int64{1280, 390} {
+		b.viewport(width, 844)
+		for _, path := range []string{"/w/" + workspace + "/jobs", "/w/" + workspace + "/jobs/" + job} {
+			b.do("open "+path, chromedp.Navigate(e.url+path),
+				waitJS(`document.body.textContent.includes("2026.12.02-build.4712") && !document.querySelector("main").textContent.includes("Loading…")`))
+			if wide := b.sticksOut(); len(wide) > 0 {
+				t.Errorf("%s at %d px scrolls sideways: %s", path, width, strings.Join(wide, "; "))
+			}
+			if bad := b.outOfSight("#logout"); len(bad) > 0 {
+				t.Errorf("%s at %d px: Sign out out of sight: %s", path, width, strings.Join(bad, "; "))
+			}
+			name := "list"
+			if strings.HasSuffix(path, job) {
+				name = "detail"
+			}
+			b.screenshot(fmt.Sprintf("awaiting-%s-%d", name, width))
+		}
+	}
 }
