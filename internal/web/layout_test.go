@@ -101,6 +101,17 @@ func (b *browser) sticksOut() []string {
 			}
 			if (!inner) out.push(name(e) + " reaches " + Math.round(r.right) + " of " + w);
 		}
+		// Text too long for its box overflows it without widening the box.
+		const scrolls = e => { for (let a = e; a && a !== document.body; a = a.parentElement) if (getComputedStyle(a).overflowX !== "visible") return true; return false; };
+		if (!out.length) {
+			const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+			for (let n; (n = walk.nextNode());) {
+				const r = document.createRange();
+				r.selectNodeContents(n);
+				const right = r.getBoundingClientRect().right;
+				if (right > w + 0.5 && !scrolls(n.parentElement)) out.push("text " + JSON.stringify(n.data.trim().slice(0, 60)) + " in " + name(n.parentElement) + " reaches " + Math.round(right) + " of " + w);
+			}
+		}
 		// A scrolling ancestor does not hold an absolutely positioned
 		// element (.sr-only text) unless it is the element's containing block.
 		if (!out.length) for (const e of document.body.querySelectorAll("*")) {
