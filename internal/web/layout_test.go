@@ -416,6 +416,9 @@ func TestJobListAt1280(t *testing.T) {
 			name := "list"
 			if strings.HasSuffix(path, job) {
 				name = "detail"
+				if bad := b.outOfSight("#versions-table th, #versions-table td, #versions-table .pod"); width == 1280 && len(bad) > 0 {
+					t.Errorf("at 1280 px the versions table (pods included) is not all in sight: %s", strings.Join(bad, "; "))
+				}
 			}
 			b.screenshot(fmt.Sprintf("awaiting-%s-%d", name, width))
 		}
