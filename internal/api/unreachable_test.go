@@ -72,6 +72,24 @@ func checkUnreachableCreate(ctx context.Context, t *testing.T, e *jobsEnv, edito
 		if sees := strings.Contains(ce.Message, "127.0.0.1"); sees != c.seesAddr {
 			t.Errorf("%s: message %q; want the API server address shown: %v", c.who, ce.Message, c.seesAddr)
 		}
+		// The workspace's cluster list says why the cluster is unavailable, with
+		// the address for platform administrators only.
+		wcs, err := c.c.WorkspaceClusters(ctx, ws)
+		if err != nil {
+			t.Fatalf("%s lists the workspace's clusters: %v", c.who, err)
+		}
+		for _, wc := range wcs {
+			if wc.Name != "down" {
+				continue
+			}
+			text := wc.Reason + " " + wc.Status.Error
+			if !strings.Contains(text, "connection refused") {
+				t.Errorf("%s: cluster down reads %q; want the reason (connection refused)", c.who, text)
+			}
+			if sees := strings.Contains(text, "127.0.0.1"); sees != c.seesAddr {
+				t.Errorf("%s: cluster down reads %q; want the API server address shown: %v", c.who, text, c.seesAddr)
+			}
+		}
 	}
 	if errs := e.logs.at(slog.LevelError, "down"); len(errs) > 0 {
 		t.Errorf("an unreachable cluster was logged at ERROR: %q", errs)
