@@ -104,7 +104,9 @@ func TestImage(t *testing.T) {
 		readJSON(t, blobPath(layout, m.Config.Digest), &cfg)
 	})
 	t.Run("config", func(t *testing.T) { checkConfig(t, cfg, m) })
-	t.Run("docker tarball", func(t *testing.T) { checkTarball(t, filepath.Join(dir, "image.tar"), tag, m.Config.Digest, len(m.Layers)) })
+	t.Run("docker tarball", func(t *testing.T) {
+		checkTarball(t, filepath.Join(dir, "image.tar"), tag, m.Config.Digest, len(m.Layers))
+	})
 	rootfs := filepath.Join(dir, "rootfs")
 	t.Run("unpack", func(t *testing.T) {
 		for _, l := range m.Layers {
