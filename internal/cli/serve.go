@@ -26,6 +26,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	// Crash tests only: kill the process after this step of a job operation.
 	opts.CrashAfter = os.Getenv("SWITCHYARD_TEST_CRASH_AFTER")
 	fs.StringVar(&opts.DemoKubeconfig, "demo-kubeconfig", env("SWITCHYARD_DEMO_KUBECONFIG", ""), "register this kubeconfig file as cluster \"local\" with its namespace demo bound to workspace \"demo\", unless they exist (make demo; env SWITCHYARD_DEMO_KUBECONFIG)")
+	fs.StringVar(&opts.InCluster, "in-cluster", env("SWITCHYARD_IN_CLUSTER", ""), "register the cluster this server runs in as `NAME`, through the pod's ServiceAccount; nothing secret is stored (env SWITCHYARD_IN_CLUSTER)")
 	logLevel := fs.String("log-level", env("SWITCHYARD_LOG_LEVEL", "info"), "debug, info, warn or error (env SWITCHYARD_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return err

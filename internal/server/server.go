@@ -40,6 +40,9 @@ type Options struct {
 	// DemoKubeconfig, when set, is a kubeconfig file registered as cluster
 	// "local", its namespace demo bound to workspace "demo" (make demo).
 	DemoKubeconfig string
+	// InCluster, when set, is the name under which the server registers the
+	// cluster it runs in, through its pod's ServiceAccount (--in-cluster).
+	InCluster string
 	// CrashAfter makes the server kill itself (SIGKILL) after the named step of
 	// a job operation: crash tests only (SWITCHYARD_TEST_CRASH_AFTER).
 	CrashAfter string
