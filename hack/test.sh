@@ -45,6 +45,9 @@ install_packages
 start=$SECONDS
 hack/cluster/cluster.sh build
 log "control plane binaries ready ($((SECONDS - start)) s)"
+# helm, for the chart's tests (test/install), built from its Go module like the control plane.
+export SWITCHYARD_TEST_HELM
+SWITCHYARD_TEST_HELM=$(hack/helm/build.sh)
 
 start=$SECONDS
 export SWITCHYARD_TEST_KUBECONFIG SWITCHYARD_TEST_KUBECONFIG_NOARGO
@@ -64,6 +67,7 @@ if [ -x hack/postgres.sh ]; then
 fi
 
 go vet ./...
+(cd hack/image && go vet ./...) # the image builder is a module of its own
 # -p 1: the packages share two local clusters and two cores; one package at a time keeps
 # the clusters responsive (cache syncs, probes) and the run deterministic.
 go test -count=1 -p 1 -timeout 30m ${GOTESTFLAGS:-} ./...
