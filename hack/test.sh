@@ -20,6 +20,7 @@ install_packages() {
 	command -v chromedriver >/dev/null || missing+=(chromium-driver)
 	command -v zsh >/dev/null || missing+=(zsh) # the CLI's zsh completion is syntax-checked
 	command -v script >/dev/null || missing+=(bsdutils) # test/cli runs job watch on a pseudo-terminal
+	command -v skopeo >/dev/null || missing+=(skopeo)   # test/install reads the image as podman would
 	command -v kubectl >/dev/null || die "kubectl is missing"
 	[ ${#missing[@]} = 0 ] && return
 	[ "$(id -u)" = 0 ] || { log "missing packages ${missing[*]}: install them as root"; exit 1; }

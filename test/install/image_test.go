@@ -107,6 +107,7 @@ func TestImage(t *testing.T) {
 	t.Run("docker tarball", func(t *testing.T) {
 		checkTarball(t, filepath.Join(dir, "image.tar"), tag, m.Config.Digest, len(m.Layers))
 	})
+	t.Run("skopeo reads and copies both", func(t *testing.T) { checkSkopeo(t, dir, layout, tag) })
 	rootfs := filepath.Join(dir, "rootfs")
 	t.Run("unpack", func(t *testing.T) {
 		for _, l := range m.Layers {
@@ -189,6 +190,38 @@ func checkTarball(t *testing.T, path, tag, configDigest string, layers int) {
 		if !names[n] {
 			t.Errorf("manifest.json names %s, which is not in the tarball", n)
 		}
+	}
+}
+
+// checkSkopeo has containers/image (the library podman load uses), through
+// skopeo, inspect both outputs and copy each to the other format, which reads
+// and verifies every blob.
+func checkSkopeo(t *testing.T, dir, layout, tag string) {
+	if _, err := exec.LookPath("skopeo"); err != nil {
+		if os.Getenv("SWITCHYARD_REQUIRE_TOOLS") == "1" {
+			t.Fatal("skopeo is required (SWITCHYARD_REQUIRE_TOOLS=1) but not installed")
+		}
+		t.Skip("needs skopeo (apt-get install skopeo)")
+	}
+	_, ref, _ := strings.Cut(tag, ":")
+	archive := "docker-archive:" + filepath.Join(dir, "image.tar")
+	for _, src := range []string{"oci:" + layout + ":" + ref, archive} {
+		var got struct {
+			Labels map[string]string
+			Os     string
+		}
+		if err := json.Unmarshal(run(t, nil, "skopeo", "inspect", src), &got); err != nil {
+			t.Fatalf("skopeo inspect %s: %v", src, err)
+		}
+		if got.Os != "linux" || got.Labels["org.opencontainers.image.revision"] != "0123abcd" {
+			t.Errorf("skopeo inspect %s = %+v, want linux with revision 0123abcd", src, got)
+		}
+	}
+	run(t, nil, "skopeo", "copy", "--quiet", "oci:"+layout+":"+ref, "docker-archive:"+filepath.Join(dir, "copy.tar")+":"+tag)
+	run(t, nil, "skopeo", "copy", "--quiet", archive, "oci:"+filepath.Join(dir, "copy-oci")+":"+ref)
+	out := run(t, nil, "skopeo", "inspect", "--config", "docker-archive:"+filepath.Join(dir, "copy.tar"))
+	if !strings.Contains(string(out), `"switchyard"`) {
+		t.Errorf("config of the copy lacks the entrypoint: %s", out)
 	}
 }
 
