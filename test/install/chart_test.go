@@ -190,12 +190,15 @@ func TestChartInstall(t *testing.T) {
 	release := "sy-" + ns[len(ns)-5:]
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
+	// Uninstalled at the end even when a step fails (a no-op after the uninstall step).
+	t.Cleanup(func() { _, _ = helmCmd(t, "uninstall", release, "--kubeconfig", kubeconfig, "-n", ns, "--wait") })
 	var notes []byte
-	t.Run("install", func(t *testing.T) {
+	if !t.Run("install", func(t *testing.T) {
 		notes = mustHelm(t, "install", release, chartDir(t), "--kubeconfig", kubeconfig, "-n", ns,
 			"--set", "image.tag=test", "--wait", "--timeout", "2m")
-		t.Cleanup(func() { _, _ = helmCmd(t, "uninstall", release, "--kubeconfig", kubeconfig, "-n", ns, "--wait") })
-	})
+	}) {
+		return
+	}
 	t.Run("NOTES say how to sign in", func(t *testing.T) {
 		for _, want := range []string{"admin-password", "port-forward svc/" + release + "-switchyard"} {
 			if !bytes.Contains(notes, []byte(want)) {
