@@ -227,6 +227,8 @@ func startRecorder(t *testing.T, admin *rest.Config) *recorder {
 		FlushInterval: -1, // watches stream
 	}
 	r.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		// Recorded before and after: a watch lasts as long as the server runs.
+		r.record(req, 0)
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		proxy.ServeHTTP(sw, req)
 		r.record(req, sw.status)
