@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,6 +73,9 @@ func TestInCluster(t *testing.T) {
 		cl, err := c.Cluster(ctx, "home")
 		if err != nil || !cl.Status.Reachable || !cl.Status.ArgoInstalled || cl.Status.KubernetesVersion == "" {
 			t.Fatalf("cluster home = %+v, %v; want reachable, with its version and Argo Rollouts", cl, err)
+		}
+		if log := s.logText(t); !strings.Contains(log, `msg="in-cluster cluster registered" cluster=home`) || !strings.Contains(log, "server="+admin.Host) {
+			t.Errorf("the server log does not say it registered home in-cluster at %s:\n%s", admin.Host, log)
 		}
 	})
 	t.Run("reads the cluster with the pod's token", func(t *testing.T) {
