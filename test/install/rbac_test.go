@@ -25,6 +25,7 @@ import (
 
 	"github.com/switchyard/switchyard/client"
 	"github.com/switchyard/switchyard/internal/cluster"
+	"github.com/switchyard/switchyard/internal/registration"
 	"github.com/switchyard/switchyard/internal/testenv"
 )
 
@@ -45,21 +46,7 @@ func TestChartRBAC(t *testing.T) {
 	t.Run("token may not read Secrets", func(t *testing.T) { checkNoSecrets(ctx, t, admin, tok) })
 
 	rec := startRecorder(t, admin)
-	appNS := testenv.Namespace(t, kc, "chart-rbac-app")
-	makeApp(ctx, t, kc, appNS)
-	s := startServer(t, "", nil, nil)
-	c := s.admin(t)
-	cl, err := c.CreateCluster(ctx, client.NewCluster{Name: "sa", Kubeconfig: string(rec.kubeconfig(t, tok))})
-	if err != nil || !cl.Status.Reachable || !cl.Status.ArgoInstalled {
-		t.Fatalf("register the cluster with the ServiceAccount's token: %+v, %v; want reachable with Argo Rollouts", cl, err)
-	}
-	if _, err := c.CreateWorkspace(ctx, client.NewWorkspace{Name: "team"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.CreateBinding(ctx, "team", client.NewBinding{Cluster: "sa", Namespace: appNS}); err != nil {
-		t.Fatal(err)
-	}
-	jobLifecycle(ctx, t, c, "team", appNS)
+	s := runJobWith(ctx, t, kc, rec.kubeconfig(t, tok))
 	t.Run("nothing refused", func(t *testing.T) {
 		if refused := rec.refused(); len(refused) > 0 {
 			t.Errorf("the API server refused %s", strings.Join(refused, ", "))
@@ -71,11 +58,66 @@ func TestChartRBAC(t *testing.T) {
 	t.Run("every right used", func(t *testing.T) {
 		used := rec.used()
 		for _, g := range grants(cluster.Permissions) {
-			if !used[g] {
+			if !used[g] && raceOnly[g] == "" {
 				t.Errorf("the ClusterRole grants %q, which a job's whole life never used", g)
 			}
 		}
 	})
+}
+
+// runJobWith starts a server, registers the cluster with kubeconfig as "sa"
+// and runs a job's whole life there on a fresh application.
+func runJobWith(ctx context.Context, t *testing.T, kc kubernetes.Interface, kubeconfig []byte) *server {
+	t.Helper()
+	appNS := testenv.Namespace(t, kc, "job-app")
+	makeApp(ctx, t, kc, appNS)
+	s := startServer(t, "", nil, nil)
+	c := s.admin(t)
+	cl, err := c.CreateCluster(ctx, client.NewCluster{Name: "sa", Kubeconfig: string(kubeconfig)})
+	if err != nil || !cl.Status.Reachable || !cl.Status.ArgoInstalled {
+		t.Fatalf("register the cluster with the ServiceAccount's token: %+v, %v; want reachable with Argo Rollouts", cl, err)
+	}
+	if _, err := c.CreateWorkspace(ctx, client.NewWorkspace{Name: "team"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateBinding(ctx, "team", client.NewBinding{Cluster: "sa", Namespace: appNS}); err != nil {
+		t.Fatal(err)
+	}
+	jobLifecycle(ctx, t, c, "team", appNS)
+	return s
+}
+
+// TestRegisteredServiceAccount runs a job with the kubeconfig
+// registration.Add makes (what `cluster add --context` will use), then
+// removes what Add created.
+func TestRegisteredServiceAccount(t *testing.T) {
+	path := testenv.Kubeconfig(t)
+	kc, _ := testenv.Clients(t, path)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	ns := testenv.Namespace(t, kc, "registration")
+	r, err := registration.New(path, "", registration.Plan{Namespace: ns, ServiceAccount: registration.DefaultName, ClusterRole: registration.DefaultName + "-" + ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Remove(context.Background()) })
+	kubeconfig, err := r.Add(ctx, "sa")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := runJobWith(ctx, t, kc, kubeconfig)
+	if lines := forbiddenLines(s.logText(t)); lines != "" {
+		t.Errorf("the server log reports refusals:\n%s", lines)
+	}
+	if err := r.Remove(ctx); err != nil {
+		t.Fatalf("remove: %v", err)
+	}
+}
+
+// raceOnly are rights the code uses only when it wins a race, and so not on
+// every run: granted because it may need them, each with the reason.
+var raceOnly = map[string]string{
+	"/services delete": "the preview Service is owned by the Rollout: the garbage collector may delete it before Switchyard does",
 }
 
 // checkNoSecrets checks that the token is refused reading Secrets, in any
@@ -166,6 +208,12 @@ func jobLifecycle(ctx context.Context, t *testing.T, c *client.Client, ws, ns st
 		if !ok {
 			return
 		}
+		if st.name == "create" {
+			// Argo tells a roll back from a roll forward by its ReplicaSets' creation
+			// times, which have one-second resolution (see release.TestFullPath):
+			// blue and green must not be made within the same second.
+			time.Sleep(1100 * time.Millisecond)
+		}
 	}
 }
 
@@ -178,7 +226,7 @@ func jobString(j *client.Job) string {
 	if j == nil {
 		return "no job read"
 	}
-	return "phase " + j.Phase + " (" + j.Message + "), active " + strings.Join(j.ActiveImages, ",") + ", preview " + strings.Join(j.PreviewImages, ",")
+	return "phase " + j.Phase + " (" + j.Message + j.StaleReason + "), active " + strings.Join(j.ActiveImages, ",") + ", preview " + strings.Join(j.PreviewImages, ",")
 }
 
 // eventually polls ok until it holds, failing after 90 s; describe, if
