@@ -24,6 +24,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	opts.AdminPassword = os.Getenv("SWITCHYARD_ADMIN_PASSWORD") // a secret: environment only, never a flag
 	opts.SecretKey = os.Getenv("SWITCHYARD_SECRET_KEY")         // likewise
 	fs.StringVar(&opts.DemoKubeconfig, "demo-kubeconfig", env("SWITCHYARD_DEMO_KUBECONFIG", ""), "register this kubeconfig file as cluster \"local\" with its namespace demo bound to workspace \"demo\", unless they exist (make demo; env SWITCHYARD_DEMO_KUBECONFIG)")
+	fs.StringVar(&opts.InCluster, "in-cluster", env("SWITCHYARD_IN_CLUSTER", ""), "register the cluster this server runs in as `NAME`, through the pod's ServiceAccount; nothing secret is stored (env SWITCHYARD_IN_CLUSTER)")
 	logLevel := fs.String("log-level", env("SWITCHYARD_LOG_LEVEL", "info"), "debug, info, warn or error (env SWITCHYARD_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -129,8 +129,12 @@ func (m *Manager) connect(ctx context.Context, id int64) (*Conn, error) {
 	return conn, nil
 }
 
-// open unseals a stored kubeconfig into a client config.
+// open unseals a stored kubeconfig into a client config; the in-cluster
+// cluster has the pod's ServiceAccount instead.
 func (m *Manager) open(c store.Cluster) (*rest.Config, error) {
+	if c.InCluster {
+		return inClusterConfig()
+	}
 	raw, err := m.Keyring.Open(c.SealedKubeconfig)
 	if err != nil {
 		return nil, err

@@ -47,6 +47,9 @@ type Options struct {
 	// DemoKubeconfig, when set, is a kubeconfig file registered as cluster
 	// "local", its namespace demo bound to workspace "demo" (make demo).
 	DemoKubeconfig string
+	// InCluster, when set, is the name under which the server registers the
+	// cluster it runs in, through its pod's ServiceAccount (--in-cluster).
+	InCluster string
 }
 
 // DefaultOptions returns the options `make run` uses: SQLite in ./data, port 8080 on loopback.
