@@ -5,11 +5,24 @@ GO ?= go
 ADDR ?= 127.0.0.1:8080
 DATA_DIR ?= data
 CLUSTER := hack/cluster/cluster.sh
+# The build's identity (switchyard version, GET /api/v1/version): the release from git
+# describe and the commit; a plain go build falls back to the toolchain's vcs stamp.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
+VERSION_PKG := github.com/switchyard/switchyard/internal/version
+LDFLAGS := -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Revision=$(REVISION)
+# Where install-kubectl-plugin links kubectl-switchyard (a directory on PATH).
+PLUGIN_DIR ?= $(HOME)/.local/bin
 
-.PHONY: build run demo test test-unit cluster-build cluster-up cluster-up-second cluster-down clean
+.PHONY: build run demo test test-unit cluster-build cluster-up cluster-up-second cluster-down clean install-kubectl-plugin
 
-build: # build bin/switchyard
-	$(GO) build -o bin/switchyard ./cmd/switchyard
+build: # build bin/switchyard, stamped with git describe
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/switchyard ./cmd/switchyard
+
+install-kubectl-plugin: build # link kubectl-switchyard into $(PLUGIN_DIR): kubectl switchyard …
+	mkdir -p $(PLUGIN_DIR)
+	ln -sf $(abspath bin/switchyard) $(PLUGIN_DIR)/kubectl-switchyard
+	@echo "kubectl switchyard is $(PLUGIN_DIR)/kubectl-switchyard (that directory must be on PATH)"
 
 run: build # start switchyard serve on SQLite in $(DATA_DIR)
 	./bin/switchyard serve --addr $(ADDR) --data-dir $(DATA_DIR)
