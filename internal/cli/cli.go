@@ -136,6 +136,13 @@ func (c *cli) rootCmd() *cobra.Command {
 	add("admin", c.clusterCmd(), c.workspaceCmd(), c.memberCmd(), c.bindingCmd(), c.tokenCmd(), c.userCmd(), c.auditCmd())
 	root.AddCommand(c.versionCmd())
 	root.InitDefaultCompletionCmd()
+	if comp, _, err := root.Find([]string{"completion"}); err == nil && comp != root {
+		g := c.group("completion", "")
+		comp.Args, comp.RunE, comp.SuggestionsMinimumDistance = g.Args, g.RunE, 2
+		comp.Example = `  source <(switchyard completion bash)                      # bash, this shell
+  switchyard completion zsh > "${fpath[1]}/_switchyard"      # zsh
+  switchyard completion fish > ~/.config/fish/completions/switchyard.fish`
+	}
 	c.nameExamples(root)
 	return root
 }
