@@ -11,17 +11,19 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)
 VERSION_PKG := github.com/switchyard/switchyard/internal/version
 LDFLAGS := -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Revision=$(REVISION)
-# Where install-kubectl-plugin links kubectl-switchyard (a directory on PATH).
+# Where build puts the binary, and where install-kubectl-plugin links kubectl-switchyard to
+# it (a directory on PATH).
+BIN_DIR ?= bin
 PLUGIN_DIR ?= $(HOME)/.local/bin
 
 .PHONY: build run demo test test-unit cluster-build cluster-up cluster-up-second cluster-down clean install-kubectl-plugin
 
 build: # build bin/switchyard, stamped with git describe
-	$(GO) build -ldflags "$(LDFLAGS)" -o bin/switchyard ./cmd/switchyard
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN_DIR)/switchyard ./cmd/switchyard
 
 install-kubectl-plugin: build # link kubectl-switchyard into $(PLUGIN_DIR): kubectl switchyard …
 	mkdir -p $(PLUGIN_DIR)
-	ln -sf $(abspath bin/switchyard) $(PLUGIN_DIR)/kubectl-switchyard
+	ln -sf $(abspath $(BIN_DIR)/switchyard) $(PLUGIN_DIR)/kubectl-switchyard
 	@echo "kubectl switchyard is $(PLUGIN_DIR)/kubectl-switchyard (that directory must be on PATH)"
 
 run: build # start switchyard serve on SQLite in $(DATA_DIR)

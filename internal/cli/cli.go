@@ -139,9 +139,9 @@ func (c *cli) rootCmd() *cobra.Command {
 	if comp, _, err := root.Find([]string{"completion"}); err == nil && comp != root {
 		g := c.group("completion", "")
 		comp.Args, comp.RunE, comp.SuggestionsMinimumDistance = g.Args, g.RunE, 2
-		comp.Example = `  source <(switchyard completion bash)                      # bash, this shell
-  switchyard completion zsh > "${fpath[1]}/_switchyard"      # zsh
-  switchyard completion fish > ~/.config/fish/completions/switchyard.fish`
+		comp.Example = `  source <(switchyard completion bash)           # bash, this shell
+  switchyard completion zsh > _switchyard        # zsh: into a directory of $fpath
+  switchyard completion fish > switchyard.fish   # fish: into ~/.config/fish/completions`
 	}
 	c.nameExamples(root)
 	return root

@@ -229,7 +229,7 @@ func (c *cli) bindingAddCmd() *cobra.Command {
 	var f adminFlags
 	cmd := c.inWorkspaceCmd("add CLUSTER NAMESPACE", "Let a workspace deploy to a namespace of a cluster (platform admins)",
 		"Let a workspace deploy into a namespace of a registered cluster (platform admins).",
-		`  switchyard binding add local demo -w payments`, argsBetween(2, 2), &f,
+		`  switchyard binding add local shop -w payments`, argsBetween(2, 2), &f,
 		func(ctx context.Context, s *session, ws string, args []string) error {
 			b, err := s.client.CreateBinding(ctx, ws, client.NewBinding{Cluster: args[0], Namespace: args[1]})
 			if err != nil {

@@ -122,8 +122,9 @@ func (s *sy) job(name string) client.Job {
 	return j
 }
 
-// startServer runs `switchyard serve` on a fresh data directory and a free port.
-func startServer(t *testing.T) string {
+// startServer runs `switchyard serve` on a fresh data directory and a free
+// port, with extra flags.
+func startServer(t *testing.T, extra ...string) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -132,7 +133,7 @@ func startServer(t *testing.T) string {
 	addr := l.Addr().String()
 	l.Close()
 	dir := t.TempDir()
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--data-dir", dir)
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", addr, "--data-dir", dir}, extra...)...)
 	cmd.Env = append(os.Environ(), "SWITCHYARD_ADMIN_PASSWORD="+password)
 	logf, err := os.Create(filepath.Join(dir, "server.log"))
 	if err != nil {
