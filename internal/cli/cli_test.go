@@ -3,10 +3,10 @@ package cli
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"io"
 	"strings"
 	"testing"
 	"time"

@@ -35,8 +35,8 @@ type exampleStep struct {
 
 // skippedExamples are the examples that cannot run unattended, with why.
 var skippedExamples = map[string]string{
-	"switchyard login http://127.0.0.1:8080            # on a terminal: prompts for user and password": "prompts on a terminal",
-	"SWITCHYARD_ADMIN_PASSWORD=change-me switchyard serve --addr 127.0.0.1:8080 --data-dir data":      "starts a server on make demo's port",
+	"switchyard login http://127.0.0.1:8080            # on a terminal: prompts for user and password":    "prompts on a terminal",
+	"SWITCHYARD_ADMIN_PASSWORD=change-me switchyard serve --addr 127.0.0.1:8080 --data-dir data":          "starts a server on make demo's port",
 	"switchyard serve --database-url postgres://switchyard@db/switchyard   # replicas share one database": "needs a PostgreSQL host named db",
 }
 

@@ -55,7 +55,9 @@ func TestKubectlPlugin(t *testing.T) {
 		!strings.Contains(out, "  kubectl switchyard job wait web-bg --for healthy") {
 		t.Errorf("kubectl switchyard job wait --help:\n%s\nwant the plugin's name in usage and examples", out)
 	}
-	var v struct{ Client struct{ Version, Revision string } }
+	var v struct {
+		Client struct{ Version, Revision string }
+	}
 	if out := run("switchyard", "version", "--client", "-o", "json"); json.Unmarshal([]byte(out), &v) != nil || v.Client.Version != "v9.9.9-test" || v.Client.Revision != "abc123" {
 		t.Errorf("kubectl switchyard version --client -o json = %q, want version v9.9.9-test, revision abc123 (from make's -ldflags)", out)
 	}
@@ -73,7 +75,7 @@ func TestPluginManifest(t *testing.T) {
 		Metadata         struct{ Name string }
 		Spec             struct {
 			Version, ShortDescription, Homepage, Description, Caveats string
-			Platforms                 []struct {
+			Platforms                                                 []struct {
 				URI, Sha256, Bin string
 				Selector         struct{ MatchLabels map[string]string } `json:"selector"`
 				Files            []struct{ From, To string }
