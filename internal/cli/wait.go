@@ -303,7 +303,7 @@ func (c *cli) watchJobs(ctx context.Context, s *session, ws string, q client.Job
 	defer stop()
 	changed := watchChanges(ctx, s.client, ws, "")
 	seen := map[string]string{}
-	first := true
+	first, headed := true, false
 	for {
 		l, err := s.client.Jobs(ctx, ws, q)
 		switch {
@@ -312,7 +312,10 @@ func (c *cli) watchJobs(ctx context.Context, s *session, ws string, q client.Job
 		case err != nil && !retryable(err):
 			return err
 		case err == nil:
-			if err := c.printChanged(out, l.Items, seen, first); err != nil {
+			if first && len(l.Items) == 0 && out.human() {
+				fmt.Fprintf(c.stderr, "No resources found in workspace %s.\n", ws)
+			}
+			if err := c.printChanged(out, l.Items, seen, &headed); err != nil {
 				return err
 			}
 			first = false
@@ -326,8 +329,9 @@ func (c *cli) watchJobs(ctx context.Context, s *session, ws string, q client.Job
 	}
 }
 
-// printChanged prints the jobs whose row changed since seen; the header only first.
-func (c *cli) printChanged(out outputFlags, jobs []client.Job, seen map[string]string, first bool) error {
+// printChanged prints the jobs whose row changed since seen; the header
+// once, above the first rows.
+func (c *cli) printChanged(out outputFlags, jobs []client.Job, seen map[string]string, headed *bool) error {
 	now := time.Now()
 	var changed []client.Job
 	var t table
@@ -347,13 +351,15 @@ func (c *cli) printChanged(out outputFlags, jobs []client.Job, seen map[string]s
 			changed = append(changed, client.Job{Name: name, Phase: client.PhaseDeleted})
 		}
 	}
-	if len(changed) == 0 && !first {
+	if len(changed) == 0 {
 		return nil
 	}
 	t = jobTable(changed, out.wide(), now)
 	switch {
 	case out.human():
-		return t.write(c.stdout, first && !out.noHeaders)
+		headers := !*headed && !out.noHeaders
+		*headed = true
+		return t.write(c.stdout, headers)
 	case out.format == "name":
 		for _, j := range changed {
 			fmt.Fprintln(c.stdout, "job/"+j.Name)
