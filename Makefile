@@ -24,6 +24,9 @@ build: # build bin/switchyard, stamped with git describe
 install-kubectl-plugin: build # link kubectl-switchyard into $(PLUGIN_DIR): kubectl switchyard …
 	mkdir -p $(PLUGIN_DIR)
 	ln -sf $(abspath $(BIN_DIR)/switchyard) $(PLUGIN_DIR)/kubectl-switchyard
+	printf '#!/bin/sh\n# kubectl completes "kubectl switchyard …" through this\nexec "%s" __complete "$$@"\n' \
+		$(abspath $(BIN_DIR)/switchyard) > $(PLUGIN_DIR)/kubectl_complete-switchyard
+	chmod +x $(PLUGIN_DIR)/kubectl_complete-switchyard
 	@echo "kubectl switchyard is $(PLUGIN_DIR)/kubectl-switchyard (that directory must be on PATH)"
 
 run: build # start switchyard serve on SQLite in $(DATA_DIR)

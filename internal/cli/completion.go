@@ -21,12 +21,12 @@ const completionTimeout = 3 * time.Second
 type completer func(ctx context.Context, s *session) ([]string, error)
 
 // complete runs list with the connection flags parsed so far.
-func (c *cli) complete(o *connFlags, needWorkspace bool, list completer) []string {
+func (c *cli) complete(ctx context.Context, o *connFlags, needWorkspace bool, list completer) []string {
 	s, err := c.connect(*o)
 	if err != nil || (needWorkspace && s.workspace == "") {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), completionTimeout)
+	ctx, cancel := context.WithTimeout(ctx, completionTimeout)
 	defer cancel()
 	names, err := list(ctx, s)
 	if err != nil {
@@ -41,14 +41,14 @@ func (c *cli) nameArgs(o *connFlags, needWorkspace bool, maxArgs int, lists ...c
 		if len(args) >= maxArgs || len(args) >= len(lists) {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		return filterPrefix(c.complete(o, needWorkspace, lists[len(args)]), toComplete), cobra.ShellCompDirectiveNoFileComp
+		return filterPrefix(c.complete(cmd.Context(), o, needWorkspace, lists[len(args)]), toComplete), cobra.ShellCompDirectiveNoFileComp
 	}
 }
 
 // flagNames completes a flag's value with list.
 func (c *cli) flagNames(o *connFlags, needWorkspace bool, list completer) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		return filterPrefix(c.complete(o, needWorkspace, list), toComplete), cobra.ShellCompDirectiveNoFileComp
+		return filterPrefix(c.complete(cmd.Context(), o, needWorkspace, list), toComplete), cobra.ShellCompDirectiveNoFileComp
 	}
 }
 
