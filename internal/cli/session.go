@@ -362,7 +362,7 @@ func (c *cli) contextUseCmd() *cobra.Command {
 		Short: "Make a context the current one (and set its default workspace)",
 		Long:  "Make NAME the current context. --workspace also sets its default workspace.",
 		Example: `  switchyard context use ci
-  switchyard context use ci -w demo`,
+  switchyard context use 127.0.0.1:8080 -w demo     # contexts are named after the server's host:port`,
 		Args:              argsBetween(1, 1),
 		ValidArgsFunction: c.completeContexts,
 		RunE:              func(_ *cobra.Command, args []string) error { return c.contextUse(args[0], ws) },
