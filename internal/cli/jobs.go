@@ -219,7 +219,7 @@ field at fault. --cluster, --namespace, --deployment and --service are
 required; job targets lists what they can be.`
 
 const jobCreateExample = `  switchyard job create web-bg --cluster local -n demo --deployment web --service web \
-      --standby 5m --auto-promote-after 12h --preview-replicas 1`
+      --standby 5m --auto-promote-after 12h`
 
 func (c *cli) jobCreateCmd() *cobra.Command {
 	var f jobFlags
