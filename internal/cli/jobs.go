@@ -219,7 +219,7 @@ field at fault. --cluster, --namespace, --deployment and --service are
 required; job targets lists what they can be.`
 
 const jobCreateExample = `  switchyard job create web-bg --cluster local -n demo --deployment web --service web \
-      --standby 5m --auto-promote-after 12h`
+      --standby 5m      # the old version stays up 5 minutes after a switch`
 
 func (c *cli) jobCreateCmd() *cobra.Command {
 	var f jobFlags
