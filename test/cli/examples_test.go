@@ -76,7 +76,10 @@ func TestExamples(t *testing.T) {
 		{path: "job list"}, {path: "job get"}, {path: "job describe"}, {path: "job history"}, {path: "job events"},
 		{hook: startListWatch}, {path: "job deploy"}, {hook: checkListWatch}, {path: "job watch"},
 		{path: "job promote"}, {glue: []string{"job", "wait", "web-bg", "--for", "healthy", "--timeout", "3m"}},
-		{path: "job rollback"}, {glue: []string{"job", "wait", "web-bg", "--for", "healthy", "--timeout", "3m"}},
+		// The revision before the current is 1.1.0, which 1.2.0 replaced before it was promoted:
+		// rolling back to it is a new blue-green round.
+		{path: "job rollback"}, {glue: []string{"job", "wait", "web-bg", "--for", "awaiting-promotion", "--timeout", "3m"}},
+		{glue: []string{"job", "promote", "web-bg"}}, {glue: []string{"job", "wait", "web-bg", "--for", "healthy", "--timeout", "3m"}},
 		{glue: []string{"job", "deploy", "web-bg", "--image", "web=example/web:1.4.0"}},
 		{glue: []string{"job", "wait", "web-bg", "--for", "awaiting-promotion", "--timeout", "3m"}},
 		{path: "job abort"}, {glue: []string{"job", "wait", "web-bg", "--for", "aborted", "--timeout", "3m"}},
@@ -324,7 +327,7 @@ func checkListWatch(t *testing.T, r *exampleRunner) {
 	_ = r.watch.Process.Signal(syscall.SIGINT)
 	err := r.watch.Wait()
 	out := r.watchOut.String()
-	if err != nil || strings.Count(out, "NAME") != 1 || strings.Count(out, "web-bg") < 2 || !strings.Contains(out, "example/web:1.2.0") {
+	if err != nil || strings.Count(out, "NAME ") != 1 || strings.Count(out, "web-bg") < 2 || !strings.Contains(out, "example/web:1.2.0") {
 		t.Errorf("job list -w: %v, output:\n%s\nwant one header, then web-bg again with example/web:1.2.0", err, out)
 	}
 }
