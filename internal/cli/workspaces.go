@@ -157,7 +157,7 @@ func (c *cli) memberSetCmd() *cobra.Command {
 	var f adminFlags
 	cmd := c.inWorkspaceCmd("set USER ROLE", "Add a user to a workspace or change their role",
 		"Add a user to a workspace with a role (admin, editor or viewer), or change\ntheir role (workspace admins).",
-		`  switchyard member set alice editor -w payments`, argsBetween(2, 2), &f,
+		`  switchyard member set bob editor -w payments`, argsBetween(2, 2), &f,
 		func(ctx context.Context, s *session, ws string, args []string) error {
 			m, err := s.client.PutMember(ctx, ws, args[0], args[1])
 			if err != nil {
@@ -178,7 +178,7 @@ func (c *cli) memberSetCmd() *cobra.Command {
 func (c *cli) memberRemoveCmd() *cobra.Command {
 	var f adminFlags
 	return c.inWorkspaceCmd("remove USER", "Remove a user from a workspace", "Remove a user from a workspace (workspace admins).",
-		`  switchyard member remove alice -w payments`, argsBetween(1, 1), &f,
+		`  switchyard member remove bob -w payments`, argsBetween(1, 1), &f,
 		func(ctx context.Context, s *session, ws string, args []string) error {
 			if err := s.client.DeleteMember(ctx, ws, args[0]); err != nil {
 				return err
