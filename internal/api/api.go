@@ -74,6 +74,7 @@ type route struct {
 func (a *API) routes() [][]route {
 	return [][]route{
 		a.healthRoutes(),
+		a.versionRoutes(),
 		a.sessionRoutes(),
 		a.tokenRoutes(),
 		a.userRoutes(),
