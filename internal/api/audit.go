@@ -115,7 +115,7 @@ func (a *API) record(ctx context.Context, ev event, err error) error {
 		Action: ev.action, Outcome: outcome, Detail: detail,
 	})
 	if aerr != nil {
-		a.Logger.Error("append audit event", "action", ev.action, "err", aerr)
+		a.Logger.ErrorContext(ctx, "append audit event", "action", ev.action, "err", aerr)
 	}
 	return err
 }

@@ -136,9 +136,9 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case r.Context().Err() != nil && errors.Is(err, r.Context().Err()):
 		// The client went away (or the server is shutting down): nothing
 		// went wrong here.
-		a.Logger.Debug("request abandoned", "method", r.Method, "path", r.URL.Path, "err", err)
+		a.Logger.DebugContext(r.Context(), "request abandoned", "method", r.Method, "path", r.URL.Path, "err", err)
 	case e.Status >= 500:
-		a.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		a.Logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	var limited *auth.RateLimitedError
 	if errors.As(err, &limited) {

@@ -7,8 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 
+	"github.com/switchyard/switchyard/internal/api"
+	"github.com/switchyard/switchyard/internal/logging"
 	"github.com/switchyard/switchyard/internal/server"
 )
 
@@ -26,6 +29,11 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	// Crash tests only: kill the process after this step of a job operation.
 	opts.CrashAfter = os.Getenv("SWITCHYARD_TEST_CRASH_AFTER")
 	fs.StringVar(&opts.DemoKubeconfig, "demo-kubeconfig", env("SWITCHYARD_DEMO_KUBECONFIG", ""), "register this kubeconfig file as cluster \"local\" with its namespace demo bound to workspace \"demo\", unless they exist (make demo; env SWITCHYARD_DEMO_KUBECONFIG)")
+	fs.StringVar(&opts.TrustedProxies, "trusted-proxies", env("SWITCHYARD_TRUSTED_PROXIES", ""), "comma-separated CIDR ranges of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (env SWITCHYARD_TRUSTED_PROXIES)")
+	fs.StringVar(&opts.ExternalURL, "external-url", env("SWITCHYARD_EXTERNAL_URL", ""), "URL users reach Switchyard at, e.g. https://switchyard.example.com; https makes session cookies Secure (env SWITCHYARD_EXTERNAL_URL)")
+	fs.IntVar(&opts.MaxConnsPerClient, "max-conns-per-client", envInt("SWITCHYARD_MAX_CONNS_PER_CLIENT", server.DefaultMaxConnsPerClient), "open connections per TCP peer address; behind a proxy that is the proxy's (env SWITCHYARD_MAX_CONNS_PER_CLIENT)")
+	fs.IntVar(&opts.MaxStreamsPerUser, "max-streams-per-user", envInt("SWITCHYARD_MAX_STREAMS_PER_USER", api.DefaultMaxStreamsPerUser), "open change streams per user (env SWITCHYARD_MAX_STREAMS_PER_USER)")
+	logFormat := fs.String("log-format", env("SWITCHYARD_LOG_FORMAT", logging.FormatText), "text or json (env SWITCHYARD_LOG_FORMAT)")
 	logLevel := fs.String("log-level", env("SWITCHYARD_LOG_LEVEL", "info"), "debug, info, warn or error (env SWITCHYARD_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -37,8 +45,28 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return usageError{fmt.Sprintf("serve: --log-level: %v", err)}
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	logger, err := logging.New(stderr, "serve: --log-format", *logFormat, level)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if err := server.ReadSecretFiles(&opts, os.Getenv); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
 	return server.Run(ctx, opts, logger)
+}
+
+// envInt is env for a count. A value that is not a whole number becomes -1,
+// which server.New refuses, naming the setting.
+func envInt(key string, def int) int {
+	v := env(key, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return -1
+	}
+	return n
 }
 
 // env returns the value of the environment variable key, or def when it is unset or blank.
