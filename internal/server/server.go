@@ -123,11 +123,13 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error
 		return nil, err
 	}
 	jobs := &release.Service{Store: st, Clusters: clusters, Logger: logger, Owner: replicaID(), CrashAfter: opts.CrashAfter}
+	metrics := api.NewMetrics()
+	metrics.WatchJobs(jobs, clusters)
 	a := &api.API{
 		Store:    st,
 		Auth:     auth.NewAuthenticator(st, hasher),
 		Access:   &access.Checker{Store: st},
-		Metrics:  api.NewMetrics(),
+		Metrics:  metrics,
 		Logger:   logger,
 		Clusters: clusters,
 		Jobs:     jobs,
