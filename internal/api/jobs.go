@@ -309,7 +309,9 @@ func (a *API) operate(action access.Action, op string) handlerFunc {
 		}
 		var v release.View
 		if err == nil {
+			switched := a.timeSwitch(r, ws, name, kind)
 			v, err = a.Jobs.Operate(r.Context(), ws, name, kind, release.OperateRequest{Images: req.Images, Revision: req.Revision, IfPhase: release.Phase(req.IfPhase)})
+			switched(err)
 		}
 		a.Metrics.operation(kind, err)
 		ev := wsEvent(p, ws, "job."+kind, "job "+name)

@@ -33,7 +33,7 @@ type Metrics struct {
 
 // SwitchBuckets are the buckets of switchyard_switch_duration_seconds: a
 // fast rollback takes a second or two, a promote waits for green to be ready.
-var SwitchBuckets = []float64{0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600}
+var SwitchBuckets = []float64{0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600}
 
 // NewMetrics returns the metrics, with Go runtime and process collectors
 // and switchyard_build_info.
@@ -199,4 +199,41 @@ func boolValue(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+// switchWatchTimeout is how long a switch is waited for after a promote or
+// rollback; one that hasn't happened by then is not observed.
+const switchWatchTimeout = 10 * time.Minute
+
+// switchKinds maps the operations that switch traffic to their histogram kind.
+var switchKinds = map[string]string{
+	release.OpPromote: "switch", release.OpPromoteFull: "switch",
+	release.OpRollback: "switch_back", release.OpAbort: "switch_back",
+}
+
+// timeSwitch starts timing the traffic switch operation op on the job may
+// cause; call the returned func with the operation's error. On success the
+// switch is awaited in the background (reading the informer cache) and
+// observed when it happens.
+func (a *API) timeSwitch(r *http.Request, ws store.Workspace, name, op string) func(error) {
+	kind, ok := switchKinds[op]
+	if !ok || a.Jobs == nil {
+		return func(error) {}
+	}
+	w, err := a.Jobs.WatchSwitch(r.Context(), ws, name)
+	if err != nil {
+		return func(error) {} // the operation will fail the same way
+	}
+	return func(err error) {
+		if err != nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), switchWatchTimeout)
+		go func() {
+			defer cancel()
+			if d, ok := w.Wait(ctx); ok {
+				a.Metrics.ObserveSwitch(kind, d)
+			}
+		}()
+	}
 }
