@@ -3,6 +3,7 @@ package logging
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -86,5 +87,17 @@ func TestNewRefusesUnknownFormat(t *testing.T) {
 	logger.InfoContext(WithRequestID(t.Context(), "abc"), "hello")
 	if !strings.Contains(buf.String(), "request_id=abc") {
 		t.Errorf("text line %q, want request_id=abc", buf.String())
+	}
+}
+
+// BenchmarkAccessLog: what the access log adds to a request (a JSON line to
+// a discarded writer).
+func BenchmarkAccessLog(b *testing.B) {
+	logger, _ := New(io.Discard, "--log-format", FormatJSON, slog.LevelInfo)
+	h := (&Access{Logger: logger, ClientAddr: func(*http.Request) string { return "192.0.2.1" }}).Handler(
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok")) }))
+	r := httptest.NewRequest("GET", "/api/v1/me", nil)
+	for b.Loop() {
+		h.ServeHTTP(httptest.NewRecorder(), r)
 	}
 }

@@ -97,3 +97,17 @@ func TestParseTrusted(t *testing.T) {
 		t.Errorf("ParseTrusted: %v, %v; want [10.0.0.0/8 ::1/128]", got, err)
 	}
 }
+
+// BenchmarkResolve: the cost per request of finding the client behind a
+// proxy chain of three.
+func BenchmarkResolve(b *testing.B) {
+	trusted, _ := ParseTrusted("--trusted-proxies", "10.0.0.0/8,192.168.0.0/16")
+	res := &Resolver{Trusted: trusted}
+	r := httptest.NewRequest("GET", "/", nil)
+	r.RemoteAddr = "10.1.2.3:4567"
+	r.Header.Set("X-Forwarded-For", "1.2.3.4, 198.51.100.9, 192.168.3.3, 10.9.9.9")
+	r.Header.Set("X-Forwarded-Proto", "https")
+	for b.Loop() {
+		_ = res.Resolve(r)
+	}
+}
