@@ -3,8 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"runtime"
-	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -15,6 +13,7 @@ import (
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/release"
 	"github.com/switchyard/switchyard/internal/store"
+	"github.com/switchyard/switchyard/internal/version"
 )
 
 // Metrics are the server's Prometheus metrics, in a registry of their own
@@ -70,19 +69,11 @@ func NewMetrics() *Metrics {
 
 // buildInfo is the constant switchyard_build_info{version,revision,goversion} 1.
 func buildInfo() prometheus.Collector {
-	version, revision := "(unknown)", ""
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		version = bi.Main.Version
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				revision = s.Value
-			}
-		}
-	}
+	info := version.Get()
 	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name:        "switchyard_build_info",
 		Help:        "Always 1; the labels say which build is running.",
-		ConstLabels: prometheus.Labels{"version": version, "revision": revision, "goversion": runtime.Version()},
+		ConstLabels: prometheus.Labels{"version": info.Version, "revision": info.Revision, "goversion": info.GoVersion},
 	}, func() float64 { return 1 })
 }
 

@@ -43,10 +43,6 @@ type Options struct {
 	// MaxStreamsPerUser caps the change streams one user may hold open;
 	// 0 means api.DefaultMaxStreamsPerUser.
 	MaxStreamsPerUser int
-	// SecretKey is the base64 of the 32-byte key that seals kubeconfigs
-	// (SWITCHYARD_SECRET_KEY); empty means the key file in DataDir, created
-	// on first start. Replicas sharing a database must share the key.
-	SecretKey string
 	// TrustedProxies is a comma-separated list of CIDR ranges (--trusted-proxies):
 	// only from peers in them do X-Forwarded-For and X-Forwarded-Proto count.
 	TrustedProxies string
@@ -54,6 +50,10 @@ type Options struct {
 	// https://switchyard.example.com: used in links, and an https one makes
 	// every session cookie Secure. Empty: the listen address.
 	ExternalURL string
+	// SecretKey is the base64 of the 32-byte key that seals kubeconfigs
+	// (SWITCHYARD_SECRET_KEY); empty means the key file in DataDir, created
+	// on first start. Replicas sharing a database must share the key.
+	SecretKey string
 	// DemoKubeconfig, when set, is a kubeconfig file registered as cluster
 	// "local", its namespace demo bound to workspace "demo" (make demo).
 	DemoKubeconfig string
@@ -123,19 +123,18 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error
 		return nil, err
 	}
 	jobs := &release.Service{Store: st, Clusters: clusters, Logger: logger, Owner: replicaID(), CrashAfter: opts.CrashAfter}
-	metrics := api.NewMetrics()
-	metrics.WatchJobs(jobs, clusters)
 	a := &api.API{
 		Store:    st,
 		Auth:     auth.NewAuthenticator(st, hasher),
 		Access:   &access.Checker{Store: st},
-		Metrics:  metrics,
+		Metrics:  api.NewMetrics(),
 		Logger:   logger,
 		Clusters: clusters,
 		Jobs:     jobs,
 
 		MaxStreamsPerUser: opts.MaxStreamsPerUser,
 	}
+	a.Metrics.WatchJobs(jobs, clusters)
 	resolver := &proxy.Resolver{Trusted: trusted, ExternalURL: external}
 	access := &logging.Access{Logger: logger, ClientAddr: auth.ClientAddr}
 	// The resolver runs first: the access log and everything below it see the
