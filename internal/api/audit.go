@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/switchyard/switchyard/internal/access"
 	"github.com/switchyard/switchyard/internal/auth"
@@ -102,20 +103,26 @@ type event struct {
 // returns err unchanged so handlers can `return a.record(ctx, ev, err)`.
 // A failure to write the log is logged, not returned: the change happened.
 func (a *API) record(ctx context.Context, ev event, err error) error {
-	outcome, detail := store.OutcomeSuccess, ev.detail
+	outcome := store.OutcomeSuccess
 	switch {
 	case err == nil:
 	case isDenial(err):
-		outcome, detail = store.OutcomeDenied, status(err).Message
+		outcome = store.OutcomeDenied
 	default:
-		outcome, detail = store.OutcomeFailure, status(err).Message
+		outcome = store.OutcomeFailure
+	}
+	detail := ev.detail
+	if err != nil {
+		// The event's own detail (a failed login's address) stays: what went
+		// wrong follows it.
+		detail = strings.TrimPrefix(ev.detail+"; "+status(err).Message, "; ")
 	}
 	_, aerr := a.Store.AppendAudit(context.WithoutCancel(ctx), store.AuditEvent{
 		Actor: ev.actor, WorkspaceID: ev.workspaceID, Target: ev.target,
 		Action: ev.action, Outcome: outcome, Detail: detail,
 	})
 	if aerr != nil {
-		a.Logger.Error("append audit event", "action", ev.action, "err", aerr)
+		a.Logger.ErrorContext(ctx, "append audit event", "action", ev.action, "err", aerr)
 	}
 	return err
 }

@@ -162,12 +162,12 @@ func (a *API) writeErrorFor(w http.ResponseWriter, r *http.Request, err error, a
 	case r.Context().Err() != nil && errors.Is(err, r.Context().Err()):
 		// The client went away (or the server is shutting down): nothing
 		// went wrong here.
-		a.Logger.Debug("request abandoned", "method", r.Method, "path", r.URL.Path, "err", err)
+		a.Logger.DebugContext(r.Context(), "request abandoned", "method", r.Method, "path", r.URL.Path, "err", err)
 	case e.Status == http.StatusServiceUnavailable:
-		a.Logger.Warn("request failed: dependency unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		a.Logger.WarnContext(r.Context(), "request failed: dependency unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 		w.Header().Set("Retry-After", retryAfterUnavailable)
 	case e.Status >= 500:
-		a.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		a.Logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	var limited *auth.RateLimitedError
 	if errors.As(err, &limited) {

@@ -34,7 +34,7 @@ func (a *API) readyz(w http.ResponseWriter, r *http.Request, _ auth.Principal) e
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := a.Store.Ping(ctx); err != nil {
-		a.Logger.Warn("not ready", "err", err)
+		a.Logger.WarnContext(r.Context(), "not ready", "err", err)
 		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "store unavailable"}
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -253,6 +253,7 @@ func (a *API) createJob(w http.ResponseWriter, r *http.Request, p auth.Principal
 			ScaleDownDelaySeconds: req.ScaleDownDelaySeconds, AutoPromotionSeconds: req.AutoPromotionSeconds, PreviewReplicaCount: req.PreviewReplicaCount,
 		}})
 	}
+	a.Metrics.operation("create", err)
 	ev := wsEvent(p, ws, "job.create", "job "+req.Name)
 	ev.detail = req.Cluster + "/" + req.Namespace + " deployment " + req.Deployment + " service " + req.Service
 	if err := a.record(r.Context(), ev, err); err != nil {
@@ -308,8 +309,11 @@ func (a *API) operate(action access.Action, op string) handlerFunc {
 		}
 		var v release.View
 		if err == nil {
+			switched := a.timeSwitch(r, ws, name, kind)
 			v, err = a.Jobs.Operate(r.Context(), ws, name, kind, release.OperateRequest{Images: req.Images, Revision: req.Revision, IfPhase: release.Phase(req.IfPhase)})
+			switched(err)
 		}
+		a.Metrics.operation(kind, err)
 		ev := wsEvent(p, ws, "job."+kind, "job "+name)
 		ev.detail = operationDetail(kind, req)
 		if err := a.record(r.Context(), ev, err); err != nil {
@@ -355,6 +359,7 @@ func (a *API) deleteJob(w http.ResponseWriter, r *http.Request, p auth.Principal
 	if err == nil {
 		v, err = a.Jobs.Delete(r.Context(), ws, name, force)
 	}
+	a.Metrics.operation("delete", err)
 	ev := wsEvent(p, ws, "job.delete", "job "+name)
 	if force {
 		ev.detail = "forced"

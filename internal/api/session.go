@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/switchyard/switchyard/internal/auth"
+	"github.com/switchyard/switchyard/internal/logging"
 )
 
 func (a *API) sessionRoutes() []route {
@@ -55,6 +56,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, _ auth.Principal) er
 		}
 		return a.record(r.Context(), ev, err)
 	}
+	logging.SetUser(r.Context(), u.Username)
 	ss, err := a.Auth.StartSession(r.Context(), w, r, u.ID)
 	if err != nil {
 		return a.record(r.Context(), ev, err)

@@ -5,11 +5,12 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/switchyard/switchyard/internal/logging"
+	"github.com/switchyard/switchyard/internal/proxy"
 	"github.com/switchyard/switchyard/internal/store"
 )
 
@@ -120,7 +121,9 @@ func (a *Authenticator) EndSession(ctx context.Context, w http.ResponseWriter, r
 	return nil
 }
 
-// cookie returns the session cookie: HttpOnly, SameSite=Lax, Secure on TLS.
+// cookie returns the session cookie: HttpOnly, SameSite=Lax, Secure when the
+// client uses HTTPS (TLS here, X-Forwarded-Proto from a trusted proxy, or an
+// https external URL).
 func (a *Authenticator) cookie(r *http.Request, token string, expires time.Time) *http.Cookie {
 	return &http.Cookie{
 		Name:     SessionCookie,
@@ -128,7 +131,7 @@ func (a *Authenticator) cookie(r *http.Request, token string, expires time.Time)
 		Path:     "/",
 		Expires:  expires,
 		HttpOnly: true,
-		Secure:   r.TLS != nil,
+		Secure:   proxy.ClientOf(r).HTTPS,
 		SameSite: http.SameSiteLaxMode,
 	}
 }
@@ -136,7 +139,16 @@ func (a *Authenticator) cookie(r *http.Request, token string, expires time.Time)
 // Authenticate returns the caller of r: by an "Authorization: Bearer" API
 // token if present, else by the session cookie. It returns
 // ErrUnauthenticated when there is neither or the credential is not live.
+// The caller's name goes to the request's access log line.
 func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
+	p, err := a.authenticate(r)
+	if err == nil {
+		logging.SetUser(r.Context(), p.User.Username)
+	}
+	return p, err
+}
+
+func (a *Authenticator) authenticate(r *http.Request) (Principal, error) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		token, ok := strings.CutPrefix(h, "Bearer ")
 		if !ok {
@@ -251,15 +263,10 @@ func (a *Authenticator) CreateAPIToken(ctx context.Context, userID int64, name s
 	return token, t, nil
 }
 
-// ClientAddr returns the address of the client of r for rate limiting: the
-// peer's IP. Forwarding headers are not trusted.
-func ClientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// ClientAddr returns the address of the client of r for rate limiting and
+// the audit log: the peer's IP, or the forwarded client's when the peer is a
+// trusted proxy (proxy.Resolver, --trusted-proxies).
+func ClientAddr(r *http.Request) string { return proxy.ClientOf(r).Addr }
 
 // PruneLimiters forgets failed logins that have left the limiters' window.
 // The server calls it on a timer (see server.Run).

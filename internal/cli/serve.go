@@ -1,12 +1,16 @@
 package cli
 
 import (
+	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/switchyard/switchyard/internal/api"
+	"github.com/switchyard/switchyard/internal/logging"
 	"github.com/switchyard/switchyard/internal/server"
 )
 
@@ -17,7 +21,7 @@ const serveExample = `  SWITCHYARD_ADMIN_PASSWORD=change-me switchyard serve --a
 // runs the server until the command's context is cancelled.
 func (c *cli) serveCmd() *cobra.Command {
 	opts := server.DefaultOptions()
-	var logLevel string
+	var logLevel, logFormat string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Start the server (web console and REST API)",
@@ -35,7 +39,13 @@ the data directory).`,
 			}
 			opts.AdminPassword = os.Getenv("SWITCHYARD_ADMIN_PASSWORD") // a secret: environment only, never a flag
 			opts.SecretKey = os.Getenv("SWITCHYARD_SECRET_KEY")         // likewise
-			logger := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: level}))
+			logger, err := logging.New(c.stderr, "serve: --log-format", logFormat, level)
+			if err != nil {
+				return usageError{err.Error()}
+			}
+			if err := server.ReadSecretFiles(&opts, os.Getenv); err != nil {
+				return fmt.Errorf("serve: %w", err)
+			}
 			return server.Run(cmd.Context(), opts, logger)
 		},
 	}
@@ -45,8 +55,27 @@ the data directory).`,
 	fs.StringVar(&opts.DatabaseURL, "database-url", env("SWITCHYARD_DATABASE_URL", opts.DatabaseURL), "postgres://… to share one PostgreSQL database between replicas; empty: SQLite in the data directory (env SWITCHYARD_DATABASE_URL)")
 	fs.StringVar(&opts.DemoKubeconfig, "demo-kubeconfig", env("SWITCHYARD_DEMO_KUBECONFIG", ""), "register this kubeconfig file as cluster \"local\" with its namespace demo bound to workspace \"demo\", unless they exist (make demo; env SWITCHYARD_DEMO_KUBECONFIG)")
 	fs.StringVar(&opts.InCluster, "in-cluster", env("SWITCHYARD_IN_CLUSTER", ""), "register the cluster this server runs in as `NAME`, through the pod's ServiceAccount; nothing secret is stored (env SWITCHYARD_IN_CLUSTER)")
+	fs.StringVar(&opts.TrustedProxies, "trusted-proxies", env("SWITCHYARD_TRUSTED_PROXIES", ""), "comma-separated CIDR ranges of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (env SWITCHYARD_TRUSTED_PROXIES)")
+	fs.StringVar(&opts.ExternalURL, "external-url", env("SWITCHYARD_EXTERNAL_URL", ""), "URL users reach Switchyard at, e.g. https://switchyard.example.com; https makes session cookies Secure (env SWITCHYARD_EXTERNAL_URL)")
+	fs.IntVar(&opts.MaxConnsPerClient, "max-conns-per-client", envInt("SWITCHYARD_MAX_CONNS_PER_CLIENT", server.DefaultMaxConnsPerClient), "open connections per TCP peer address; behind a proxy that is the proxy's (env SWITCHYARD_MAX_CONNS_PER_CLIENT)")
+	fs.IntVar(&opts.MaxStreamsPerUser, "max-streams-per-user", envInt("SWITCHYARD_MAX_STREAMS_PER_USER", api.DefaultMaxStreamsPerUser), "open change streams per user (env SWITCHYARD_MAX_STREAMS_PER_USER)")
+	fs.StringVar(&logFormat, "log-format", env("SWITCHYARD_LOG_FORMAT", logging.FormatText), "text or json (env SWITCHYARD_LOG_FORMAT)")
 	fs.StringVar(&logLevel, "log-level", env("SWITCHYARD_LOG_LEVEL", "info"), "debug, info, warn or error (env SWITCHYARD_LOG_LEVEL)")
 	return cmd
+}
+
+// envInt is env for a count. A value that is not a whole number becomes -1,
+// which server.New refuses, naming the setting.
+func envInt(key string, def int) int {
+	v := env(key, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return -1
+	}
+	return n
 }
 
 // env returns the value of the environment variable key, or def when it is unset or blank.

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"sync"
 	"time"
@@ -18,6 +19,8 @@ import (
 	"github.com/switchyard/switchyard/internal/api"
 	"github.com/switchyard/switchyard/internal/auth"
 	"github.com/switchyard/switchyard/internal/cluster"
+	"github.com/switchyard/switchyard/internal/logging"
+	"github.com/switchyard/switchyard/internal/proxy"
 	"github.com/switchyard/switchyard/internal/release"
 	"github.com/switchyard/switchyard/internal/store"
 	"github.com/switchyard/switchyard/internal/web"
@@ -40,6 +43,13 @@ type Options struct {
 	// MaxStreamsPerUser caps the change streams one user may hold open;
 	// 0 means api.DefaultMaxStreamsPerUser.
 	MaxStreamsPerUser int
+	// TrustedProxies is a comma-separated list of CIDR ranges (--trusted-proxies):
+	// only from peers in them do X-Forwarded-For and X-Forwarded-Proto count.
+	TrustedProxies string
+	// ExternalURL is where users reach Switchyard (--external-url), e.g.
+	// https://switchyard.example.com: used in links, and an https one makes
+	// every session cookie Secure. Empty: the listen address.
+	ExternalURL string
 	// SecretKey is the base64 of the 32-byte key that seals kubeconfigs
 	// (SWITCHYARD_SECRET_KEY); empty means the key file in DataDir, created
 	// on first start. Replicas sharing a database must share the key.
@@ -65,6 +75,8 @@ type Server struct {
 	api      *api.API
 	handler  http.Handler
 	demo     bool
+	// externalURL is Options.ExternalURL, parsed (nil when unset).
+	externalURL *url.URL
 	// maxConnsPerClient caps each client address's open connections (Serve).
 	maxConnsPerClient int
 	// readTimeout and writeTimeout are ReadTimeout and WriteTimeout; tests
@@ -77,6 +89,20 @@ type Server struct {
 // every stored kubeconfig, and wires the HTTP handlers. Close the server
 // when done.
 func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error) {
+	if opts.MaxConnsPerClient < 0 {
+		return nil, errors.New("--max-conns-per-client (SWITCHYARD_MAX_CONNS_PER_CLIENT) must be a whole number of at least 1")
+	}
+	if opts.MaxStreamsPerUser < 0 {
+		return nil, errors.New("--max-streams-per-user (SWITCHYARD_MAX_STREAMS_PER_USER) must be a whole number of at least 1")
+	}
+	trusted, err := proxy.ParseTrusted("--trusted-proxies", opts.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	external, err := proxy.ParseExternalURL("--external-url", opts.ExternalURL)
+	if err != nil {
+		return nil, err
+	}
 	if opts.DatabaseURL == "" || opts.SecretKey == "" { // it holds the database or the key file
 		if err := secureDataDir(opts.DataDir, logger); err != nil {
 			return nil, err
@@ -108,7 +134,13 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error
 
 		MaxStreamsPerUser: opts.MaxStreamsPerUser,
 	}
-	return &Server{store: st, clusters: clusters, jobs: jobs, api: a, handler: routes(a), demo: opts.DemoKubeconfig != "",
+	a.Metrics.WatchJobs(jobs, clusters)
+	resolver := &proxy.Resolver{Trusted: trusted, ExternalURL: external}
+	access := &logging.Access{Logger: logger, ClientAddr: auth.ClientAddr}
+	// The resolver runs first: the access log and everything below it see the
+	// forwarded client.
+	handler := resolver.Handler(access.Handler(routes(a)))
+	return &Server{store: st, clusters: clusters, jobs: jobs, api: a, handler: handler, demo: opts.DemoKubeconfig != "", externalURL: external,
 		maxConnsPerClient: cmp.Or(opts.MaxConnsPerClient, DefaultMaxConnsPerClient),
 		readTimeout:       ReadTimeout, writeTimeout: WriteTimeout}, nil
 }
@@ -197,9 +229,13 @@ func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", opts.Addr, err)
 	}
-	logger.Info("switchyard listening", "url", "http://"+ln.Addr().String(), "data_dir", opts.DataDir, "store", s.store.Dialect())
+	link := "http://" + ln.Addr().String()
+	if s.externalURL != nil {
+		link = s.externalURL.String()
+	}
+	logger.Info("switchyard listening", "url", link, "listen", ln.Addr().String(), "data_dir", opts.DataDir, "store", s.store.Dialect())
 	if s.demo {
-		logDemo(logger, "http://"+ln.Addr().String())
+		logDemo(logger, link)
 	}
 	return s.Serve(ctx, ln, logger)
 }

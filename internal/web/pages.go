@@ -46,7 +46,7 @@ func (c *Console) session(w http.ResponseWriter, r *http.Request) (page, bool) {
 	p, err := c.Auth.Authenticate(r)
 	if err != nil {
 		if !isUnauthenticated(err) {
-			c.Logger.Error("console: authenticate", "err", err)
+			c.Logger.ErrorContext(r.Context(), "console: authenticate", "err", err)
 		}
 		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return page{}, false
