@@ -198,6 +198,10 @@ func NoticeStall(st *Status, ro *unstructured.Unstructured, now time.Time, after
 	}
 }
 
+// msgUnobserved is the message of a job whose Rollout Argo Rollouts has not
+// reconciled since its spec last changed.
+const msgUnobserved = "waiting for Argo Rollouts to see the latest change"
+
 func phase(ro *unstructured.Unstructured, vs []Version) (Phase, string) {
 	msg := str(ro, "status", "message")
 	switch {
@@ -209,7 +213,7 @@ func phase(ro *unstructured.Unstructured, vs []Version) (Phase, string) {
 		}
 		return PhaseAborted, msg
 	case str(ro, "status", "observedGeneration") != strconv.FormatInt(ro.GetGeneration(), 10):
-		return PhaseProgressing, "waiting for Argo Rollouts to see the latest change"
+		return PhaseProgressing, msgUnobserved
 	}
 	switch str(ro, "status", "phase") {
 	case "Healthy":
@@ -219,6 +223,9 @@ func phase(ro *unstructured.Unstructured, vs []Version) (Phase, string) {
 	case "Paused":
 		if pausedForPromotion(ro) {
 			if current := currentVersion(ro, vs); current != nil && current.Desired > 0 && current.Ready >= current.Desired {
+				if at, ok := autoPromoteAt(ro); ok {
+					return PhaseAwaitingPromotion, fmt.Sprintf("the new version is ready: traffic switches to it on its own at %s; promote to switch now", at.Format(time.RFC3339))
+				}
 				return PhaseAwaitingPromotion, "the new version is ready: promote to switch traffic to it"
 			}
 			return PhaseProgressing, msg
