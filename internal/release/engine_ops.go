@@ -64,8 +64,17 @@ func setImages(pod *corev1.PodSpec, images map[string]string) error {
 
 // Promote switches traffic to the new version, as `kubectl argo rollouts
 // promote` does: unpause, then clear the pause conditions on the status
-// subresource. full skips every remaining pause and analysis.
+// subresource. full skips every remaining pause and analysis. It returns once
+// Argo Rollouts has taken the promote (or after ObserveTimeout); a promote
+// Argo undid is a *ConflictError saying what the job shows instead.
 func (e *Engine) Promote(ctx context.Context, t Target, full bool) error {
+	if err := e.promote(ctx, t, full); err != nil {
+		return err
+	}
+	return e.awaitPromote(ctx, t)
+}
+
+func (e *Engine) promote(ctx context.Context, t Target, full bool) error {
 	ro, err := e.seenRollout(ctx, t)
 	if err != nil {
 		return err
@@ -86,13 +95,55 @@ func (e *Engine) Promote(ctx context.Context, t Target, full bool) error {
 	// reaches it (green still coming up, or a retry not yet processed) there
 	// is none to lift, and the pause that comes next would undo the promote:
 	// promote fully instead, so that traffic switches as soon as green is ready.
-	if !pausedForPromotion(ro) || strings.HasPrefix(str(ro, "status", "message"), "RolloutAborted") {
+	//
+	// A pause with an auto-promotion countdown ends only at its deadline:
+	// clearing it leaves traffic where it is and Argo pauses again with a
+	// fresh countdown (see timedPauseSeconds). Only a full promote ends it.
+	if !pausedForPromotion(ro) || strings.HasPrefix(str(ro, "status", "message"), "RolloutAborted") || timedPauseSeconds(ro) > 0 {
 		full = true
 	}
 	if full {
 		return e.patchRollout(ctx, t, map[string]any{"status": map[string]any{"promoteFull": true}}, "status")
 	}
 	return e.patchRollout(ctx, t, map[string]any{"status": map[string]any{"pauseConditions": nil}}, "status")
+}
+
+// awaitPromote waits (at most ObserveTimeout) until Argo shows the promote
+// taken: traffic on the new version (Verifying or Healthy), or, while the new
+// version is still coming up, Argo's reconcile after the promote with no
+// pause left to wait in (Progressing). A job back in a pause then is a
+// *ConflictError: Argo undid the promote.
+func (e *Engine) awaitPromote(ctx context.Context, t Target) error {
+	wctx, cancel := context.WithTimeout(ctx, ObserveTimeout)
+	defer cancel()
+	var st Status
+	_ = e.wait(wctx, "argo to take the promote", func(ctx context.Context) (bool, error) {
+		s, err := e.Status(ctx, t)
+		if err != nil {
+			return false, nil //nolint:nilerr // keep waiting, bounded
+		}
+		st = s
+		return promoteTaken(st), nil
+	})
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if st.Phase == PhaseAwaitingPromotion || st.Phase == PhasePaused {
+		return &ConflictError{Reason: fmt.Sprintf("Argo Rollouts did not take the promote: the job is %s (%s)", st.Phase, st.Message), Phase: st.Phase}
+	}
+	return nil
+}
+
+// promoteTaken reports whether a job's status shows a promote acted on:
+// traffic moved, or green still coming up with no pause in its way.
+func promoteTaken(st Status) bool {
+	switch st.Phase {
+	case PhaseVerifying, PhaseHealthy, PhaseDegraded, PhaseAborted:
+		return true
+	case PhaseProgressing:
+		return st.Message != msgUnobserved
+	}
+	return false
 }
 
 // seenRollout returns the job's Rollout once Argo has seen the Deployment's

@@ -325,3 +325,39 @@ func TestNoticeStall(t *testing.T) {
 		}
 	}
 }
+
+// TestAutoPromoteMessage: a job waiting in a blue-green pause that Argo ends
+// on its own says when; one that waits for a person says to promote.
+func TestAutoPromoteMessage(t *testing.T) {
+	green := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "web-g", Labels: map[string]string{HashLabel: "g"}, Annotations: map[string]string{RevisionAnno: "2"}}}
+	green.Spec.Replicas = ptr(int32(3))
+	green.Status.AvailableReplicas = 3
+	ro := func(bg map[string]any, pause map[string]any) *unstructured.Unstructured {
+		return &unstructured.Unstructured{Object: map[string]any{
+			"metadata": map[string]any{"generation": int64(2)},
+			"spec":     map[string]any{"strategy": map[string]any{"blueGreen": bg}},
+			"status": map[string]any{"observedGeneration": "2", "phase": "Paused", "currentPodHash": "g", "stableRS": "b",
+				"blueGreen": map[string]any{"activeSelector": "b"}, "pauseConditions": []any{pause}},
+		}}
+	}
+	started := map[string]any{"reason": "BlueGreenPause", "startTime": "2026-12-01T09:00:00Z"}
+	tests := []struct {
+		name string
+		ro   *unstructured.Unstructured
+		want string // in the message
+	}{
+		{"countdown", ro(map[string]any{"autoPromotionEnabled": true, "autoPromotionSeconds": int64(90)}, started), "on its own at 2026-12-01T09:01:30Z"},
+		{"countdown, enabled by default", ro(map[string]any{"autoPromotionSeconds": int64(90)}, started), "on its own at 2026-12-01T09:01:30Z"},
+		{"auto-promotion off", ro(map[string]any{"autoPromotionEnabled": false, "autoPromotionSeconds": int64(90)}, started), "promote to switch traffic to it"},
+		{"no countdown", ro(map[string]any{"autoPromotionEnabled": false}, started), "promote to switch traffic to it"},
+		{"no start time", ro(map[string]any{"autoPromotionEnabled": true, "autoPromotionSeconds": int64(90)}, map[string]any{"reason": "BlueGreenPause"}), "promote to switch traffic to it"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := Observe(tt.ro, []*appsv1.ReplicaSet{green})
+			if st.Phase != PhaseAwaitingPromotion || !strings.Contains(st.Message, tt.want) {
+				t.Fatalf("got %s (%q), want %s with %q", st.Phase, st.Message, PhaseAwaitingPromotion, tt.want)
+			}
+		})
+	}
+}

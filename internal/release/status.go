@@ -198,6 +198,10 @@ func NoticeStall(st *Status, ro *unstructured.Unstructured, now time.Time, after
 	}
 }
 
+// msgUnobserved is the message of a job whose Rollout Argo Rollouts has not
+// reconciled since its spec last changed.
+const msgUnobserved = "waiting for Argo Rollouts to see the latest change"
+
 func phase(ro *unstructured.Unstructured, vs []Version) (Phase, string) {
 	msg := str(ro, "status", "message")
 	switch {
@@ -209,7 +213,7 @@ func phase(ro *unstructured.Unstructured, vs []Version) (Phase, string) {
 		}
 		return PhaseAborted, msg
 	case str(ro, "status", "observedGeneration") != strconv.FormatInt(ro.GetGeneration(), 10):
-		return PhaseProgressing, "waiting for Argo Rollouts to see the latest change"
+		return PhaseProgressing, msgUnobserved
 	}
 	switch str(ro, "status", "phase") {
 	case "Healthy":
@@ -219,6 +223,9 @@ func phase(ro *unstructured.Unstructured, vs []Version) (Phase, string) {
 	case "Paused":
 		if pausedForPromotion(ro) {
 			if current := currentVersion(ro, vs); current != nil && current.Desired > 0 && current.Ready >= current.Desired {
+				if at, ok := autoPromoteAt(ro); ok {
+					return PhaseAwaitingPromotion, fmt.Sprintf("the new version is ready: traffic switches to it on its own at %s; promote to switch now", at.Format(time.RFC3339))
+				}
 				return PhaseAwaitingPromotion, "the new version is ready: promote to switch traffic to it"
 			}
 			return PhaseProgressing, msg
@@ -311,4 +318,42 @@ func str(o *unstructured.Unstructured, fields ...string) string {
 func boolean(o *unstructured.Unstructured, fields ...string) bool {
 	v, _, _ := unstructured.NestedBool(o.Object, fields...)
 	return v
+}
+
+// autoPromoteAt is when Argo Rollouts switches traffic on its own: the start
+// of the blue-green pause plus spec.strategy.blueGreen.autoPromotionSeconds,
+// while that pause is on and auto-promotion is enabled with a countdown.
+func autoPromoteAt(ro *unstructured.Unstructured) (time.Time, bool) {
+	secs := timedPauseSeconds(ro)
+	if secs <= 0 {
+		return time.Time{}, false
+	}
+	conds, _, _ := unstructured.NestedSlice(ro.Object, "status", "pauseConditions")
+	for _, c := range conds {
+		m, ok := c.(map[string]any)
+		if !ok || m["reason"] != "BlueGreenPause" {
+			continue
+		}
+		s, _ := m["startTime"].(string)
+		start, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return time.Time{}, false
+		}
+		return start.Add(time.Duration(secs) * time.Second).UTC(), true
+	}
+	return time.Time{}, false
+}
+
+// timedPauseSeconds returns autoPromotionSeconds when Argo Rollouts ends the
+// blue-green pause by a countdown (auto-promotion enabled, seconds > 0), else 0.
+// Argo counts such a pause as done only once its deadline has passed
+// (pauseContext.CompletedBlueGreenPause): clearing status.pauseConditions does
+// not end it, and the controller then pauses again with a fresh start time.
+func timedPauseSeconds(ro *unstructured.Unstructured) int64 {
+	enabled, found, _ := unstructured.NestedBool(ro.Object, "spec", "strategy", "blueGreen", "autoPromotionEnabled")
+	if found && !enabled {
+		return 0
+	}
+	secs, _, _ := unstructured.NestedInt64(ro.Object, "spec", "strategy", "blueGreen", "autoPromotionSeconds")
+	return secs
 }
