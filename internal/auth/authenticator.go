@@ -85,6 +85,10 @@ func (a *Authenticator) Login(ctx context.Context, username, password, addr stri
 		return store.User{}, fmt.Errorf("log in %q: %w", username, err)
 	case a.Hasher.Verify(u.PasswordHash, password):
 		a.UserLimiter.Reset(userKey)
+		if u.Disabled() {
+			// Said only to whoever knows the password.
+			return store.User{}, ErrDisabled
+		}
 		return u, nil
 	}
 	failed = true
@@ -207,6 +211,11 @@ func (a *Authenticator) principal(ctx context.Context, userID int64, ss *store.S
 	}
 	if err != nil {
 		return Principal{}, fmt.Errorf("authenticate: %w", err)
+	}
+	if u.Disabled() {
+		// The one place a disabled account's credentials stop: every
+		// request, by session or API token, comes through here.
+		return Principal{}, fmt.Errorf("%w: %w", ErrUnauthenticated, ErrDisabled)
 	}
 	return Principal{User: u, Session: ss, TokenID: tokenID}, nil
 }
