@@ -95,8 +95,16 @@ func (a *Authenticator) Login(ctx context.Context, username, password, addr stri
 	return store.User{}, ErrBadCredentials
 }
 
-// StartSession creates a session for the user and sets its cookie on w.
+// StartSession creates a session for the user and sets its cookie on w. A
+// disabled user gets none (ErrDisabled), however they signed in.
 func (a *Authenticator) StartSession(ctx context.Context, w http.ResponseWriter, r *http.Request, userID int64) (store.Session, error) {
+	u, err := a.Store.GetUser(ctx, userID)
+	if err != nil {
+		return store.Session{}, fmt.Errorf("start session: %w", err)
+	}
+	if u.Disabled() {
+		return store.Session{}, ErrDisabled
+	}
 	token := randomToken()
 	now := a.now()
 	ss, err := a.Store.CreateSession(ctx, store.Session{
