@@ -137,6 +137,8 @@ func (a *API) changes(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 			Message: fmt.Sprintf("you have %d change streams open already (the most allowed): close a console tab or a job watch", maxStreams)}
 	}
 	defer release()
+	// Before "ready" is sent: a disable right after it must end this stream.
+	ended := a.streams.endedFor(p.User.ID)
 	type key struct {
 		cluster int64
 		ns      string
@@ -212,7 +214,6 @@ func (a *API) changes(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 	keepAlive := time.NewTicker(cmp.Or(a.StreamKeepAlive, streamKeepAlive))
 	defer keepAlive.Stop()
 	closed := a.streams.closed()
-	ended := a.streams.endedFor(p.User.ID)
 	for {
 		var out []byte
 		select {

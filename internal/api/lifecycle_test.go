@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/switchyard/switchyard/client"
 )
@@ -24,6 +25,8 @@ func TestUserLifecycleAPI(t *testing.T) {
 		if _, err := bobToken.Me(ctx); err != nil {
 			t.Fatalf("bob's token before disable: %v", err)
 		}
+		watched := e.workspace(map[string]string{"bob": client.RoleViewer})
+		_, streamDone := stream(ctx, t, bobToken, watched, "")
 
 		t.Run("disable stops session and token at the next request", func(t *testing.T) {
 			u, err := e.admin.DisableUser(ctx, "bob")
@@ -32,6 +35,16 @@ func TestUserLifecycleAPI(t *testing.T) {
 			}
 			_, err = bob.Me(ctx)
 			wantStatus(t, "bob's session after disable", err, 401)
+			select {
+			case err := <-streamDone:
+				if err != nil {
+					t.Errorf("bob's change stream ended with %v, want a clean end", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Errorf("bob's change stream still open 10 s after disable")
+			}
+			err = bobToken.WatchChanges(ctx, watched, "", func(client.Change) {})
+			wantStatus(t, "bob's change stream reopened after disable", err, 401)
 			_, err = bobToken.Me(ctx)
 			if ce := wantStatus(t, "bob's token after disable", err, 401); ce != nil && ce.Code != "disabled" {
 				t.Errorf("token answer code = %q (%v), want disabled", ce.Code, ce)
