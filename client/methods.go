@@ -173,3 +173,10 @@ func (q AuditQuery) encode() string {
 }
 
 func wsPath(name string) string { return "/api/v1/workspaces/" + pathEscape(name) }
+
+// ServerVersion returns the server's build: version, revision, Go version.
+// It needs no sign-in.
+func (c *Client) ServerVersion(ctx context.Context) (*BuildInfo, error) {
+	var v BuildInfo
+	return &v, c.do(ctx, "GET", "/api/v1/version", nil, &v)
+}

@@ -67,6 +67,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /users", c.adminPage("users", "Users", access.UserList))
 	mux.HandleFunc("GET /audit", c.adminPage("audit", "Audit log", access.AuditViewGlobal))
 	mux.HandleFunc("GET /workspaces", c.workspaces)
+	mux.HandleFunc("/", c.notFound(mux))
 }
 
 func (c *Console) parse() error {
