@@ -8,6 +8,9 @@ type User struct {
 	Username      string    `json:"username"`
 	PlatformAdmin bool      `json:"platform_admin"`
 	CreatedAt     time.Time `json:"created_at"`
+	// Disabled users can't sign in and their credentials answer 401.
+	Disabled   bool       `json:"disabled"`
+	DisabledAt *time.Time `json:"disabled_at"`
 }
 
 // Session is who is signed in; CSRFToken and ExpiresAt are set for cookie sessions.

@@ -33,6 +33,8 @@ const (
 	UserCreate      Action = "user.create"
 	UserList        Action = "user.list"
 	UserSetPassword Action = "user.password"
+	UserManage      Action = "user.manage" // disable, enable, delete, grant or remove platform admin
+	UserTokens      Action = "user.tokens" // list and revoke another user's API tokens
 	ClusterCreate   Action = "cluster.create"
 	ClusterView     Action = "cluster.view"
 	ClusterUpdate   Action = "cluster.update"
@@ -95,7 +97,7 @@ var minRole = map[Action]string{
 
 // platformActions are the actions that involve no workspace.
 var platformActions = map[Action]bool{
-	UserCreate: true, UserList: true, UserSetPassword: true,
+	UserCreate: true, UserList: true, UserSetPassword: true, UserManage: true, UserTokens: true,
 	ClusterCreate: true, ClusterView: true, ClusterUpdate: true, ClusterDelete: true,
 	WorkspaceCreate: true, AuditViewGlobal: true,
 }

@@ -15,6 +15,8 @@ var allowed = map[access.Action]string{
 	access.UserCreate:      "P",
 	access.UserList:        "P",
 	access.UserSetPassword: "P",
+	access.UserManage:      "P",
+	access.UserTokens:      "P",
 	access.ClusterCreate:   "P",
 	access.ClusterView:     "P",
 	access.ClusterUpdate:   "P",

@@ -78,6 +78,7 @@ func (a *API) routes() [][]route {
 		a.sessionRoutes(),
 		a.tokenRoutes(),
 		a.userRoutes(),
+		a.lifecycleRoutes(),
 		a.workspaceRoutes(),
 		a.memberRoutes(),
 		a.bindingRoutes(),

@@ -46,6 +46,34 @@ type streams struct {
 
 	mu     sync.Mutex
 	byUser map[int64]int
+	ended  map[int64]chan struct{} // closed by endUser: the user's open streams stop
+}
+
+// endUser stops the user's open streams (disabled or deleted) on this
+// replica; streams on other replicas stop at their next keep-alive, which
+// authenticates again.
+func (s *streams) endUser(userID int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ch, ok := s.ended[userID]; ok {
+		close(ch)
+		delete(s.ended, userID)
+	}
+}
+
+// endedFor returns the channel endUser closes for the user.
+func (s *streams) endedFor(userID int64) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended == nil {
+		s.ended = map[int64]chan struct{}{}
+	}
+	ch, ok := s.ended[userID]
+	if !ok {
+		ch = make(chan struct{})
+		s.ended[userID] = ch
+	}
+	return ch
 }
 
 // open takes one of the user's max stream slots; release gives it back.
@@ -109,6 +137,8 @@ func (a *API) changes(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 			Message: fmt.Sprintf("you have %d change streams open already (the most allowed): close a console tab or a job watch", maxStreams)}
 	}
 	defer release()
+	// Before "ready" is sent: a disable right after it must end this stream.
+	ended := a.streams.endedFor(p.User.ID)
 	type key struct {
 		cluster int64
 		ns      string
@@ -193,7 +223,12 @@ func (a *API) changes(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 			return nil
 		case <-end.C:
 			return nil
+		case <-ended:
+			return nil
 		case <-keepAlive.C:
+			if _, err := a.Auth.Authenticate(r); err != nil {
+				return nil // signed out, disabled or deleted meanwhile (perhaps through another replica)
+			}
 			out = []byte(": keep-alive\n\n")
 		case <-signal:
 			select { // let the rest of the burst arrive

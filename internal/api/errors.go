@@ -83,6 +83,8 @@ func statusFor(err error, admin bool) *Error {
 		return &Error{Status: http.StatusTooManyRequests, Code: "rate_limited", Message: limited.Error()}
 	case errors.Is(err, auth.ErrCSRF):
 		return &Error{Status: http.StatusForbidden, Code: "csrf", Message: err.Error() + ": send the session's token in the " + auth.CSRFHeader + " header"}
+	case errors.Is(err, auth.ErrDisabled):
+		return &Error{Status: http.StatusUnauthorized, Code: "disabled", Message: err.Error()}
 	case errors.Is(err, auth.ErrBadCredentials), errors.Is(err, auth.ErrUnauthenticated):
 		return &Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: err.Error()}
 	case errors.As(err, &notFound):

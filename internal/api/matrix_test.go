@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/switchyard/switchyard/client"
+	"github.com/switchyard/switchyard/internal/store"
 )
 
 // fixture is a fresh workspace for one case of the matrix, with a spare
@@ -16,6 +17,8 @@ type fixture struct {
 	cluster   string // probed by the cluster ops: unreachable, but a real kubeconfig
 	spare     string // a cluster of this case alone, for DELETE cluster
 	victimID  int64  // a user whose password may be changed
+	life      string // a user of this case alone, for the lifecycle routes
+	lifeToken int64  // an API token of life
 }
 
 // op is one route of the API, called as some user.
@@ -82,6 +85,26 @@ var platformOps = []op{
 	{"PUT user password", "P", func(ctx context.Context, c *client.Client, f fixture) error {
 		return c.SetUserPassword(ctx, f.victimID, "new-password")
 	}},
+	{"POST user disable", "P", func(ctx context.Context, c *client.Client, f fixture) error {
+		_, err := c.DisableUser(ctx, f.life)
+		return err
+	}},
+	{"POST user enable", "P", func(ctx context.Context, c *client.Client, f fixture) error {
+		_, err := c.EnableUser(ctx, f.life)
+		return err
+	}},
+	{"PATCH user", "P", func(ctx context.Context, c *client.Client, f fixture) error {
+		_, err := c.SetPlatformAdmin(ctx, f.life, true)
+		return err
+	}},
+	{"DELETE user", "P", func(ctx context.Context, c *client.Client, f fixture) error { return c.DeleteUser(ctx, f.life) }},
+	{"GET user tokens", "P", func(ctx context.Context, c *client.Client, f fixture) error {
+		_, err := c.UserTokens(ctx, f.life)
+		return err
+	}},
+	{"DELETE user token", "P", func(ctx context.Context, c *client.Client, f fixture) error {
+		return c.RevokeUserToken(ctx, f.life, f.lifeToken)
+	}},
 	{"POST workspace", "P", func(ctx context.Context, c *client.Client, f fixture) error {
 		_, err := c.CreateWorkspace(ctx, client.NewWorkspace{Name: "new-" + f.ws})
 		return err
@@ -144,6 +167,15 @@ func TestRoleMatrix(t *testing.T) {
 							t.Fatal(err)
 						}
 						f.bindingID = b.ID
+						f.life = e.name("life")
+						if _, err := e.admin.CreateUser(ctx, client.NewUser{Username: f.life, Password: "password-life"}); err != nil {
+							t.Fatal(err)
+						}
+						tok, err := e.store.CreateAPIToken(ctx, store.APIToken{UserID: e.userID(f.life), Name: "ci", Prefix: "sy_life", Hash: "hash-" + f.life})
+						if err != nil {
+							t.Fatal(err)
+						}
+						f.lifeToken = tok.ID
 						err = o.call(ctx, c, f)
 						wantStatus(t, name, err, expectStatus(o.allowed, key, own, workspaceOp))
 					})

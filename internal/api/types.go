@@ -10,14 +10,20 @@ import (
 // hashes, no token hashes, no kubeconfigs.
 
 type userJSON struct {
-	ID            int64     `json:"id"`
-	Username      string    `json:"username"`
-	PlatformAdmin bool      `json:"platform_admin"`
-	CreatedAt     time.Time `json:"created_at"`
+	ID            int64      `json:"id"`
+	Username      string     `json:"username"`
+	PlatformAdmin bool       `json:"platform_admin"`
+	CreatedAt     time.Time  `json:"created_at"`
+	Disabled      bool       `json:"disabled"`
+	DisabledAt    *time.Time `json:"disabled_at"` // null while enabled
 }
 
 func toUser(u store.User) userJSON {
-	return userJSON{ID: u.ID, Username: u.Username, PlatformAdmin: u.PlatformAdmin, CreatedAt: u.CreatedAt}
+	j := userJSON{ID: u.ID, Username: u.Username, PlatformAdmin: u.PlatformAdmin, CreatedAt: u.CreatedAt, Disabled: u.Disabled()}
+	if u.Disabled() {
+		j.DisabledAt = &u.DisabledAt
+	}
+	return j
 }
 
 type workspaceJSON struct {

@@ -21,6 +21,9 @@ var (
 	ErrBadCredentials = errors.New("invalid username or password")
 	// ErrCSRF means a cookie-authenticated write lacked the session's CSRF token (HTTP 403).
 	ErrCSRF = errors.New("missing or invalid CSRF token")
+	// ErrDisabled means the account is disabled: it can't sign in, and its
+	// sessions and API tokens count for nothing (HTTP 401).
+	ErrDisabled = errors.New("this account is disabled; ask a platform administrator")
 )
 
 // RateLimitedError means too many failed logins for a username or client

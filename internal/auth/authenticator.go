@@ -86,14 +86,26 @@ func (a *Authenticator) Login(ctx context.Context, username, password, addr stri
 		return store.User{}, fmt.Errorf("log in %q: %w", username, err)
 	case a.Hasher.Verify(u.PasswordHash, password):
 		a.UserLimiter.Reset(userKey)
+		if u.Disabled() {
+			// Said only to whoever knows the password.
+			return store.User{}, ErrDisabled
+		}
 		return u, nil
 	}
 	failed = true
 	return store.User{}, ErrBadCredentials
 }
 
-// StartSession creates a session for the user and sets its cookie on w.
+// StartSession creates a session for the user and sets its cookie on w. A
+// disabled user gets none (ErrDisabled), however they signed in.
 func (a *Authenticator) StartSession(ctx context.Context, w http.ResponseWriter, r *http.Request, userID int64) (store.Session, error) {
+	u, err := a.Store.GetUser(ctx, userID)
+	if err != nil {
+		return store.Session{}, fmt.Errorf("start session: %w", err)
+	}
+	if u.Disabled() {
+		return store.Session{}, ErrDisabled
+	}
 	token := randomToken()
 	now := a.now()
 	ss, err := a.Store.CreateSession(ctx, store.Session{
@@ -219,6 +231,11 @@ func (a *Authenticator) principal(ctx context.Context, userID int64, ss *store.S
 	}
 	if err != nil {
 		return Principal{}, fmt.Errorf("authenticate: %w", err)
+	}
+	if u.Disabled() {
+		// The one place a disabled account's credentials stop: every
+		// request, by session or API token, comes through here.
+		return Principal{}, fmt.Errorf("%w: %w", ErrUnauthenticated, ErrDisabled)
 	}
 	return Principal{User: u, Session: ss, TokenID: tokenID}, nil
 }

@@ -366,17 +366,17 @@ func (c *cli) tokenRevokeCmd() *cobra.Command {
 }
 
 func (c *cli) userCmd() *cobra.Command {
-	return c.group("user", "Accounts (platform admins)", c.userListCmd(), c.userCreateCmd())
+	return c.group("user", "Accounts (platform admins)", append([]*cobra.Command{c.userListCmd(), c.userCreateCmd()}, c.userLifecycleCmds()...)...)
 }
 
 func userTable(us []client.User, wide bool) table {
-	t := table{head: []string{"ID", "USER", "PLATFORM ADMIN", "AGE"}}
+	t := table{head: []string{"ID", "USER", "PLATFORM ADMIN", "DISABLED", "AGE"}}
 	if wide {
 		t.head = append(t.head, "CREATED")
 	}
 	now := time.Now()
 	for _, u := range us {
-		row := []string{strconv.FormatInt(u.ID, 10), dash(u.Username), yesNo(u.PlatformAdmin), age(u.CreatedAt, now)}
+		row := []string{strconv.FormatInt(u.ID, 10), dash(u.Username), yesNo(u.PlatformAdmin), yesNo(u.Disabled), age(u.CreatedAt, now)}
 		if wide {
 			row = append(row, timestamp(&u.CreatedAt))
 		}

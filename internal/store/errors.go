@@ -22,7 +22,25 @@ var (
 	// admin, which would leave nobody but platform admins able to manage
 	// its members.
 	ErrLastAdmin = errors.New("the workspace's last admin can't be removed or demoted")
+	// ErrLastPlatformAdmin means a change would disable, demote or delete
+	// the last enabled platform administrator, which would leave nobody able
+	// to manage users and clusters.
+	ErrLastPlatformAdmin = errors.New("the last enabled platform administrator can't be disabled, demoted or deleted")
 )
+
+// LastAdminError names the workspace whose last admin a change would
+// remove (deleting a user who is its only admin). It matches ErrLastAdmin.
+type LastAdminError struct {
+	Workspace string
+}
+
+// Error implements error.
+func (e *LastAdminError) Error() string {
+	return fmt.Sprintf("the user is the last admin of workspace %q: make someone else its admin first", e.Workspace)
+}
+
+// Unwrap makes errors.Is(err, ErrLastAdmin) true.
+func (e *LastAdminError) Unwrap() error { return ErrLastAdmin }
 
 // NotFoundError says which thing was not found. It matches ErrNotFound.
 type NotFoundError struct {

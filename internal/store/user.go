@@ -15,14 +15,24 @@ type User struct {
 	PasswordHash  string // as produced by the caller's password hasher; never logged
 	PlatformAdmin bool   // may manage clusters, users and every workspace
 	CreatedAt     time.Time
+	// DisabledAt is when the account was disabled; zero while it is enabled.
+	// A disabled user can't sign in and none of their credentials count.
+	DisabledAt time.Time
 }
 
-const userColumns = "id, username, password_hash, platform_admin, created_at"
+// Disabled reports whether the account is disabled.
+func (u User) Disabled() bool { return !u.DisabledAt.IsZero() }
+
+const userColumns = "id, username, password_hash, platform_admin, created_at, disabled_at"
 
 func scanUser(r rowScanner) (User, error) {
 	var u User
-	err := r.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.PlatformAdmin, &u.CreatedAt)
+	var disabled sql.Null[time.Time]
+	err := r.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.PlatformAdmin, &u.CreatedAt, &disabled)
 	u.CreatedAt = u.CreatedAt.UTC()
+	if disabled.Valid {
+		u.DisabledAt = disabled.V.UTC()
+	}
 	return u, err
 }
 

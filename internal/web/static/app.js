@@ -227,7 +227,7 @@
         await api("POST", "/login", { username, password });
         location.href = form.dataset.next || "/";
       } catch (e) {
-        showError(err, e.status === 401 ? "Wrong username or password." : e.message);
+        showError(err, e.status === 401 && e.code !== "disabled" ? "Wrong username or password." : e.message);
         $("#login-submit").disabled = false;
       }
     });
@@ -850,17 +850,76 @@
 
   function initUsers() {
     const form = $("#user-form"), search = $("#user-search");
+    const me = ($("#current-user strong") || {}).textContent || "";
     let users = [], target = null;
     function render() {
       const q = search.value.trim().toLowerCase();
       const shown = users.filter((u) => !q || u.username.toLowerCase().includes(q));
-      $("#users-body").replaceChildren(...(shown.length ? shown.map((u) => h("tr", { dataset: { user: u.username } },
+      $("#users-body").replaceChildren(...(shown.length ? shown.map((u) => h("tr", { dataset: { user: u.username, disabled: String(u.disabled) } },
         h("th", { scope: "row" }, u.username),
         h("td", {}, u.platform_admin ? h("span", { class: "mark mark-active" }, "Platform admin") : h("span", { class: "muted" }, "—")),
+        h("td", {}, u.disabled ? h("span", { class: "status status-bad" }, h("span", { class: "dot", "aria-hidden": "true" }), "Disabled")
+          : h("span", { class: "status status-ok" }, h("span", { class: "dot", "aria-hidden": "true" }), "Enabled")),
         h("td", {}, timeEl(u.created_at)),
-        h("td", {}, h("button", { type: "button", class: "btn btn-small", "aria-label": "Set the password of " + u.username, onclick: () => askPassword(u) }, "Set password"))))
-        : [h("tr", {}, h("td", { colspan: 4, class: "muted" }, q ? "No user matches “" + search.value.trim() + "”." : "No users yet."))]));
+        h("td", { class: "row-actions" }, userActions(u))))
+        : [h("tr", {}, h("td", { colspan: 5, class: "muted" }, q ? "No user matches “" + search.value.trim() + "”." : "No users yet."))]));
     }
+    // userActions: a platform admin can't disable, demote or delete themselves
+    // (the server refuses it too), so those buttons are not offered on their own row.
+    function userActions(u) {
+      const self = u.username === me, btn = (label, aria, fn, cls) =>
+        h("button", { type: "button", class: "btn btn-small" + (cls ? " " + cls : ""), "aria-label": aria + " " + u.username, onclick: fn }, label);
+      return [
+        btn("Set password", "Set the password of", () => askPassword(u)),
+        btn("Tokens", "API tokens of", () => showTokens(u)),
+        self ? null : u.platform_admin
+          ? btn("Remove platform admin", "Remove platform admin from", change(u, "PATCH", "", { platform_admin: false }, u.username + " is no longer a platform admin"))
+          : btn("Make platform admin", "Make platform admin:", change(u, "PATCH", "", { platform_admin: true }, u.username + " is now a platform admin")),
+        self ? null : u.disabled
+          ? btn("Enable", "Enable", change(u, "POST", "/enable", undefined, u.username + " can sign in again"))
+          : btn("Disable", "Disable", async () => {
+            if (await confirmAction("Disable " + u.username + "?", u.username + " is signed out at once, their API tokens stop working and they can't sign in until enabled again.", "Disable"))
+              change(u, "POST", "/disable", undefined, u.username + " is disabled")();
+          }, "btn-danger-quiet"),
+        self ? null : btn("Delete", "Delete", async () => {
+          if (await confirmAction("Delete " + u.username + "?", "Their sessions, API tokens and workspace memberships go; the audit log keeps their name. This can't be undone.", "Delete"))
+            change(u, "DELETE", "", undefined, u.username + " deleted")();
+        }, "btn-danger-quiet"),
+      ];
+    }
+    function change(u, method, suffix, data, done) {
+      return async () => {
+        try {
+          await api(method, "/users/" + encodeURIComponent(u.username) + suffix, data);
+          toast(done);
+        } catch (e) { toast(e.message); }
+        load().catch((e) => toast(e.message));
+      };
+    }
+    const tdlg = $("#tokens-dialog");
+    async function showTokens(u) {
+      $("#tokens-title").textContent = "API tokens of " + u.username;
+      showError($("#tokens-error"), "");
+      try {
+        const ts = (await api("GET", "/users/" + encodeURIComponent(u.username) + "/tokens")).items;
+        $("#tokens-body").replaceChildren(...(ts.length ? ts.map((t) => h("tr", { dataset: { token: t.id } },
+          h("th", { scope: "row" }, t.name),
+          h("td", {}, h("code", {}, t.prefix + "…")),
+          h("td", {}, t.last_used_at ? timeEl(t.last_used_at) : h("span", { class: "muted" }, "never")),
+          h("td", {}, t.revoked_at ? "Revoked" : t.expires_at && new Date(t.expires_at) <= new Date() ? "Expired" : "Live"),
+          h("td", {}, t.revoked_at ? null : h("button", { type: "button", class: "btn btn-small btn-danger-quiet", "aria-label": "Revoke token " + t.name,
+            onclick: async () => {
+              try {
+                await api("DELETE", "/users/" + encodeURIComponent(u.username) + "/tokens/" + t.id);
+                toast("Token " + t.name + " of " + u.username + " revoked");
+                showTokens(u);
+              } catch (e) { showError($("#tokens-error"), e.message); }
+            } }, "Revoke"))))
+          : [h("tr", {}, h("td", { colspan: 5, class: "muted" }, u.username + " has no API tokens."))]));
+        if (!tdlg.open) tdlg.showModal();
+      } catch (e) { toast(e.message); }
+    }
+    $("#tokens-close").addEventListener("click", () => tdlg.close());
     async function load() {
       users = (await api("GET", "/users")).items.sort((a, b) => a.username.localeCompare(b.username));
       render();
