@@ -15,13 +15,16 @@ type User struct {
 	PasswordHash  string // as produced by the caller's password hasher; never logged
 	PlatformAdmin bool   // may manage clusters, users and every workspace
 	CreatedAt     time.Time
+	// SSOIssuer is the OpenID provider the user signs in with (UpsertSSOUser);
+	// empty for a local user. An SSO user has no password.
+	SSOIssuer string
 }
 
-const userColumns = "id, username, password_hash, platform_admin, created_at"
+const userColumns = "id, username, password_hash, platform_admin, created_at, COALESCE(sso_issuer, '')"
 
 func scanUser(r rowScanner) (User, error) {
 	var u User
-	err := r.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.PlatformAdmin, &u.CreatedAt)
+	err := r.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.PlatformAdmin, &u.CreatedAt, &u.SSOIssuer)
 	u.CreatedAt = u.CreatedAt.UTC()
 	return u, err
 }
