@@ -173,3 +173,20 @@ func (q AuditQuery) encode() string {
 }
 
 func wsPath(name string) string { return "/api/v1/workspaces/" + pathEscape(name) }
+
+// GroupBindings lists the identity-provider group bindings (platform admins).
+func (c *Client) GroupBindings(ctx context.Context) ([]GroupBinding, error) {
+	var l list[GroupBinding]
+	return l.Items, c.do(ctx, "GET", "/api/v1/group-bindings", nil, &l)
+}
+
+// CreateGroupBinding maps a group to a role (platform admins).
+func (c *Client) CreateGroupBinding(ctx context.Context, b NewGroupBinding) (*GroupBinding, error) {
+	var out GroupBinding
+	return &out, c.do(ctx, "POST", "/api/v1/group-bindings", b, &out)
+}
+
+// DeleteGroupBinding removes a group binding (platform admins).
+func (c *Client) DeleteGroupBinding(ctx context.Context, id int64) error {
+	return c.do(ctx, "DELETE", "/api/v1/group-bindings/"+strconv.FormatInt(id, 10), nil, nil)
+}

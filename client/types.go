@@ -115,3 +115,25 @@ const (
 	OutcomeFailure = "failure" // it was allowed but failed
 	OutcomeDenied  = "denied"  // the actor was not allowed to
 )
+
+// RolePlatformAdmin is the role of a group binding that makes the group's
+// members platform administrators (no workspace).
+const RolePlatformAdmin = "platform-admin"
+
+// GroupBinding maps an identity-provider group to a workspace role, or to
+// platform admin (Workspace empty).
+type GroupBinding struct {
+	ID        int64     `json:"id"`
+	Group     string    `json:"group"`
+	Workspace string    `json:"workspace,omitempty"`
+	Role      string    `json:"role"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// NewGroupBinding is what CreateGroupBinding sends: Workspace is required for
+// RoleAdmin, RoleEditor and RoleViewer and empty for RolePlatformAdmin.
+type NewGroupBinding struct {
+	Group     string `json:"group"`
+	Workspace string `json:"workspace,omitempty"`
+	Role      string `json:"role"`
+}

@@ -80,6 +80,7 @@ func (a *API) routes() [][]route {
 		a.workspaceRoutes(),
 		a.memberRoutes(),
 		a.bindingRoutes(),
+		a.groupBindingRoutes(),
 		a.auditRoutes(),
 		a.clusterRoutes(),
 		a.resourceRoutes(),

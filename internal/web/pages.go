@@ -56,7 +56,12 @@ func (c *Console) session(w http.ResponseWriter, r *http.Request) (page, bool) {
 		pg.CSRF = p.Session.CSRFToken
 	}
 	var wss []store.Workspace
-	if p.User.PlatformAdmin {
+	// A platform admin through an IdP group is one on every page.
+	if pg.User.PlatformAdmin, err = c.Access.IsPlatformAdmin(r.Context(), access.SubjectOf(p.User)); err != nil {
+		c.fail(w, pg, http.StatusInternalServerError, "Your access could not be read. Try again in a moment.", err)
+		return page{}, false
+	}
+	if pg.User.PlatformAdmin {
 		wss, err = c.Store.ListWorkspaces(r.Context())
 	} else {
 		wss, err = c.Store.ListWorkspacesForUser(r.Context(), p.User.ID)
