@@ -26,6 +26,7 @@ type page struct {
 	Job        string            // the job a detail page is about
 	Created    string            // the job just created, for the "Creation Successful" prompt
 	Status     int               // error pages
+	Groups     []string          // an SSO user's groups, on the "no workspace" page
 	Message    string            // error pages
 }
 
@@ -94,7 +95,14 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	c.render(w, http.StatusOK, "login", struct{ Next string }{next})
+	data := struct {
+		Next               string
+		SSO, LocalDisabled bool
+	}{Next: next}
+	if c.SSO != nil {
+		data.SSO, data.LocalDisabled = true, c.SSO.LocalLoginDisabled
+	}
+	c.render(w, http.StatusOK, "login", data)
 }
 
 // safeNext keeps post-login redirects on this site: it parses next and
@@ -203,6 +211,14 @@ func (c *Console) workspaces(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pg.Nav, pg.Title = "workspaces", "Workspaces"
+	if len(pg.Workspaces) == 0 && pg.User.SSOIssuer != "" {
+		gs, err := c.Store.UserGroups(r.Context(), pg.User.ID)
+		if err != nil {
+			c.fail(w, pg, http.StatusInternalServerError, "Your groups could not be read. Try again in a moment.", err)
+			return
+		}
+		pg.Groups = gs
+	}
 	c.render(w, http.StatusOK, "workspaces", pg)
 }
 
