@@ -50,6 +50,10 @@ type API struct {
 	// MaxStreamsPerUser caps the change streams one user may hold open;
 	// zero means DefaultMaxStreamsPerUser.
 	MaxStreamsPerUser int
+	// LocalLoginDisabled refuses password sign-in to everyone but platform
+	// administrators in their own right (break-glass): the others sign in
+	// with SSO (--disable-local-login).
+	LocalLoginDisabled bool
 
 	streams streams
 }

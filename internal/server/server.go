@@ -47,6 +47,9 @@ type Options struct {
 	// DemoKubeconfig, when set, is a kubeconfig file registered as cluster
 	// "local", its namespace demo bound to workspace "demo" (make demo).
 	DemoKubeconfig string
+	// OIDC, when its Issuer is set, adds single sign-on through that OpenID
+	// provider (--oidc-* flags).
+	OIDC OIDCOptions
 	// CrashAfter makes the server kill itself (SIGKILL) after the named step of
 	// a job operation: crash tests only (SWITCHYARD_TEST_CRASH_AFTER).
 	CrashAfter string
@@ -97,6 +100,12 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error
 		return nil, err
 	}
 	jobs := &release.Service{Store: st, Clusters: clusters, Logger: logger, Owner: replicaID(), CrashAfter: opts.CrashAfter}
+	sso, err := newSSO(ctx, opts, clusters.Keyring, logger)
+	if err != nil {
+		clusters.Close()
+		st.Close()
+		return nil, err
+	}
 	a := &api.API{
 		Store:    st,
 		Auth:     auth.NewAuthenticator(st, hasher),
@@ -106,9 +115,10 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error
 		Clusters: clusters,
 		Jobs:     jobs,
 
-		MaxStreamsPerUser: opts.MaxStreamsPerUser,
+		MaxStreamsPerUser:  opts.MaxStreamsPerUser,
+		LocalLoginDisabled: sso != nil && sso.LocalLoginDisabled,
 	}
-	return &Server{store: st, clusters: clusters, jobs: jobs, api: a, handler: routes(a), demo: opts.DemoKubeconfig != "",
+	return &Server{store: st, clusters: clusters, jobs: jobs, api: a, handler: routes(a, sso), demo: opts.DemoKubeconfig != "",
 		maxConnsPerClient: cmp.Or(opts.MaxConnsPerClient, DefaultMaxConnsPerClient),
 		readTimeout:       ReadTimeout, writeTimeout: WriteTimeout}, nil
 }
@@ -262,12 +272,12 @@ func (s *Server) pruneLimiters(ctx context.Context, interval time.Duration) {
 }
 
 // routes returns the HTTP handler with every route of the server.
-func routes(a *api.API) http.Handler {
+func routes(a *api.API, sso *web.SSO) http.Handler {
 	mux := http.NewServeMux()
 	a.Register(mux)
 	// The web console: pages at /, /login, /w/{ws}/…, assets at /static/.
 	// It reads and changes everything through the API above.
-	console := &web.Console{Store: a.Store, Auth: a.Auth, Access: a.Access, Logger: a.Logger}
+	console := &web.Console{Store: a.Store, Auth: a.Auth, Access: a.Access, Logger: a.Logger, SSO: sso}
 	console.Register(mux)
 	return mux
 }
