@@ -17,14 +17,15 @@ type User struct {
 	CreatedAt     time.Time
 	// SSOIssuer is the OpenID provider the user signs in with (UpsertSSOUser);
 	// empty for a local user. An SSO user has no password.
-	SSOIssuer string
+	SSOIssuer  string
+	SSOSubject string // the provider's "sub" for the user; empty for a local user
 }
 
-const userColumns = "id, username, password_hash, platform_admin, created_at, COALESCE(sso_issuer, '')"
+const userColumns = "id, username, password_hash, platform_admin, created_at, COALESCE(sso_issuer, ''), COALESCE(sso_subject, '')"
 
 func scanUser(r rowScanner) (User, error) {
 	var u User
-	err := r.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.PlatformAdmin, &u.CreatedAt, &u.SSOIssuer)
+	err := r.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.PlatformAdmin, &u.CreatedAt, &u.SSOIssuer, &u.SSOSubject)
 	u.CreatedAt = u.CreatedAt.UTC()
 	return u, err
 }
