@@ -190,3 +190,10 @@ func (c *Client) CreateGroupBinding(ctx context.Context, b NewGroupBinding) (*Gr
 func (c *Client) DeleteGroupBinding(ctx context.Context, id int64) error {
 	return c.do(ctx, "DELETE", "/api/v1/group-bindings/"+strconv.FormatInt(id, 10), nil, nil)
 }
+
+// ServerVersion returns the server's build: version, revision, Go version.
+// It needs no sign-in.
+func (c *Client) ServerVersion(ctx context.Context) (*BuildInfo, error) {
+	var v BuildInfo
+	return &v, c.do(ctx, "GET", "/api/v1/version", nil, &v)
+}

@@ -137,3 +137,10 @@ type NewGroupBinding struct {
 	Workspace string `json:"workspace,omitempty"`
 	Role      string `json:"role"`
 }
+
+// BuildInfo is the build of a server (GET /api/v1/version) or of the CLI.
+type BuildInfo struct {
+	Version   string `json:"version"`    // git describe of the release, "dev" when unset
+	Revision  string `json:"revision"`   // the commit, "" when unknown
+	GoVersion string `json:"go_version"` // the Go toolchain it was built with
+}

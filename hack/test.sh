@@ -20,6 +20,7 @@ install_packages() {
 	command -v chromedriver >/dev/null || missing+=(chromium-driver)
 	command -v zsh >/dev/null || missing+=(zsh) # the CLI's zsh completion is syntax-checked
 	command -v script >/dev/null || missing+=(bsdutils) # test/cli runs job watch on a pseudo-terminal
+	command -v skopeo >/dev/null || missing+=(skopeo)   # test/install reads the image as podman would
 	command -v kubectl >/dev/null || die "kubectl is missing"
 	[ ${#missing[@]} = 0 ] && return
 	[ "$(id -u)" = 0 ] || { log "missing packages ${missing[*]}: install them as root"; exit 1; }
@@ -50,6 +51,9 @@ start=$SECONDS
 export SWITCHYARD_TEST_DEX
 SWITCHYARD_TEST_DEX=$(hack/oidc/build-dex.sh)
 log "dex ready ($((SECONDS - start)) s)"
+# helm, for the chart's tests (test/install), built from its Go module like the control plane.
+export SWITCHYARD_TEST_HELM
+SWITCHYARD_TEST_HELM=$(hack/helm/build.sh)
 
 start=$SECONDS
 export SWITCHYARD_TEST_KUBECONFIG SWITCHYARD_TEST_KUBECONFIG_NOARGO
@@ -69,6 +73,7 @@ if [ -x hack/postgres.sh ]; then
 fi
 
 go vet ./...
+(cd hack/image && go vet ./...) # the image builder is a module of its own
 # -p 1: the packages share two local clusters and two cores; one package at a time keeps
 # the clusters responsive (cache syncs, probes) and the run deterministic.
 go test -count=1 -p 1 -timeout 30m ${GOTESTFLAGS:-} ./...

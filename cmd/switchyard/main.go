@@ -1,4 +1,6 @@
-// Command switchyard is the Switchyard server and command-line client.
+// Command switchyard is the Switchyard server and command-line client. Run
+// as kubectl-switchyard (a link; make install-kubectl-plugin) it is a
+// kubectl plugin: kubectl switchyard ….
 package main
 
 import (
@@ -12,7 +14,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := cli.RunAs(ctx, os.Args[0], os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }

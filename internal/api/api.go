@@ -78,6 +78,7 @@ type route struct {
 func (a *API) routes() [][]route {
 	return [][]route{
 		a.healthRoutes(),
+		a.versionRoutes(),
 		a.sessionRoutes(),
 		a.tokenRoutes(),
 		a.userRoutes(),
@@ -148,14 +149,16 @@ func (a *API) wrap(rt route) http.Handler {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		r.Body = http.MaxBytesReader(rec, r.Body, max(a.maxBody(), rt.maxBody))
-		if err := a.serve(rec, r, rt); err != nil {
-			a.writeError(rec, r, err)
+		var p auth.Principal
+		if err := a.serve(rec, r, rt, &p); err != nil {
+			a.writeErrorFor(rec, r, err, p.User.PlatformAdmin)
 		}
 		a.Metrics.observe(rt.pattern, rec.status, time.Since(start))
 	})
 }
 
-func (a *API) serve(w http.ResponseWriter, r *http.Request, rt route) error {
+// serve runs the route; *caller is who made the request, once authenticated.
+func (a *API) serve(w http.ResponseWriter, r *http.Request, rt route, caller *auth.Principal) error {
 	// No name, filter or ID holds a NUL character (PostgreSQL can't store
 	// one): refuse it here rather than fail deep in the store.
 	if strings.ContainsRune(r.URL.Path, 0) {
@@ -181,6 +184,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, rt route) error {
 	if err != nil {
 		return err
 	}
+	*caller = p
 	if err := auth.CheckCSRF(r, p); err != nil {
 		// A write without the session's CSRF token: possibly another site
 		// acting through the user's browser. Refused before any handler, so

@@ -200,12 +200,10 @@ func notBound(ws store.Workspace, clusterName, ns string) error {
 }
 
 // clusterError maps the cluster package's errors to HTTP, or returns nil.
-// status calls it.
+// statusFor calls it, having mapped an *cluster.UnreachableError itself
+// (who asks decides what that says).
 func clusterError(err error) *Error {
-	var ue *cluster.UnreachableError
 	switch {
-	case errors.As(err, &ue):
-		return &Error{Status: http.StatusServiceUnavailable, Code: "cluster_unreachable", Message: ue.Error() + "; try again later"}
 	case errors.Is(err, cluster.ErrUnreachable):
 		return &Error{Status: http.StatusServiceUnavailable, Code: "cluster_unreachable", Message: err.Error() + "; try again later"}
 	case errors.Is(err, cluster.ErrWrongKey):

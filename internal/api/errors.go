@@ -11,6 +11,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/access"
 	"github.com/switchyard/switchyard/internal/auth"
+	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/release"
 	"github.com/switchyard/switchyard/internal/store"
 )
@@ -54,9 +55,15 @@ func badRequest(field, format string, args ...any) *Error {
 	return &Error{Status: http.StatusBadRequest, Code: "bad_request", Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
-// status is the one place that maps errors to HTTP answers. Anything it
-// does not recognise is a 500 whose details stay in the log.
-func status(err error) *Error {
+// status is the one place that maps errors to HTTP answers, as told to
+// anyone: where a cluster's API server lives is left out (statusFor tells
+// platform administrators). Anything it does not recognise is a 500 whose
+// details stay in the log.
+func status(err error) *Error { return statusFor(err, false) }
+
+// statusFor is status for a caller who is a platform administrator (admin)
+// or not.
+func statusFor(err error, admin bool) *Error {
 	var (
 		apiErr     *Error
 		notFound   *store.NotFoundError
@@ -105,7 +112,14 @@ func status(err error) *Error {
 	case errors.Is(err, release.ErrBusy):
 		return &Error{Status: http.StatusConflict, Code: "busy", Message: err.Error() + ": try again in a moment"}
 	}
-	if e := clusterError(err); e != nil { // unreachable cluster (503), wrong secret key (500)
+	var unreachable *cluster.UnreachableError
+	if errors.As(err, &unreachable) {
+		if !admin {
+			unreachable = unreachable.Redacted()
+		}
+		return &Error{Status: http.StatusServiceUnavailable, Code: "cluster_unreachable", Message: unreachable.Error() + "; try again later"}
+	}
+	if e := clusterError(err); e != nil { // wrong secret key (500)
 		return e
 	}
 	return &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error; see the server log"}
@@ -129,14 +143,29 @@ func fieldErrors(err error) []*release.FieldError {
 	return nil
 }
 
-// writeError answers with err's status and JSON body, and logs server faults.
+// writeError answers with err's status and JSON body, as told to anyone, and
+// logs server faults.
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	e := status(err)
+	a.writeErrorFor(w, r, err, false)
+}
+
+// retryAfterUnavailable is the Retry-After of a 503: a cluster outage is
+// worth retrying, a few seconds on.
+const retryAfterUnavailable = "5"
+
+// writeErrorFor is writeError for a caller who is a platform administrator
+// (admin) or not. A 503 (a cluster, not this server, is down) is logged as a
+// warning; other server faults as errors.
+func (a *API) writeErrorFor(w http.ResponseWriter, r *http.Request, err error, admin bool) {
+	e := statusFor(err, admin)
 	switch {
 	case r.Context().Err() != nil && errors.Is(err, r.Context().Err()):
 		// The client went away (or the server is shutting down): nothing
 		// went wrong here.
 		a.Logger.Debug("request abandoned", "method", r.Method, "path", r.URL.Path, "err", err)
+	case e.Status == http.StatusServiceUnavailable:
+		a.Logger.Warn("request failed: dependency unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", retryAfterUnavailable)
 	case e.Status >= 500:
 		a.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}

@@ -10,7 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/switchyard/switchyard/client"
-	"github.com/switchyard/switchyard/internal/release"
+	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/testenv"
 )
 
@@ -38,7 +38,7 @@ func TestMissingObjects(t *testing.T) {
 
 	// The Rollout goes.
 	_, dyn := testenv.Clients(t, testenv.Kubeconfig(t))
-	if err := dyn.Resource(release.RolloutGVR).Namespace(ns).Delete(ctx, "app-bg", metav1.DeleteOptions{}); err != nil {
+	if err := dyn.Resource(cluster.RolloutGVR).Namespace(ns).Delete(ctx, "app-bg", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	j := waitPhase(ctx, t, e.admin, ws, "app-bg", "Degraded")

@@ -46,7 +46,7 @@ func (a *API) listWorkspaceClusters(w http.ResponseWriter, r *http.Request, p au
 				return err
 			}
 			i, index[b.ClusterID] = len(out.Items), len(out.Items)
-			out.Items = append(out.Items, toWorkspaceCluster(c))
+			out.Items = append(out.Items, toWorkspaceCluster(c, p.User.PlatformAdmin))
 		}
 		out.Items[i].Namespaces = append(out.Items[i].Namespaces, namespaceJSON{Name: b.Namespace})
 	}
@@ -115,7 +115,10 @@ type namespaceJSON struct {
 	Name string `json:"name"`
 }
 
-func toWorkspaceCluster(c store.Cluster) workspaceClusterJSON {
+func toWorkspaceCluster(c store.Cluster, admin bool) workspaceClusterJSON {
+	if !admin && c.Status.Error != "" { // members are not told where the API server is
+		c.Status.Error = (&cluster.UnreachableError{Cluster: c.Name, Reason: c.Status.Error}).Redacted().Reason
+	}
 	wc := workspaceClusterJSON{clusterJSON: toCluster(c), Namespaces: []namespaceJSON{}}
 	st := c.Status
 	switch {

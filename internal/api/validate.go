@@ -8,9 +8,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"k8s.io/apimachinery/pkg/util/validation"
-
 	"github.com/switchyard/switchyard/internal/auth"
+	"github.com/switchyard/switchyard/internal/cluster"
 )
 
 var (
@@ -18,10 +17,6 @@ var (
 )
 
 // Rules, as told to clients.
-const (
-	dnsLabelRule = "must be a DNS-1123 label: at most 63 characters, lowercase letters, digits and '-', starting and ending with a letter or digit"
-)
-
 var (
 	usernameText    = fmt.Sprintf("must be at most %d characters: lowercase letters, digits, '.', '_' and '-', starting and ending with a letter or digit", auth.MaxUsernameLen)
 	usernameTooLong = fmt.Sprintf("must be at most %d characters", auth.MaxUsernameLen)
@@ -32,8 +27,8 @@ func checkDNSLabel(field, v string) error {
 	if v == "" {
 		return invalid(field, "is required")
 	}
-	if len(validation.IsDNS1123Label(v)) > 0 {
-		return invalid(field, dnsLabelRule)
+	if !cluster.IsDNSLabel(v) {
+		return invalid(field, cluster.DNSLabelRule)
 	}
 	return nil
 }

@@ -4,15 +4,17 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/switchyard/switchyard/client"
 )
 
-var auditCommands = []subcommand{
-	{"list", "read the audit log: a workspace's, or the whole one with --all", (*cli).auditList},
+func (c *cli) auditCmd() *cobra.Command {
+	return c.group("audit", "The audit log: who did what, and how it went", c.auditListCmd())
 }
 
 const auditListHelp = `List audit log events, newest first: who did what to what, and how it went.
@@ -31,14 +33,14 @@ acted on ("job web", "member alice").
 A page holds --limit events, newest first. When a page is full, a note on
 stderr gives the --before to pass for the next, older, page. The table shows
 local times and cuts DETAIL short; -o wide shows the time zone and all of
-DETAIL; -o json and -o yaml print the events as the API returns them.
+DETAIL; -o json and -o yaml print the events as the API returns them, in a
+list: {"kind": "AuditEventList", "items": […]}.`
 
-Examples:
-  switchyard audit list -w payments
-  switchyard audit list -w payments --action job. --outcome failure
-  switchyard audit list -w payments --target "job web" --before 1234
+const auditListExample = `  switchyard audit list -w demo
+  switchyard audit list -w demo --action job. --outcome failure
+  switchyard audit list -w demo --target "job web-bg" --before 1234
   switchyard audit list --all --outcome denied -o wide
-  switchyard audit list -A --actor alice --limit 1000 -o json | jq -r '.[].action'`
+  switchyard audit list -A --actor admin --limit 1000 -o json | jq -r '.items[].action'`
 
 // auditListFlags are audit list's own flags.
 type auditListFlags struct {
@@ -46,15 +48,16 @@ type auditListFlags struct {
 	query client.AuditQuery
 }
 
-func (f *auditListFlags) bind(fs *flagSet) {
-	fs.BoolVar(&f.all, "all", false, "read the whole log, every workspace's and platform-wide events (platform admins)")
-	fs.BoolVar(&f.all, "A", false, "shorthand for --all")
+func (f *auditListFlags) bind(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.BoolVarP(&f.all, "all", "A", false, "read the whole log, every workspace's and platform-wide events (platform admins)")
 	fs.StringVar(&f.query.Actor, "actor", "", "only events by this user (exact name)")
 	fs.StringVar(&f.query.Action, "action", "", `only actions starting with this, e.g. "job." or "job.promote"`)
 	fs.StringVar(&f.query.Outcome, "outcome", "", "only events with this outcome: success, failure or denied")
 	fs.StringVar(&f.query.Target, "target", "", `only events about this target, e.g. "job web"`)
 	fs.IntVar(&f.query.Limit, "limit", 100, "events per page (the server allows at most 1000)")
 	fs.Int64Var(&f.query.Before, "before", 0, "only events older than this event ID: the last ID of the previous page")
+	_ = cmd.RegisterFlagCompletionFunc("outcome", fixed(client.OutcomeSuccess, client.OutcomeFailure, client.OutcomeDenied))
 }
 
 // check refuses what the server would refuse or silently ignore, before
@@ -78,16 +81,23 @@ func (f *auditListFlags) check(workspaceFlag string) error {
 	return nil
 }
 
-func (c *cli) auditList(ctx context.Context, args []string) error {
+func (c *cli) auditListCmd() *cobra.Command {
 	var f adminFlags
 	var af auditListFlags
-	fs := newFlags("audit list", "[flags]", auditListHelp)
-	af.bind(fs)
-	f.conn.bind(fs, true)
-	f.out.bind(fs)
-	if _, err := c.parse(fs, args, 0, 0); err != nil {
-		return err
+	cmd := &cobra.Command{
+		Use:     "list",
+		Short:   "Read the audit log: a workspace's, or the whole one with --all",
+		Long:    auditListHelp,
+		Example: auditListExample,
+		Args:    noArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return c.auditList(cmd.Context(), f, af) },
 	}
+	af.bind(cmd)
+	f.bind(c, cmd, true)
+	return cmd
+}
+
+func (c *cli) auditList(ctx context.Context, f adminFlags, af auditListFlags) error {
 	if err := f.out.check(); err != nil {
 		return err
 	}
@@ -102,14 +112,19 @@ func (c *cli) auditList(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	var names map[int64]string
-	if af.all && (f.out.format == "table" || f.out.format == "wide") {
-		names = workspaceNames(ctx, s.client, events)
+	var wsNames map[int64]string
+	if af.all && f.out.human() {
+		wsNames = auditWorkspaceNames(ctx, s.client, events)
 	}
-	if err := c.print(f.out, events, func(w *tabwriter.Writer) { auditTable(w, events, af.all, names, f.out.format == "wide") }); err != nil {
+	scope := "in the audit log"
+	if !af.all {
+		scope = "in the audit log of workspace " + s.workspace
+	}
+	if err := c.print(f.out, listing{kind: "AuditEvent", items: events, scope: scope, table: auditTable(events, af.all, wsNames, f.out.wide()),
+		names: names("event", events, func(ev client.AuditEvent) string { return strconv.FormatInt(ev.ID, 10) })}); err != nil {
 		return err
 	}
-	if (f.out.format == "table" || f.out.format == "wide") && len(events) == af.query.Limit {
+	if f.out.human() && len(events) == af.query.Limit {
 		fmt.Fprintf(c.stderr, "(a full page of %d events; for older ones add --before %d)\n", len(events), events[len(events)-1].ID)
 	}
 	return nil
@@ -133,10 +148,10 @@ func (f *auditListFlags) read(ctx context.Context, s *session) ([]client.AuditEv
 	return events, err
 }
 
-// workspaceNames maps the workspace IDs of events to names, for the global
+// auditWorkspaceNames maps the workspace IDs of events to names, for the global
 // log's WORKSPACE column. It is best effort: a name it cannot find (the
 // workspace was deleted, or the lookup failed) shows as the ID.
-func workspaceNames(ctx context.Context, cl *client.Client, events []client.AuditEvent) map[int64]string {
+func auditWorkspaceNames(ctx context.Context, cl *client.Client, events []client.AuditEvent) map[int64]string {
 	names := map[int64]string{}
 	if !slices.ContainsFunc(events, func(ev client.AuditEvent) bool { return ev.WorkspaceID != nil }) {
 		return names
@@ -154,19 +169,19 @@ func workspaceNames(ctx context.Context, cl *client.Client, events []client.Audi
 // auditDetailWidth is where the table cuts DETAIL short (-o wide does not).
 const auditDetailWidth = 60
 
-// auditTable writes events as rows; the global log has a WORKSPACE column.
-func auditTable(w *tabwriter.Writer, events []client.AuditEvent, global bool, names map[int64]string, wide bool) {
+// auditTable makes events rows; the global log has a WORKSPACE column.
+func auditTable(events []client.AuditEvent, global bool, names map[int64]string, wide bool) table {
 	head := []string{"ID", "TIME", "ACTOR", "WORKSPACE", "ACTION", "TARGET", "OUTCOME", "DETAIL"}
 	if !global {
 		head = append(head[:3], head[4:]...)
 	}
-	fmt.Fprintln(w, strings.Join(head, "\t"))
+	t := table{head: head}
 	layout := time.DateTime
 	if wide {
 		layout = "2006-01-02 15:04:05 MST"
 	}
 	for _, ev := range events {
-		row := []string{fmt.Sprint(ev.ID), ev.Time.Local().Format(layout), dash(ev.Actor)}
+		row := []string{strconv.FormatInt(ev.ID, 10), ev.Time.Local().Format(layout), dash(ev.Actor)}
 		if global {
 			ws := "-"
 			if ev.WorkspaceID != nil {
@@ -175,15 +190,16 @@ func auditTable(w *tabwriter.Writer, events []client.AuditEvent, global bool, na
 					ws = fmt.Sprintf("#%d", *ev.WorkspaceID)
 				}
 			}
-			row = append(row, ws)
+			row = append(row, dash(ws))
 		}
 		detail := dash(ev.Detail)
 		if !wide {
 			detail = shorten(detail, auditDetailWidth)
 		}
-		row = append(row, dash(ev.Action), dash(ev.Target), ev.Outcome, detail)
-		fmt.Fprintln(w, strings.Join(row, "\t"))
+		row = append(row, dash(ev.Action), dash(ev.Target), dash(ev.Outcome), detail)
+		t.add(row...)
 	}
+	return t
 }
 
 // shorten cuts s to at most n characters, marking the cut with "…".

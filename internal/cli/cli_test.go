@@ -3,13 +3,15 @@ package cli
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"text/tabwriter"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/switchyard/switchyard/client"
 )
@@ -45,8 +47,9 @@ func TestAge(t *testing.T) {
 		ago  time.Duration
 		want string
 	}{
-		{5 * time.Second, "5s"}, {90 * time.Second, "90s"}, {10 * time.Minute, "10m"},
-		{5 * time.Hour, "5h"}, {72 * time.Hour, "3d"}, {-time.Second, "0s"},
+		{5 * time.Second, "5s"}, {90 * time.Second, "90s"}, {10 * time.Minute, "10m"}, {150 * time.Minute, "150m"},
+		{5 * time.Hour, "5h"}, {72 * time.Hour, "3d"}, {-time.Second, "0s"}, {-time.Hour, "0s"},
+		{400 * 24 * time.Hour, "400d"}, {3 * 365 * 24 * time.Hour, "3y"},
 	}
 	for _, tt := range tests {
 		if got := age(now.Add(-tt.ago), now); got != tt.want {
@@ -58,96 +61,122 @@ func TestAge(t *testing.T) {
 	}
 }
 
-// TestParseIntersperse checks flags may come before or after the arguments.
+// TestParseIntersperse checks flags may come before or after the
+// arguments, GNU style, and "--" ends the flags.
 func TestParseIntersperse(t *testing.T) {
-	c := &cli{stdout: new(bytes.Buffer), stderr: new(bytes.Buffer)}
-	fs := newFlags("job get", "NAME", "")
-	out := fs.String("o", "table", "")
-	pos, err := c.parse(fs, []string{"web", "-o", "json"}, 1, 1)
-	if err != nil || len(pos) != 1 || pos[0] != "web" || *out != "json" {
-		t.Fatalf("parse = %v, %v, -o %q; want [web], json", pos, err, *out)
-	}
-	pos, err = c.parse(fs, []string{"-o", "yaml", "--", "-web"}, 1, 1)
-	if err != nil || len(pos) != 1 || pos[0] != "-web" || *out != "yaml" {
-		t.Fatalf("parse after -- = %v, %v; want [-web]", pos, err)
+	t.Setenv("SWITCHYARD_CONFIG", filepath.Join(t.TempDir(), "config.json"))
+	t.Setenv("SWITCHYARD_URL", "http://127.0.0.1:1")
+	for _, args := range [][]string{{"job", "get", "web", "-o", "xml"}, {"job", "get", "-o", "xml", "--", "-web"}, {"job", "get", "--output=xml", "web"}} {
+		var stdout, stderr bytes.Buffer
+		code := Run(context.Background(), args, &stdout, &stderr)
+		if code != ExitUsage || !strings.Contains(stderr.String(), `--output "xml"`) {
+			t.Errorf("%v: exit %d, stderr %q; want the -o value refused (it was parsed wherever it stood)", args, code, stderr.String())
+		}
 	}
 }
 
-// TestUsageErrors runs every command with an unknown flag, and the bad
-// arguments the CLI catches itself: all exit 2 before contacting a server.
-func TestUsageErrors(t *testing.T) {
-	var cases [][]string
-	for _, w := range completionWords() {
-		if w[0] == "help" {
-			continue
-		}
-		if w[1] == "" || w[0] == "completion" {
-			cases = append(cases, []string{w[0], "--bogus"})
-			continue
-		}
-		for _, sub := range strings.Fields(w[1]) {
-			cases = append(cases, []string{w[0], sub, "--bogus"})
+// commands lists every runnable command of the tree, as "job get".
+func commands(t *testing.T) [][]string {
+	t.Helper()
+	c := &cli{name: "switchyard", stdout: io.Discard, stderr: io.Discard, getenv: os.Getenv}
+	var out [][]string
+	var walk func(cmd *cobra.Command, path []string)
+	walk = func(cmd *cobra.Command, path []string) {
+		for _, sub := range cmd.Commands() {
+			if sub.Hidden || sub.Name() == "help" {
+				continue
+			}
+			p := append(append([]string{}, path...), sub.Name())
+			if sub.HasSubCommands() {
+				walk(sub, p)
+				continue
+			}
+			out = append(out, p)
 		}
 	}
-	cases = append(cases,
-		[]string{"nope"}, []string{"job"}, []string{"job", "nope"},
-		[]string{"job", "get"}, []string{"job", "get", "a", "b"},
-		[]string{"job", "wait", "a", "--for", "asleep"},
-		[]string{"job", "wait", "a", "--for", "healthy", "--timeout", "soon"},
-		[]string{"job", "deploy", "a", "--image", "noequals"},
-		[]string{"job", "create", "a", "--standby", "1.5s"},
-		[]string{"job", "list", "-o", "xml"},
-		[]string{"login"}, []string{"login", "not-a-url"},
-		[]string{"completion", "fish"},
-		[]string{"audit", "list", "--outcome", "nope"},
-		[]string{"audit", "list", "--limit", "0"},
-		[]string{"audit", "list", "--before", "-1"},
-		[]string{"audit", "list", "--before", "x"},
-		[]string{"audit", "list", "--all", "-w", "team"},
-		[]string{"audit", "list", "-o", "xml"},
-		[]string{"audit", "list", "extra"},
-	)
+	walk(c.rootCmd(), nil)
+	if len(out) < 40 {
+		t.Fatalf("only %d commands found: %v", len(out), out)
+	}
+	return out
+}
+
+// TestUsageErrors runs every command with an unknown flag, and the bad
+// arguments the CLI catches itself: all exit 2 before contacting a server,
+// with a message naming what is wrong.
+func TestUsageErrors(t *testing.T) {
+	type usage struct {
+		args []string
+		want string
+	}
+	var cases []usage
+	for _, cmd := range commands(t) {
+		cases = append(cases, usage{append(cmd, "--bogus"), "unknown flag: --bogus"})
+	}
+	for _, u := range []usage{
+		{[]string{"nope"}, `unknown command "nope"`}, {[]string{"job"}, "missing subcommand"}, {[]string{"job", "nope"}, `unknown command "nope"`},
+		{[]string{"job", "lst"}, "Did you mean this?"}, {[]string{"job", "lst"}, "\tlist\n"},
+		{[]string{"job", "get"}, "missing argument"}, {[]string{"job", "get", "a", "b"}, `unexpected argument "b"`},
+		{[]string{"job", "create", "x"}, "--namespace"},
+		{[]string{"job", "deploy", "x"}, "--image"},
+		{[]string{"job", "wait", "x"}, "--for"},
+		{[]string{"cluster", "add", "x"}, "--kubeconfig"},
+		{[]string{"cluster", "set", "x"}, "--argo-instance-id"},
+		{[]string{"job", "wait", "a", "--for", "asleep"}, "--for"},
+		{[]string{"job", "wait", "a", "--for", "healthy", "--timeout", "soon"}, "--timeout"},
+		{[]string{"job", "wait", "a", "--for", "healthy", "--timeout", "90"}, "has no unit"},
+		{[]string{"job", "deploy", "a", "--image", "noequals"}, "CONTAINER=IMAGE"},
+		{[]string{"job", "create", "a", "--cluster", "c", "-n", "n", "--deployment", "d", "--service", "s", "--standby", "1.5s"}, "whole number of seconds"},
+		{[]string{"job", "list", "-o", "xml"}, "--output"},
+		{[]string{"job", "list", "-o", "jsonpath={.items[}"}, "jsonpath"},
+		{[]string{"job", "list", "-o", "custom-columns=NAME"}, "HEADER:PATH"},
+		{[]string{"job", "list", "-w", "demo"}, "--workspace demo"},
+		{[]string{"job", "targets", "--cluster", "local"}, "go together"},
+		{[]string{"login"}, "missing argument"}, {[]string{"login", "not-a-url"}, "server URL"},
+		{[]string{"completion", "tcsh"}, "tcsh"},
+		{[]string{"audit", "list", "--outcome", "nope"}, "--outcome"},
+		{[]string{"audit", "list", "--limit", "0"}, "--limit"},
+		{[]string{"audit", "list", "--before", "-1"}, "--before"},
+		{[]string{"audit", "list", "--before", "x"}, "--before"},
+		{[]string{"audit", "list", "--all", "-w", "team"}, "--all"},
+		{[]string{"audit", "list", "-o", "xml"}, "--output"},
+		{[]string{"audit", "list", "extra"}, "extra"},
+		{[]string{"token", "create", "x", "--expires", "12h"}, "whole number of days"},
+		{[]string{"version", "extra"}, "extra"},
+	} {
+		cases = append(cases, u)
+	}
 	cfg := filepath.Join(t.TempDir(), "config.json")
 	t.Setenv("SWITCHYARD_CONFIG", cfg)
 	t.Setenv("SWITCHYARD_URL", "http://127.0.0.1:1")
 	t.Setenv("SWITCHYARD_WORKSPACE", "w")
-	for _, args := range cases {
-		t.Run(strings.Join(args, " "), func(t *testing.T) {
+	for _, u := range cases {
+		t.Run(strings.Join(u.args, " "), func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			code := Run(context.Background(), args, &stdout, &stderr)
-			if code != ExitUsage || stderr.Len() == 0 {
-				t.Errorf("exit %d, stderr %q; want %d with a message", code, stderr.String(), ExitUsage)
+			code := Run(context.Background(), u.args, &stdout, &stderr)
+			if code != ExitUsage || !strings.Contains(stderr.String(), u.want) || !strings.Contains(stderr.String(), "--help' for usage") {
+				t.Errorf("exit %d, stderr %q; want %d with %q and the --help hint", code, stderr.String(), ExitUsage, u.want)
 			}
 		})
 	}
 }
 
-// TestHelp checks every command has --help with examples, exit 0.
+// TestHelp checks every command has --help with examples, exit 0, and that
+// "help CMD" prints the same.
 func TestHelp(t *testing.T) {
-	for _, w := range completionWords() {
-		subs := strings.Fields(w[1])
-		if w[0] == "completion" || len(subs) == 0 {
-			subs = []string{""}
-		}
-		for _, sub := range subs {
-			args := []string{w[0]}
-			if sub != "" {
-				args = append(args, sub)
-			}
-			args = append(args, "--help")
-			if w[0] == "version" || w[0] == "help" {
-				continue
-			}
+	for _, cmd := range commands(t) {
+		t.Run(strings.Join(cmd, " "), func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			code := Run(context.Background(), args, &stdout, &stderr)
-			got, want := stdout.String(), "Examples:"
-			if w[0] == "serve" {
-				got, want = stderr.String(), "-addr" // serve's flag package prints its defaults to stderr
+			code := Run(context.Background(), append(cmd, "--help"), &stdout, &stderr)
+			if code != ExitOK || !strings.Contains(stdout.String(), "Examples:") && cmd[0] != "completion" && cmd[0] != "serve" {
+				t.Errorf("exit %d, output %q; want 0 and Examples:", code, stdout.String())
 			}
-			if code != ExitOK || !strings.Contains(got, want) {
-				t.Errorf("switchyard %s: exit %d, output %q; want 0 and %q", strings.Join(args, " "), code, got, want)
+			var viaHelp bytes.Buffer
+			Run(context.Background(), append([]string{"help"}, cmd...), &viaHelp, &stderr)
+			if viaHelp.String() != stdout.String() {
+				t.Errorf("help %s differs from %s --help:\n%s", strings.Join(cmd, " "), strings.Join(cmd, " "), viaHelp.String())
 			}
-		}
+		})
 	}
 }
 
@@ -161,7 +190,7 @@ func TestDeleteAsks(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	c := &cli{stdin: strings.NewReader("n\n"), stdout: &stdout, stderr: &stderr, stdinTTY: true,
 		getenv: func(k string) string { return env[k] }}
-	code := c.exitCode(c.dispatch(context.Background(), []string{"job", "delete", "web"}))
+	code := c.run(context.Background(), []string{"job", "delete", "web"})
 	if code != ExitError || !strings.Contains(stderr.String(), `Delete job "web" of workspace "team"? [y/N]`) || !strings.Contains(stderr.String(), "not deleted") {
 		t.Errorf("exit %d, stderr %q; want the question, then not deleted and exit %d", code, stderr.String(), ExitError)
 	}
@@ -193,18 +222,20 @@ func TestWaitGrace(t *testing.T) {
 	}
 }
 
-// TestCompletionScripts checks the scripts parse in their shells, where installed.
+// TestCompletionScripts checks cobra's scripts for the four shells come
+// out, and that bash's and zsh's parse in their shells.
 func TestCompletionScripts(t *testing.T) {
-	for _, shell := range []string{"bash", "zsh"} {
+	for _, shell := range []string{"bash", "zsh", "fish", "powershell"} {
 		t.Run(shell, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			if code := Run(context.Background(), []string{"completion", shell}, &stdout, &stderr); code != ExitOK {
 				t.Fatalf("completion %s: exit %d: %s", shell, code, stderr.String())
 			}
-			for _, want := range []string{"rollback", "audit"} {
-				if !strings.Contains(stdout.String(), want) {
-					t.Errorf("completion %s lacks %q", shell, want)
-				}
+			if !strings.Contains(stdout.String(), "__complete") {
+				t.Errorf("completion %s does not call switchyard __complete (dynamic completion)", shell)
+			}
+			if shell == "fish" || shell == "powershell" {
+				return
 			}
 			path, err := exec.LookPath(shell)
 			if err != nil {
@@ -219,6 +250,30 @@ func TestCompletionScripts(t *testing.T) {
 				t.Errorf("%s -n: %v\n%s", shell, err, out)
 			}
 		})
+	}
+}
+
+// TestPluginName checks that called as kubectl-switchyard the help says
+// "kubectl switchyard" wherever it names the program, and URLs stay.
+func TestPluginName(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := RunAs(context.Background(), "/usr/local/bin/kubectl-switchyard", []string{"job", "wait", "--help"}, &stdout, &stderr); code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{"kubectl switchyard job wait NAME --for PHASE [flags]", "  kubectl switchyard job wait web-bg --for healthy",
+		"&& kubectl switchyard job promote web-bg"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("help as kubectl-switchyard lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(strings.ReplaceAll(out, "kubectl switchyard", ""), "switchyard job") {
+		t.Errorf("help as kubectl-switchyard still says switchyard job:\n%s", out)
+	}
+	stdout.Reset()
+	RunAs(context.Background(), "kubectl-switchyard", []string{"login", "--help"}, &stdout, &stderr)
+	if !strings.Contains(stdout.String(), "kubectl switchyard login http://127.0.0.1:8080") || !strings.Contains(stdout.String(), "~/.config/switchyard/config.json") {
+		t.Errorf("login help as a plugin:\n%s", stdout.String())
 	}
 }
 
@@ -314,9 +369,7 @@ func TestAuditTable(t *testing.T) {
 	}
 	render := func(global, wide bool) []string {
 		var b bytes.Buffer
-		w := tabwriter.NewWriter(&b, 0, 4, 3, ' ', 0)
-		auditTable(w, events, global, map[int64]string{shop: "shop"}, wide)
-		w.Flush()
+		_ = auditTable(events, global, map[int64]string{shop: "shop"}, wide).write(&b, true)
 		return strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
 	}
 	local := at.Local().Format(time.DateTime)
@@ -391,9 +444,7 @@ func TestNoControlCharacters(t *testing.T) {
 	frame := string(watchFrame(j, nil, now))
 	frame = strings.TrimPrefix(frame, "\033[H\033[2J") // watch's own redraw
 	var table bytes.Buffer
-	tw := tabwriter.NewWriter(&table, 0, 4, 3, ' ', 0)
-	jobTable(tw, []client.Job{*j}, true)
-	tw.Flush()
+	_ = jobTable([]client.Job{*j}, true, now).write(&table, true)
 	for name, out := range map[string]string{
 		"watch frame": frame, "job table": table.String(), "progress line": progressLine(j),
 		"error": describe(&client.Error{Status: 422, Code: "invalid", Message: evil}),

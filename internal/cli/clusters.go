@@ -4,19 +4,16 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"text/tabwriter"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/switchyard/switchyard/client"
 )
 
-var clusterCommands = []subcommand{
-	{"list", "list the registered clusters (platform admins)", (*cli).clusterList},
-	{"get", "show one cluster and its last probe", (*cli).clusterGet},
-	{"add", "register a cluster from a kubeconfig file", (*cli).clusterAdd},
-	{"remove", "remove a cluster and its workspace bindings", (*cli).clusterRemove},
-	{"probe", "probe a cluster now", (*cli).clusterProbe},
-	{"set", "change a cluster's settings: its Argo instance ID", (*cli).clusterSet},
+func (c *cli) clusterCmd() *cobra.Command {
+	return c.group("cluster", "Registered Kubernetes clusters (platform admins)",
+		c.clusterListCmd(), c.clusterGetCmd(), c.clusterAddCmd(), c.clusterRemoveCmd(), c.clusterProbeCmd(), c.clusterSetCmd())
 }
 
 // adminFlags are the flags of the administration commands.
@@ -25,114 +22,155 @@ type adminFlags struct {
 	out  outputFlags
 }
 
-func (c *cli) adminStart(fs *flagSet, f *adminFlags, args []string, min, max int, workspace bool) (*session, []string, error) {
-	f.conn.bind(fs, workspace)
-	f.out.bind(fs)
-	pos, err := c.parse(fs, args, min, max)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := f.out.check(); err != nil {
-		return nil, nil, err
-	}
-	s, err := c.connect(f.conn)
-	return s, pos, err
+// bind adds the connection flags (-w too with workspace) and the output flags.
+func (f *adminFlags) bind(c *cli, cmd *cobra.Command, workspace bool) {
+	f.conn.bind(c, cmd, workspace, true)
+	f.out.bind(cmd)
 }
 
-func clusterTable(w *tabwriter.Writer, cs []client.Cluster) {
-	fmt.Fprintln(w, "NAME\tREACHABLE\tKUBERNETES\tARGO ROLLOUTS\tISTIO\tPROBED\tAGE\tERROR")
+// adminStart checks the output format and connects.
+func (c *cli) adminStart(f *adminFlags) (*session, error) {
+	if err := f.out.check(); err != nil {
+		return nil, err
+	}
+	return c.connect(f.conn)
+}
+
+// adminCmd makes an administration command: run gets the session.
+func (c *cli) adminCmd(use, short, long, example string, args cobra.PositionalArgs, f *adminFlags, workspace bool,
+	run func(ctx context.Context, s *session, args []string) error) *cobra.Command {
+	cmd := &cobra.Command{
+		Use: use, Short: short, Long: long, Example: example, Args: args,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := c.adminStart(f)
+			if err != nil {
+				return err
+			}
+			return run(cmd.Context(), s, args)
+		},
+	}
+	f.bind(c, cmd, workspace)
+	return cmd
+}
+
+// argoCell says whether Argo Rollouts is installed, its version and instance ID.
+func argoCell(cl client.Cluster) string {
+	argo := "no"
+	if cl.Status.ArgoInstalled {
+		argo = "yes"
+		if cl.Status.ArgoVersion != "" {
+			argo += " " + cl.Status.ArgoVersion
+		}
+	}
+	if cl.ArgoInstanceID != "" {
+		argo += " (instance " + cl.ArgoInstanceID + ")"
+	}
+	return dash(argo)
+}
+
+func clusterTable(cs []client.Cluster, wide bool) table {
+	t := table{head: []string{"NAME", "REACHABLE", "KUBERNETES", "ARGO ROLLOUTS", "ISTIO", "PROBED", "AGE", "ERROR"}}
+	if wide {
+		t.head = append(t.head, "PROBED AT", "CREATED")
+	}
 	now := time.Now()
 	for _, cl := range cs {
 		st := cl.Status
-		argo := "no"
-		if st.ArgoInstalled {
-			argo = "yes " + st.ArgoVersion
-		}
-		if cl.ArgoInstanceID != "" {
-			argo += " (instance " + cl.ArgoInstanceID + ")"
-		}
 		probed := "-"
 		if st.ProbedAt != nil {
 			probed = age(*st.ProbedAt, now) + " ago"
 		}
-		fmt.Fprintf(w, "%s\t%v\t%s\t%s\t%v\t%s\t%s\t%s\n", dash(cl.Name), st.Reachable, dash(st.KubernetesVersion), dash(argo),
-			st.IstioInstalled, probed, age(cl.CreatedAt, now), dash(st.Error))
+		row := []string{dash(cl.Name), yesNo(st.Reachable), dash(st.KubernetesVersion), argoCell(cl),
+			yesNo(st.IstioInstalled), probed, age(cl.CreatedAt, now), dash(st.Error)}
+		if wide {
+			row = append(row, timestamp(st.ProbedAt), timestamp(&cl.CreatedAt))
+		}
+		t.add(row...)
 	}
+	return t
 }
 
-func (c *cli) clusterList(ctx context.Context, args []string) error {
+func (c *cli) printClusters(o outputFlags, cs []client.Cluster) error {
+	return c.print(o, listing{kind: "Cluster", items: cs, table: clusterTable(cs, o.wide()),
+		names: names("cluster", cs, func(cl client.Cluster) string { return cl.Name })})
+}
+
+func (c *cli) printCluster(o outputFlags, cl *client.Cluster) error {
+	return c.print(o, listing{kind: "Cluster", single: true, items: cl, table: clusterTable([]client.Cluster{*cl}, o.wide()),
+		names: []string{"cluster/" + cl.Name}})
+}
+
+// clusterArg completes a registered cluster's name as the first argument.
+func (c *cli) clusterArg(cmd *cobra.Command, f *adminFlags) *cobra.Command {
+	cmd.ValidArgsFunction = c.nameArgs(&f.conn, false, 1, clusterNames)
+	return cmd
+}
+
+func (c *cli) clusterListCmd() *cobra.Command {
 	var f adminFlags
-	s, _, err := c.adminStart(newFlags("cluster list", "[flags]", `List the registered clusters with what their last probe found (platform admins).
-
-Examples:
-  switchyard cluster list
-  switchyard cluster list -o json`), &f, args, 0, 0, false)
-	if err != nil {
-		return err
-	}
-	cs, err := s.client.Clusters(ctx)
-	if err != nil {
-		return err
-	}
-	return c.print(f.out, cs, func(w *tabwriter.Writer) { clusterTable(w, cs) })
+	return c.adminCmd("list", "List the registered clusters",
+		"List the registered clusters with what their last probe found (platform admins). -o wide adds the\nprobe's and the registration's times.",
+		`  switchyard cluster list
+  switchyard cluster list -o json`, noArgs, &f, false,
+		func(ctx context.Context, s *session, _ []string) error {
+			cs, err := s.client.Clusters(ctx)
+			if err != nil {
+				return err
+			}
+			return c.printClusters(f.out, cs)
+		})
 }
 
-func (c *cli) clusterGet(ctx context.Context, args []string) error {
+func (c *cli) clusterGetCmd() *cobra.Command {
 	var f adminFlags
-	s, pos, err := c.adminStart(newFlags("cluster get", "NAME [flags]", `Show one registered cluster (platform admins).
-
-Examples:
-  switchyard cluster get prod-eu -o yaml`), &f, args, 1, 1, false)
-	if err != nil {
-		return err
-	}
-	cl, err := s.client.Cluster(ctx, pos[0])
-	if err != nil {
-		return err
-	}
-	return c.print(f.out, cl, func(w *tabwriter.Writer) { clusterTable(w, []client.Cluster{*cl}) })
+	return c.clusterArg(c.adminCmd("get NAME", "Show one cluster and its last probe", "Show one registered cluster (platform admins).",
+		`  switchyard cluster get local -o yaml`, argsBetween(1, 1), &f, false,
+		func(ctx context.Context, s *session, args []string) error {
+			cl, err := s.client.Cluster(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			return c.printCluster(f.out, cl)
+		}), &f)
 }
 
-const clusterAddHelp = `Register a cluster (platform admins). The file is sent as is: it must be
+const clusterAddLong = `Register a cluster (platform admins). The file is sent as is: it must be
 self-contained, with certificates inlined rather than paths to files. Make one
-with:
-
-  kubectl config view --flatten --minify --context prod-eu > prod-eu.yaml
+with kubectl config view --flatten --minify --context CONTEXT > FILE.
 
 The server seals it, probes the cluster (reachable? Kubernetes version? Argo
-Rollouts? Istio?) and registers it even when unreachable, with the error in its status.
+Rollouts? Istio?) and registers it even when unreachable, with the error in its
+status. --kube-context picks a context of the file other than its current one.
 
 If the cluster's Argo Rollouts controller runs with --instance-id, give it
 with --argo-instance-id: jobs then label their Rollouts with it, or that
-controller would ignore them (cluster set changes it later).
+controller would ignore them (cluster set changes it later).`
 
-Examples:
-  switchyard cluster add prod-eu --kubeconfig prod-eu.yaml
-  switchyard cluster add staging --kubeconfig all.yaml --kube-context staging-admin
-  switchyard cluster add shared --kubeconfig shared.yaml --argo-instance-id team-a`
-
-func (c *cli) clusterAdd(ctx context.Context, args []string) error {
+func (c *cli) clusterAddCmd() *cobra.Command {
 	var f adminFlags
-	fs := newFlags("cluster add", "NAME --kubeconfig FILE [flags]", clusterAddHelp)
-	file := fs.String("kubeconfig", "", "kubeconfig file of the cluster (required; - for stdin)")
-	kctx := fs.String("kube-context", "", "the kubeconfig context to use (default: its current context)")
-	instance := fs.String("argo-instance-id", "", "the --instance-id the cluster's Argo Rollouts controller runs with, if any")
-	s, pos, err := c.adminStart(fs, &f, args, 1, 1, false)
-	if err != nil {
-		return err
-	}
-	if *file == "" {
-		return usageError{"cluster add: --kubeconfig FILE is required"}
-	}
-	data, err := c.readFile(*file)
-	if err != nil {
-		return err
-	}
-	cl, err := s.client.CreateCluster(ctx, client.NewCluster{Name: pos[0], Kubeconfig: string(data), Context: *kctx, ArgoInstanceID: *instance})
-	if err != nil {
-		return err
-	}
-	return c.print(f.out, cl, func(w *tabwriter.Writer) { clusterTable(w, []client.Cluster{*cl}) })
+	var file string
+	var nc client.NewCluster
+	cmd := c.adminCmd("add NAME --kubeconfig FILE", "Register a cluster from a kubeconfig file", clusterAddLong,
+		`  switchyard cluster add staging --kubeconfig staging.yaml
+  switchyard cluster add staging-2 --kubeconfig - < staging.yaml`, argsBetween(1, 1), &f, false,
+		func(ctx context.Context, s *session, args []string) error {
+			data, err := c.readFile(file)
+			if err != nil {
+				return err
+			}
+			nc.Name, nc.Kubeconfig = args[0], string(data)
+			cl, err := s.client.CreateCluster(ctx, nc)
+			if err != nil {
+				return err
+			}
+			return c.printCluster(f.out, cl)
+		})
+	cmd.Flags().StringVar(&file, "kubeconfig", "", "kubeconfig file of the cluster (- for stdin)")
+	cmd.Flags().StringVar(&nc.Context, "kube-context", "", "the kubeconfig context to use (default: its current context)")
+	cmd.Flags().StringVar(&nc.ArgoInstanceID, "argo-instance-id", "", "the --instance-id the cluster's Argo Rollouts controller runs with, if any")
+	_ = cmd.MarkFlagRequired("kubeconfig")
+	_ = cmd.MarkFlagFilename("kubeconfig", "yaml", "yml", "conf")
+	return cmd
 }
 
 // readFile reads a file, or stdin for "-".
@@ -147,66 +185,52 @@ func (c *cli) readFile(name string) ([]byte, error) {
 	return data, nil
 }
 
-func (c *cli) clusterRemove(ctx context.Context, args []string) error {
+func (c *cli) clusterRemoveCmd() *cobra.Command {
 	var f adminFlags
-	s, pos, err := c.adminStart(newFlags("cluster remove", "NAME [flags]", `Remove a registered cluster and its workspace bindings (platform admins).
-Nothing in the cluster itself is touched.
-
-Examples:
-  switchyard cluster remove staging`), &f, args, 1, 1, false)
-	if err != nil {
-		return err
-	}
-	if err := s.client.DeleteCluster(ctx, pos[0]); err != nil {
-		return err
-	}
-	fmt.Fprintf(c.stdout, "cluster %s removed\n", pos[0])
-	return nil
+	return c.clusterArg(c.adminCmd("remove NAME", "Remove a cluster and its workspace bindings",
+		"Remove a registered cluster and its workspace bindings (platform admins).\nNothing in the cluster itself is touched.",
+		`  switchyard cluster remove staging`, argsBetween(1, 1), &f, false,
+		func(ctx context.Context, s *session, args []string) error {
+			if err := s.client.DeleteCluster(ctx, args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "cluster %s removed\n", args[0])
+			return nil
+		}), &f)
 }
 
-func (c *cli) clusterProbe(ctx context.Context, args []string) error {
+func (c *cli) clusterProbeCmd() *cobra.Command {
 	var f adminFlags
-	s, pos, err := c.adminStart(newFlags("cluster probe", "NAME [flags]", `Probe a cluster now and show what was found (platform admins).
-
-Examples:
-  switchyard cluster probe prod-eu`), &f, args, 1, 1, false)
-	if err != nil {
-		return err
-	}
-	cl, err := s.client.ProbeCluster(ctx, pos[0])
-	if err != nil {
-		return err
-	}
-	return c.print(f.out, cl, func(w *tabwriter.Writer) { clusterTable(w, []client.Cluster{*cl}) })
+	return c.clusterArg(c.adminCmd("probe NAME", "Probe a cluster now", "Probe a cluster now and show what was found (platform admins).",
+		`  switchyard cluster probe local`, argsBetween(1, 1), &f, false,
+		func(ctx context.Context, s *session, args []string) error {
+			cl, err := s.client.ProbeCluster(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			return c.printCluster(f.out, cl)
+		}), &f)
 }
 
-const clusterSetHelp = `Change a registered cluster's settings (platform admins). --argo-instance-id
+const clusterSetLong = `Change a registered cluster's settings (platform admins). --argo-instance-id
 is the --instance-id its Argo Rollouts controller runs with ("" for none):
 jobs created from then on label their Rollouts with it. Existing jobs keep
-the label they were created with.
+the label they were created with.`
 
-Examples:
-  switchyard cluster set shared --argo-instance-id team-a
-  switchyard cluster set shared --argo-instance-id ""`
-
-func (c *cli) clusterSet(ctx context.Context, args []string) error {
+func (c *cli) clusterSetCmd() *cobra.Command {
 	var f adminFlags
-	fs := newFlags("cluster set", "NAME --argo-instance-id ID [flags]", clusterSetHelp)
-	var u client.ClusterUpdate
-	fs.Func("argo-instance-id", "the `ID` the cluster's Argo Rollouts controller runs with (\"\" for none)", func(v string) error {
-		u.ArgoInstanceID = &v
-		return nil
-	})
-	s, pos, err := c.adminStart(fs, &f, args, 1, 1, false)
-	if err != nil {
-		return err
-	}
-	if u.ArgoInstanceID == nil {
-		return usageError{"cluster set: nothing to change: give --argo-instance-id"}
-	}
-	cl, err := s.client.UpdateCluster(ctx, pos[0], u)
-	if err != nil {
-		return err
-	}
-	return c.print(f.out, cl, func(w *tabwriter.Writer) { clusterTable(w, []client.Cluster{*cl}) })
+	var id string
+	cmd := c.adminCmd("set NAME --argo-instance-id ID", "Change a cluster's settings: its Argo instance ID", clusterSetLong,
+		`  switchyard cluster set local --argo-instance-id team-a
+  switchyard cluster set local --argo-instance-id ""`, argsBetween(1, 1), &f, false,
+		func(ctx context.Context, s *session, args []string) error {
+			cl, err := s.client.UpdateCluster(ctx, args[0], client.ClusterUpdate{ArgoInstanceID: &id})
+			if err != nil {
+				return err
+			}
+			return c.printCluster(f.out, cl)
+		})
+	cmd.Flags().StringVar(&id, "argo-instance-id", "", `the ID the cluster's Argo Rollouts controller runs with ("" for none)`)
+	_ = cmd.MarkFlagRequired("argo-instance-id")
+	return c.clusterArg(cmd, &f)
 }

@@ -1,102 +1,146 @@
 package cli
 
 import (
-	"fmt"
+	"context"
+	"slices"
 	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
 )
 
-const completionHelp = `Print a shell completion script for commands, subcommands and job names.
+// Dynamic completion: cobra's completion scripts (bash, zsh, fish,
+// PowerShell: switchyard completion SHELL) call the hidden __complete
+// command, which asks the server for the names. Each lookup is bounded by
+// completionTimeout so a slow server never hangs the shell, and any error
+// just means no suggestions.
 
-Examples:
-  source <(switchyard completion bash)                      # bash, this shell
-  switchyard completion bash > /etc/bash_completion.d/switchyard
-  switchyard completion zsh > "${fpath[1]}/_switchyard"      # zsh`
+const completionTimeout = 3 * time.Second
 
-// completionWords is every command with its subcommands; the scripts are
-// generated from it so they never fall behind.
-func completionWords() [][2]string {
-	groups := []struct {
-		name string
-		subs []subcommand
-	}{
-		{"context", contextCommands}, {"job", jobCommands}, {"cluster", clusterCommands},
-		{"workspace", workspaceCommands}, {"member", memberCommands}, {"binding", bindingCommands},
-		{"token", tokenCommands}, {"user", userCommands}, {"audit", auditCommands},
+// completer is a function that lists names from the server.
+type completer func(ctx context.Context, s *session) ([]string, error)
+
+// complete runs list with the connection flags parsed so far.
+func (c *cli) complete(ctx context.Context, o *connFlags, needWorkspace bool, list completer) []string {
+	s, err := c.connect(*o)
+	if err != nil || (needWorkspace && s.workspace == "") {
+		return nil
 	}
-	out := [][2]string{{"serve", ""}, {"login", ""}, {"logout", ""}, {"whoami", ""}, {"version", ""}, {"help", ""}, {"completion", "bash zsh"}}
-	for _, g := range groups {
-		var names []string
-		for _, s := range g.subs {
-			names = append(names, s.name)
+	ctx, cancel := context.WithTimeout(ctx, completionTimeout)
+	defer cancel()
+	names, err := list(ctx, s)
+	if err != nil {
+		return nil
+	}
+	return names
+}
+
+// nameArgs completes the first maxArgs positional arguments with list.
+func (c *cli) nameArgs(o *connFlags, needWorkspace bool, maxArgs int, lists ...completer) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		if len(args) >= maxArgs || len(args) >= len(lists) {
+			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		out = append(out, [2]string{g.name, strings.Join(names, " ")})
+		return filterPrefix(c.complete(cmd.Context(), o, needWorkspace, lists[len(args)]), toComplete), cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// flagNames completes a flag's value with list.
+func (c *cli) flagNames(o *connFlags, needWorkspace bool, list completer) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		return filterPrefix(c.complete(cmd.Context(), o, needWorkspace, list), toComplete), cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+func filterPrefix(names []string, prefix string) []string {
+	out := names[:0]
+	for _, n := range names {
+		if strings.HasPrefix(n, prefix) {
+			out = append(out, n)
+		}
 	}
 	return out
 }
 
-const bashTemplate = `# bash completion for switchyard
-_switchyard() {
-    local cur=${COMP_WORDS[COMP_CWORD]} cmd=${COMP_WORDS[1]} sub=${COMP_WORDS[2]}
-    if [[ $COMP_CWORD -eq 1 ]]; then
-        COMPREPLY=($(compgen -W "%s" -- "$cur")); return
-    fi
-    if [[ $COMP_CWORD -eq 2 ]]; then
-        case $cmd in
-%s        esac
-        return
-    fi
-    if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "--help --context --workspace --output" -- "$cur")); return
-    fi
-    if [[ $cmd == job && $COMP_CWORD -eq 3 && $sub != list && $sub != create ]]; then
-        COMPREPLY=($(compgen -W "$(switchyard job list -o json 2>/dev/null | sed -n 's/^      "name": "\(.*\)",$/\1/p')" -- "$cur"))
-    fi
-}
-complete -o default -F _switchyard switchyard
-`
-
-const zshTemplate = `#compdef switchyard
-# zsh completion for switchyard
-_switchyard() {
-    local -a cmds subs
-    cmds=(%s)
-    if (( CURRENT == 2 )); then
-        compadd -- $cmds; return
-    fi
-    case $words[2] in
-%s    esac
-    if (( CURRENT == 3 )); then
-        compadd -- $subs
-    elif [[ $words[2] == job && $words[3] != (list|create) && CURRENT == 4 ]]; then
-        compadd -- ${(f)"$(switchyard job list -o json 2>/dev/null | sed -n 's/^      "name": "\(.*\)",$/\1/p')"}
-    fi
-}
-compdef _switchyard switchyard
-`
-
-func (c *cli) completion(args []string) error {
-	fs := newFlags("completion", "bash|zsh", completionHelp)
-	pos, err := c.parse(fs, args, 1, 1)
+func jobNames(ctx context.Context, s *session) ([]string, error) {
+	l, err := s.client.Jobs(ctx, s.workspace, jobQueryAll())
 	if err != nil {
-		return err
+		return nil, err
 	}
-	words := completionWords()
-	var cmds []string
-	var bashCases, zshCases strings.Builder
-	for _, w := range words {
-		cmds = append(cmds, w[0])
-		if w[1] != "" {
-			fmt.Fprintf(&bashCases, "            %s) COMPREPLY=($(compgen -W \"%s\" -- \"$cur\")) ;;\n", w[0], w[1])
-			fmt.Fprintf(&zshCases, "        %s) subs=(%s) ;;\n", w[0], w[1])
+	var out []string
+	for _, j := range l.Items {
+		out = append(out, j.Name)
+	}
+	return out, nil
+}
+
+// clusterNames lists the registered clusters (platform admins), else the
+// clusters bound to the workspace.
+func clusterNames(ctx context.Context, s *session) ([]string, error) {
+	var out []string
+	if cs, err := s.client.Clusters(ctx); err == nil {
+		for _, cl := range cs {
+			out = append(out, cl.Name)
 		}
+		return out, nil
 	}
-	switch pos[0] {
-	case "bash":
-		fmt.Fprintf(c.stdout, bashTemplate, strings.Join(cmds, " "), bashCases.String())
-	case "zsh":
-		fmt.Fprintf(c.stdout, zshTemplate, strings.Join(cmds, " "), zshCases.String())
-	default:
-		return usageError{fmt.Sprintf("completion: unknown shell %q: bash or zsh", pos[0])}
+	if s.workspace == "" {
+		return nil, nil
 	}
-	return nil
+	wcs, err := s.client.WorkspaceClusters(ctx, s.workspace)
+	for _, wc := range wcs {
+		out = append(out, wc.Name)
+	}
+	return out, err
+}
+
+func workspaceNames(ctx context.Context, s *session) ([]string, error) {
+	ws, err := s.client.Workspaces(ctx)
+	var out []string
+	for _, w := range ws {
+		out = append(out, w.Name)
+	}
+	return out, err
+}
+
+// namespaceNames lists the namespaces bound to the workspace, on every
+// cluster of it or on cluster when it is set.
+func namespaceNames(cluster *string) completer {
+	return func(ctx context.Context, s *session) ([]string, error) {
+		if s.workspace == "" {
+			return nil, nil
+		}
+		wcs, err := s.client.WorkspaceClusters(ctx, s.workspace)
+		var out []string
+		for _, wc := range wcs {
+			if cluster != nil && *cluster != "" && wc.Name != *cluster {
+				continue
+			}
+			for _, ns := range wc.Namespaces {
+				if !slices.Contains(out, ns.Name) {
+					out = append(out, ns.Name)
+				}
+			}
+		}
+		return out, err
+	}
+}
+
+func (c *cli) completeWorkspaces(o *connFlags) cobra.CompletionFunc {
+	return c.flagNames(o, false, workspaceNames)
+}
+
+func (c *cli) completeContexts(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	cfg, err := c.loadConfig()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	return cfg.names(), cobra.ShellCompDirectiveNoFileComp
+}
+
+// fixed completes a flag with a fixed list of values.
+func fixed(values ...string) cobra.CompletionFunc {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return values, cobra.ShellCompDirectiveNoFileComp
+	}
 }

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/switchyard/switchyard/client"
 )
 
@@ -106,11 +108,19 @@ type connFlags struct {
 	workspace string
 }
 
-func (o *connFlags) bind(fs *flagSet, withWorkspace bool) {
-	fs.StringVar(&o.context, "context", "", "use this context of the config file instead of the current one")
+// bind adds --context and, with withWorkspace, -w/--workspace (shorthand
+// "w" unless short is false: job list's -w is --watch, as in kubectl get).
+func (o *connFlags) bind(c *cli, cmd *cobra.Command, withWorkspace, short bool) {
+	cmd.Flags().StringVar(&o.context, "context", "", "use this context of the config file instead of the current one")
+	_ = cmd.RegisterFlagCompletionFunc("context", c.completeContexts)
 	if withWorkspace {
-		fs.StringVar(&o.workspace, "workspace", "", "workspace (default: SWITCHYARD_WORKSPACE, then the context's)")
-		fs.StringVar(&o.workspace, "w", "", "shorthand for --workspace")
+		usage := "workspace (default: SWITCHYARD_WORKSPACE, then the context's)"
+		if short {
+			cmd.Flags().StringVarP(&o.workspace, "workspace", "w", "", usage)
+		} else {
+			cmd.Flags().StringVar(&o.workspace, "workspace", "", usage)
+		}
+		_ = cmd.RegisterFlagCompletionFunc("workspace", c.completeWorkspaces(o))
 	}
 }
 

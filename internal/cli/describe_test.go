@@ -3,7 +3,6 @@ package cli
 import (
 	"strings"
 	"testing"
-	"text/tabwriter"
 	"time"
 
 	"github.com/switchyard/switchyard/client"
@@ -30,7 +29,7 @@ func TestDescribeJob(t *testing.T) {
 	}
 	out := string(describeJob(j, tl, now))
 	for _, want := range []string{"Name:", "web-bg", "Preview Service:", "web-bg-preview", "Phase:", "Awaiting promotion",
-		"Standby:", "45s after a switch", "Auto-promotion:", "after 10m0s", "Preview replicas:", "as many as the Deployment",
+		"Standby:", "45s after a switch", "Auto-promotion:", "after 10m", "Preview replicas:", "as many as the Deployment",
 		"by erin (3m ago)", "Versions:", "ACTIVE,STABLE", "web-bg-1", "Pods:", "web-bg-2-a", "web-bg-1-a", "Events (latest last):"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("describe lacks %q:\n%s", want, out)
@@ -56,9 +55,7 @@ func TestDescribeStaleJob(t *testing.T) {
 		t.Errorf("describe of a stale job:\n%s", out)
 	}
 	var b strings.Builder
-	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	jobTable(tw, []client.Job{*j}, false)
-	tw.Flush()
+	_ = jobTable([]client.Job{*j}, false, now).write(&b, true)
 	if !strings.Contains(b.String(), "Unknown (was Healthy)") {
 		t.Errorf("table row of a stale job:\n%s", b.String())
 	}

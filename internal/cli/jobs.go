@@ -11,25 +11,20 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/switchyard/switchyard/client"
 )
 
-var jobCommands = []subcommand{
-	{"list", "list the workspace's jobs", (*cli).jobList},
-	{"get", "show one job", (*cli).jobGet},
-	{"describe", "show everything about one job: settings, versions, pods, recent events", (*cli).jobDescribe},
-	{"create", "turn a Deployment + Service into a blue-green job", (*cli).jobCreate},
-	{"targets", "list the clusters, namespaces, Deployments and Services a job can be made of", (*cli).jobTargets},
-	{"deploy", "ship new images (the green version)", (*cli).jobDeploy},
-	{"promote", "switch traffic to the new version", (*cli).jobPromote},
-	{"abort", "keep traffic on the stable version, scale the new one down", (*cli).jobAbort},
-	{"retry", "restart an aborted release", (*cli).jobRetry},
-	{"rollback", "switch back to a previous revision", (*cli).jobRollback},
-	{"delete", "hand the application back as a plain Deployment + Service", (*cli).jobDelete},
-	{"history", "list the job's versions (revisions)", (*cli).jobHistory},
-	{"events", "show the job's timeline: Switchyard actions and Argo events", (*cli).jobEvents},
-	{"watch", "show the versions and their pods live", (*cli).jobWatch},
-	{"wait", "wait until the job reaches a phase (for CI)", (*cli).jobWait},
+func (c *cli) jobCmd() *cobra.Command {
+	cmd := c.group("job", "Blue-green release jobs of a workspace",
+		c.jobListCmd(), c.jobGetCmd(), c.jobDescribeCmd(), c.jobCreateCmd(), c.jobTargetsCmd(),
+		c.jobDeployCmd(), c.jobPromoteCmd(), c.jobAbortCmd(), c.jobRetryCmd(), c.jobRollbackCmd(),
+		c.jobDeleteCmd(), c.jobHistoryCmd(), c.jobEventsCmd(), c.jobWatchCmd(), c.jobWaitCmd())
+	cmd.Long = `Blue-green release jobs of a workspace (-w/--workspace, else SWITCHYARD_WORKSPACE,
+else the context's): create one from a Deployment and its Service, deploy a new
+version, promote it, abort, retry, roll back, delete.`
+	return cmd
 }
 
 // jobFlags are the flags every job command has.
@@ -38,87 +33,126 @@ type jobFlags struct {
 	out  outputFlags
 }
 
-func (f *jobFlags) bind(fs *flagSet, output bool) {
-	f.conn.bind(fs, true)
+// bind adds the connection flags and, with output, -o and --no-headers.
+func (f *jobFlags) bind(c *cli, cmd *cobra.Command, output bool) {
+	f.conn.bind(c, cmd, true, cmd.Name() != "list")
 	if output {
-		f.out.bind(fs)
+		f.out.bind(cmd)
 	}
 }
 
-// start parses args and connects; it returns the positional arguments.
-func (c *cli) start(fs *flagSet, f *jobFlags, args []string, min, max int) (*session, string, []string, error) {
-	pos, err := c.parse(fs, args, min, max)
-	if err != nil {
-		return nil, "", nil, err
-	}
+// jobArg completes a job name as the first argument.
+func (c *cli) jobArg(cmd *cobra.Command, f *jobFlags) {
+	cmd.ValidArgsFunction = c.nameArgs(&f.conn, true, 1, jobNames)
+}
+
+// start checks the output format and connects; it returns the workspace.
+func (c *cli) start(f *jobFlags) (*session, string, error) {
 	if f.out.format != "" {
 		if err := f.out.check(); err != nil {
-			return nil, "", nil, err
+			return nil, "", err
 		}
 	}
 	s, err := c.connect(f.conn)
 	if err != nil {
-		return nil, "", nil, err
+		return nil, "", err
 	}
 	ws, err := s.needWorkspace()
-	return s, ws, pos, err
+	return s, ws, err
 }
 
-const jobListHelp = `List the jobs of a workspace, like kubectl get.
+// jobQueryAll asks for as many jobs as the server gives at once.
+func jobQueryAll() client.JobQuery { return client.JobQuery{Limit: 500} }
 
-Examples:
-  switchyard job list -w payments
+const jobListLong = `List the jobs of a workspace, like kubectl get. --watch (-w) then prints a job
+again whenever it changes, from the server's change stream, until Ctrl-C:
+-w is --watch here as in kubectl get, so give the workspace as --workspace.`
+
+const jobListExample = `  switchyard job list --workspace demo
   switchyard job list --phase "awaiting promotion" --sort -created
-  switchyard job list --cluster prod-eu --namespace shop -o wide
+  switchyard job list --cluster local --namespace demo -o wide
   switchyard job list --include-deleted --phase deleted
-  switchyard job list -o json | jq '.items[].name'`
+  switchyard job list -o json | jq '.items[].name'
+  switchyard job list -o custom-columns=NAME:.name,PHASE:.phase,IMAGES:.active_images
+  switchyard job list -w            # until Ctrl-C: a line for each change`
 
-func (c *cli) jobList(ctx context.Context, args []string) error {
+func (c *cli) jobListCmd() *cobra.Command {
 	var f jobFlags
 	var q client.JobQuery
-	fs := newFlags("job list", "[flags]", jobListHelp)
-	f.bind(fs, true)
-	fs.StringVar(&q.Cluster, "cluster", "", "only jobs on this cluster")
-	fs.StringVar(&q.Namespace, "namespace", "", "only jobs in this namespace")
-	fs.StringVar(&q.Namespace, "n", "", "shorthand for --namespace")
-	fs.StringVar(&q.Name, "name", "", "only jobs whose name contains this")
-	phase := fs.String("phase", "", "only jobs in this phase (e.g. healthy, awaiting-promotion)")
-	fs.StringVar(&q.Sort, "sort", "", "name, created, cluster or namespace; prefix - for descending")
-	fs.IntVar(&q.Limit, "limit", 0, "at most this many jobs (server default 50, at most 500)")
-	fs.IntVar(&q.Offset, "offset", 0, "skip this many jobs")
-	fs.BoolVar(&q.IncludeDeleted, "include-deleted", false, "also deleted jobs, kept on record for the audit trail")
-	s, ws, _, err := c.start(fs, &f, args, 0, 0)
+	var phase string
+	var watch bool
+	cmd := &cobra.Command{
+		Use:     "list",
+		Short:   "List the workspace's jobs",
+		Long:    jobListLong,
+		Example: jobListExample,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 && watch {
+				return usageError{fmt.Sprintf("job list: unexpected argument %q: -w is --watch here, as in kubectl get -w; for the workspace write --workspace %s", args[0], args[0])}
+			}
+			return noArgs(cmd, args)
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return c.jobList(cmd.Context(), f, q, phase, watch) },
+	}
+	f.bind(c, cmd, true)
+	fl := cmd.Flags()
+	fl.StringVar(&q.Cluster, "cluster", "", "only jobs on this cluster")
+	fl.StringVarP(&q.Namespace, "namespace", "n", "", "only jobs in this namespace")
+	fl.StringVar(&q.Name, "name", "", "only jobs whose name contains this")
+	fl.StringVar(&phase, "phase", "", "only jobs in this phase (e.g. healthy, awaiting-promotion)")
+	fl.StringVar(&q.Sort, "sort", "", "name, created, cluster or namespace; prefix - for descending")
+	fl.IntVar(&q.Limit, "limit", 0, "at most this many jobs (server default 50, at most 500)")
+	fl.IntVar(&q.Offset, "offset", 0, "skip this many jobs")
+	fl.BoolVar(&q.IncludeDeleted, "include-deleted", false, "also deleted jobs, kept on record for the audit trail")
+	fl.BoolVarP(&watch, "watch", "w", false, "after the list, print each job again when it changes, until Ctrl-C")
+	_ = cmd.RegisterFlagCompletionFunc("cluster", c.flagNames(&f.conn, false, clusterNames))
+	_ = cmd.RegisterFlagCompletionFunc("namespace", c.flagNames(&f.conn, true, namespaceNames(&q.Cluster)))
+	_ = cmd.RegisterFlagCompletionFunc("phase", fixed(phaseWords()...))
+	_ = cmd.RegisterFlagCompletionFunc("sort", fixed("name", "-name", "created", "-created", "cluster", "-cluster", "namespace", "-namespace"))
+	return cmd
+}
+
+func (c *cli) jobList(ctx context.Context, f jobFlags, q client.JobQuery, phase string, watch bool) error {
+	if phase != "" {
+		p, ok := parsePhase(phase)
+		if !ok {
+			return usageError{fmt.Sprintf("job list: --phase %q: must be one of %s", phase, strings.Join(phases, ", "))}
+		}
+		q.Phase = p
+	}
+	s, ws, err := c.start(&f)
 	if err != nil {
 		return err
 	}
-	if *phase != "" {
-		p, ok := parsePhase(*phase)
-		if !ok {
-			return usageError{fmt.Sprintf("job list: --phase %q: must be one of %s", *phase, strings.Join(phases, ", "))}
-		}
-		q.Phase = p
+	if watch {
+		return c.watchJobs(ctx, s, ws, q, f.out)
 	}
 	l, err := s.client.Jobs(ctx, ws, q)
 	if err != nil {
 		return err
 	}
-	if err := c.print(f.out, l, func(w *tabwriter.Writer) { jobTable(w, l.Items, f.out.format == "wide") }); err != nil {
+	if err := c.print(f.out, jobListing(l, ws, f.out.wide())); err != nil {
 		return err
 	}
-	if (f.out.format == "table" || f.out.format == "wide") && l.Total > l.Offset+len(l.Items) {
+	if f.out.human() && l.Total > l.Offset+len(l.Items) {
 		fmt.Fprintf(c.stderr, "(%d of %d jobs; use --limit and --offset for more)\n", len(l.Items), l.Total)
 	}
 	return nil
 }
 
-// jobTable writes jobs as kubectl-like rows.
-func jobTable(w *tabwriter.Writer, jobs []client.Job, wide bool) {
-	head := "NAME\tPHASE\tCLUSTER\tNAMESPACE\tACTIVE\tPREVIEW\tAGE"
+// jobListing is a page of jobs as every output format shows it.
+func jobListing(l *client.JobList, ws string, wide bool) listing {
+	return listing{kind: "Job", items: l.Items, table: jobTable(l.Items, wide, time.Now()), scope: "in workspace " + ws,
+		names: names("job", l.Items, func(j client.Job) string { return j.Name }),
+		meta:  map[string]int{"total": l.Total, "offset": l.Offset, "limit": l.Limit}}
+}
+
+// jobTable makes jobs kubectl-like rows.
+func jobTable(jobs []client.Job, wide bool, now time.Time) table {
+	t := table{head: []string{"NAME", "PHASE", "CLUSTER", "NAMESPACE", "ACTIVE", "PREVIEW", "AGE"}}
 	if wide {
-		head += "\tDEPLOYMENT\tSERVICE\tSTANDBY\tCREATED BY\tMESSAGE"
+		t.head = append(t.head, "DEPLOYMENT", "SERVICE", "STANDBY", "CREATED BY", "MESSAGE")
 	}
-	fmt.Fprintln(w, head)
-	now := time.Now()
 	for _, j := range jobs {
 		phase := j.Phase
 		switch {
@@ -127,334 +161,376 @@ func jobTable(w *tabwriter.Writer, jobs []client.Job, wide bool) {
 		case j.Stale:
 			phase += " (stale)"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s", j.Name, phase, j.Cluster, j.Namespace,
-			joinOrDash(j.ActiveImages), joinOrDash(j.PreviewImages), age(j.CreatedAt, now))
+		row := []string{dash(j.Name), dash(phase), dash(j.Cluster), dash(j.Namespace),
+			joinOrDash(j.ActiveImages), joinOrDash(j.PreviewImages), age(j.CreatedAt, now)}
 		if wide {
 			msg := j.Message
 			if j.Stale {
 				msg = j.StaleReason
 			}
-			fmt.Fprintf(w, "\t%s\t%s\t%s\t%s\t%s", dash(j.Deployment), dash(j.Service),
-				time.Duration(j.ScaleDownDelaySeconds)*time.Second, dash(j.CreatedBy), dash(msg))
+			row = append(row, dash(j.Deployment), dash(j.Service),
+				formatDuration(time.Duration(j.ScaleDownDelaySeconds)*time.Second), dash(j.CreatedBy), dash(msg))
 		}
-		fmt.Fprintln(w)
+		t.add(row...)
 	}
+	return t
 }
 
-// printJob prints one job as a table row, or whole as JSON or YAML.
+// printJob prints one job in the format o asks for.
 func (c *cli) printJob(o outputFlags, j *client.Job) error {
-	return c.print(o, j, func(w *tabwriter.Writer) { jobTable(w, []client.Job{*j}, o.format == "wide") })
+	return c.print(o, listing{kind: "Job", single: true, items: j, names: []string{"job/" + j.Name},
+		table: jobTable([]client.Job{*j}, o.wide(), time.Now())})
 }
 
-const jobGetHelp = `Show one job with its live phase. -o json or -o yaml shows everything,
-versions included (see also job history).
-
-Examples:
-  switchyard job get shop-web
-  switchyard job get shop-web -o yaml`
-
-func (c *cli) jobGet(ctx context.Context, args []string) error {
+func (c *cli) jobGetCmd() *cobra.Command {
 	var f jobFlags
-	fs := newFlags("job get", "NAME [flags]", jobGetHelp)
-	f.bind(fs, true)
-	s, ws, pos, err := c.start(fs, &f, args, 1, 1)
-	if err != nil {
-		return err
+	cmd := &cobra.Command{
+		Use:   "get NAME",
+		Short: "Show one job",
+		Long: `Show one job with its live phase. -o json or -o yaml shows everything,
+versions included (see also job history).`,
+		Example: `  switchyard job get web-bg
+  switchyard job get web-bg -o yaml
+  switchyard job get web-bg -o jsonpath='{.phase}'`,
+		Args: argsBetween(1, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, ws, err := c.start(&f)
+			if err != nil {
+				return err
+			}
+			j, err := s.client.Job(cmd.Context(), ws, args[0])
+			if err != nil {
+				return err
+			}
+			return c.printJob(f.out, j)
+		},
 	}
-	j, err := s.client.Job(ctx, ws, pos[0])
-	if err != nil {
-		return err
-	}
-	return c.printJob(f.out, j)
+	f.bind(c, cmd, true)
+	c.jobArg(cmd, &f)
+	return cmd
 }
 
-const jobCreateHelp = `Turn an existing Deployment and the Service that selects its pods into a
+const jobCreateLong = `Turn an existing Deployment and the Service that selects its pods into a
 blue-green job: Switchyard creates an Argo Rollout that takes over the
 Deployment's pods and a preview Service NAME-preview. The server runs every
 check first (cluster reachable with Argo Rollouts, namespace bound to the
 workspace, Service selects the Deployment's pods, …) and refuses with the
-field at fault.
+field at fault. --cluster, --namespace, --deployment and --service are
+required; job targets lists what they can be.`
 
-Examples:
-  switchyard job create shop-web --cluster prod-eu --namespace shop --deployment web --service web
-  switchyard job create shop-web --cluster prod-eu -n shop --deployment web --service web \
-      --standby 5m --auto-promote-after 10m --preview-replicas 1`
+const jobCreateExample = `  switchyard job create web-bg --cluster local -n demo --deployment web --service web \
+      --standby 5m      # the old version stays up 5 minutes after a switch`
 
-func (c *cli) jobCreate(ctx context.Context, args []string) error {
+func (c *cli) jobCreateCmd() *cobra.Command {
 	var f jobFlags
 	var nj client.NewJob
-	fs := newFlags("job create", "NAME --cluster C --namespace N --deployment D --service S [flags]", jobCreateHelp)
-	f.bind(fs, true)
-	fs.StringVar(&nj.Cluster, "cluster", "", "cluster the Deployment runs on (required)")
-	fs.StringVar(&nj.Namespace, "namespace", "", "its namespace (required)")
-	fs.StringVar(&nj.Namespace, "n", "", "shorthand for --namespace")
-	fs.StringVar(&nj.Deployment, "deployment", "", "the Deployment (required)")
-	fs.StringVar(&nj.Service, "service", "", "the Service that selects its pods (required)")
-	fs.Func("standby", "how long the old version stays up after a switch, for an instant roll back (a `duration` like 30s; server default 30s)", seconds(&nj.ScaleDownDelaySeconds))
-	fs.Func("auto-promote-after", "promote by itself this long (a `duration` like 10m) after the new version is ready", seconds(&nj.AutoPromotionSeconds))
-	fs.Func("preview-replicas", "run the new version with `N` replicas until promoted", count(&nj.PreviewReplicaCount))
-	s, ws, pos, err := c.start(fs, &f, args, 1, 1)
+	cmd := &cobra.Command{
+		Use:     "create NAME --cluster C --namespace N --deployment D --service S",
+		Short:   "Turn a Deployment + Service into a blue-green job",
+		Long:    jobCreateLong,
+		Example: jobCreateExample,
+		Args:    argsBetween(1, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, ws, err := c.start(&f)
+			if err != nil {
+				return err
+			}
+			nj.Name = args[0]
+			j, err := s.client.CreateJob(cmd.Context(), ws, nj)
+			if err != nil {
+				return err
+			}
+			for _, w := range j.Warnings {
+				fmt.Fprintf(c.stderr, "warning: %s\n", w)
+			}
+			return c.printJob(f.out, j)
+		},
+	}
+	f.bind(c, cmd, true)
+	fl := cmd.Flags()
+	fl.StringVar(&nj.Cluster, "cluster", "", "cluster the Deployment runs on")
+	fl.StringVarP(&nj.Namespace, "namespace", "n", "", "its namespace")
+	fl.StringVar(&nj.Deployment, "deployment", "", "the Deployment")
+	fl.StringVar(&nj.Service, "service", "", "the Service that selects its pods")
+	fl.Var(secondsFlag(&nj.ScaleDownDelaySeconds), "standby", "how long the old version stays up after a switch, for an instant roll back (like 30s or 5m; server default 30s)")
+	fl.Var(secondsFlag(&nj.AutoPromotionSeconds), "auto-promote-after", "promote by itself this long (like 10m) after the new version is ready")
+	fl.Var(countFlag{&nj.PreviewReplicaCount}, "preview-replicas", "run the new version with N replicas until promoted")
+	for _, name := range []string{"cluster", "namespace", "deployment", "service"} {
+		_ = cmd.MarkFlagRequired(name)
+	}
+	c.targetCompletion(cmd, &f.conn, &nj.Cluster, &nj.Namespace, &nj.Deployment)
+	_ = cmd.RegisterFlagCompletionFunc("service", c.flagNames(&f.conn, true, func(ctx context.Context, s *session) ([]string, error) {
+		svcs, err := s.client.Services(ctx, s.workspace, nj.Cluster, nj.Namespace, nj.Deployment)
+		var out []string
+		for _, sv := range svcs {
+			if sv.SelectsDeployment || nj.Deployment == "" {
+				out = append(out, sv.Name)
+			}
+		}
+		return out, err
+	}))
+	return cmd
+}
+
+// targetCompletion completes --cluster, --namespace and --deployment.
+func (c *cli) targetCompletion(cmd *cobra.Command, o *connFlags, cluster, namespace, deployment *string) {
+	_ = cmd.RegisterFlagCompletionFunc("cluster", c.flagNames(o, true, clusterNames))
+	_ = cmd.RegisterFlagCompletionFunc("namespace", c.flagNames(o, true, namespaceNames(cluster)))
+	_ = cmd.RegisterFlagCompletionFunc("deployment", c.flagNames(o, true, func(ctx context.Context, s *session) ([]string, error) {
+		ds, err := s.client.Deployments(ctx, s.workspace, *cluster, *namespace)
+		var out []string
+		for _, d := range ds {
+			out = append(out, d.Name)
+		}
+		return out, err
+	}))
+}
+
+// countFlag is an integer flag that may be left unset.
+type countFlag struct{ dst **int32 }
+
+func (f countFlag) String() string {
+	if *f.dst == nil {
+		return ""
+	}
+	return strconv.Itoa(int(**f.dst))
+}
+
+func (f countFlag) Set(v string) error {
+	n, err := strconv.ParseInt(v, 10, 32)
 	if err != nil {
-		return err
+		return fmt.Errorf("%q is not a whole number", v)
 	}
-	nj.Name = pos[0]
-	j, err := s.client.CreateJob(ctx, ws, nj)
-	if err != nil {
-		return err
-	}
-	for _, w := range j.Warnings {
-		fmt.Fprintf(c.stderr, "warning: %s\n", w)
-	}
-	return c.printJob(f.out, j)
+	m := int32(n)
+	*f.dst = &m
+	return nil
 }
 
-// seconds parses a duration flag into whole seconds.
-func seconds(dst **int32) func(string) error {
-	return func(v string) error {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return err
-		}
-		if d%time.Second != 0 {
-			return fmt.Errorf("%v is not a whole number of seconds", d)
-		}
-		n := int32(d / time.Second)
-		*dst = &n
-		return nil
-	}
-}
+func (f countFlag) Type() string { return "N" }
 
-// count parses an integer flag that may be left unset.
-func count(dst **int32) func(string) error {
-	return func(v string) error {
-		n, err := strconv.ParseInt(v, 10, 32)
-		if err != nil {
-			return fmt.Errorf("%q is not a whole number", v)
-		}
-		m := int32(n)
-		*dst = &m
-		return nil
-	}
-}
-
-const jobDeployHelp = `Ship new images: the new (green) version comes up beside the old one and the
-preview Service selects it; traffic stays on the old version until promote.
-
-Examples:
-  switchyard job deploy shop-web --image web=shop/web:1.4.2
-  switchyard job deploy shop-web --image web=shop/web:2 --image sidecar=shop/proxy:7
-  switchyard job deploy shop-web --image web=shop/web:2 && switchyard job wait shop-web --for awaiting-promotion`
-
-func (c *cli) jobDeploy(ctx context.Context, args []string) error {
-	images := map[string]string{}
-	return c.operation(ctx, args, "deploy", "NAME --image CONTAINER=IMAGE… [flags]", jobDeployHelp,
-		func(fs *flagSet) {
-			fs.Func("image", "`CONTAINER=IMAGE`; repeat for several containers (required)", func(v string) error {
-				name, image, ok := strings.Cut(v, "=")
-				if !ok || name == "" || image == "" {
-					return fmt.Errorf("%q: want CONTAINER=IMAGE", v)
-				}
-				images[name] = image
-				return nil
-			})
+func (c *cli) jobDeployCmd() *cobra.Command {
+	var images []string
+	return c.operation("deploy", "NAME --image CONTAINER=IMAGE…", "Ship new images (the green version)",
+		`Ship new images: the new (green) version comes up beside the old one and the
+preview Service selects it; traffic stays on the old version until promote.`,
+		`  switchyard job deploy web-bg --image web=example/web:1.1.0
+  switchyard job deploy web-bg --image web=example/web:1.2.0 && switchyard job wait web-bg --for awaiting-promotion`,
+		func(cmd *cobra.Command) {
+			cmd.Flags().StringArrayVar(&images, "image", nil, "CONTAINER=IMAGE; repeat for several containers")
+			_ = cmd.MarkFlagRequired("image")
 		},
 		func(op *client.Operation) error {
-			if len(images) == 0 {
-				return usageError{"job deploy: --image CONTAINER=IMAGE is required"}
+			op.Images = map[string]string{}
+			for _, v := range images {
+				name, image, ok := strings.Cut(v, "=")
+				if !ok || name == "" || image == "" {
+					return usageError{fmt.Sprintf("job deploy: --image %q: want CONTAINER=IMAGE", v)}
+				}
+				op.Images[name] = image
 			}
-			op.Images = images
 			return nil
 		})
 }
 
-const jobPromoteHelp = `Switch traffic to the new version (the one "awaiting promotion"); the old one
-stays up for the job's standby time, for an instant roll back. --full skips
-any remaining pauses and analysis.
-
-Examples:
-  switchyard job promote shop-web
-  switchyard job promote shop-web --if-phase "awaiting promotion"   # refuse if someone moved it on`
-
-func (c *cli) jobPromote(ctx context.Context, args []string) error {
+func (c *cli) jobPromoteCmd() *cobra.Command {
 	var full bool
-	return c.operation(ctx, args, "promote", "NAME [flags]", jobPromoteHelp,
-		func(fs *flagSet) { fs.BoolVar(&full, "full", false, "skip remaining pauses and analysis") },
+	return c.operation("promote", "NAME", "Switch traffic to the new version",
+		`Switch traffic to the new version (the one "awaiting promotion"); the old one
+stays up for the job's standby time, for an instant roll back. --full skips
+any remaining pauses and analysis.`,
+		`  switchyard job promote web-bg --if-phase "awaiting promotion"   # refuse if someone moved it on`,
+		func(cmd *cobra.Command) {
+			cmd.Flags().BoolVar(&full, "full", false, "skip remaining pauses and analysis")
+		},
 		func(op *client.Operation) error { op.Full = full; return nil })
 }
 
-const jobAbortHelp = `Abort the release under way: traffic stays on (or returns to) the stable
+func (c *cli) jobAbortCmd() *cobra.Command {
+	return c.operation("abort", "NAME", "Keep traffic on the stable version, scale the new one down",
+		`Abort the release under way: traffic stays on (or returns to) the stable
 version and the new version is scaled down. The job is then Aborted; retry
-restarts the release, deploy ships something else.
-
-Examples:
-  switchyard job abort shop-web`
-
-func (c *cli) jobAbort(ctx context.Context, args []string) error {
-	return c.operation(ctx, args, "abort", "NAME [flags]", jobAbortHelp, nil, nil)
+restarts the release, deploy ships something else.`,
+		`  switchyard job abort web-bg`, nil, nil)
 }
 
-const jobRetryHelp = `Restart an aborted release of the same images.
-
-Examples:
-  switchyard job retry shop-web`
-
-func (c *cli) jobRetry(ctx context.Context, args []string) error {
-	return c.operation(ctx, args, "retry", "NAME [flags]", jobRetryHelp, nil, nil)
+func (c *cli) jobRetryCmd() *cobra.Command {
+	return c.operation("retry", "NAME", "Restart an aborted release",
+		"Restart an aborted release of the same images.",
+		`  switchyard job retry web-bg`, nil, nil)
 }
 
-const jobRollbackHelp = `Switch back to a previous revision (default: the one before the current).
-A version still on standby takes traffic at once.
-
-Examples:
-  switchyard job rollback shop-web
-  switchyard job rollback shop-web --to-revision 3
-  switchyard job history shop-web      # lists the revisions`
-
-func (c *cli) jobRollback(ctx context.Context, args []string) error {
+func (c *cli) jobRollbackCmd() *cobra.Command {
 	var rev int
-	return c.operation(ctx, args, "rollback", "NAME [flags]", jobRollbackHelp,
-		func(fs *flagSet) {
-			fs.IntVar(&rev, "to-revision", 0, "the revision to return to (0: the previous one)")
+	return c.operation("rollback", "NAME", "Switch back to a previous revision",
+		`Switch back to a previous revision (default: the one before the current).
+A version still on standby takes traffic at once.`,
+		`  switchyard job history web-bg      # lists the revisions
+  switchyard job rollback web-bg     # to the previous one; --to-revision N for another`,
+		func(cmd *cobra.Command) {
+			cmd.Flags().IntVar(&rev, "to-revision", 0, "the revision to return to (0: the previous one)")
 		},
 		func(op *client.Operation) error { op.Revision = rev; return nil })
 }
 
-// operation runs one job operation: flags adds its own flags, fill completes
-// the request once they are parsed.
-func (c *cli) operation(ctx context.Context, args []string, op, synopsis, help string, flags func(*flagSet), fill func(*client.Operation) error) error {
+// operation makes one job operation command: flags adds its own flags, fill
+// completes the request once they are parsed.
+func (c *cli) operation(op, args, short, long, example string, flags func(*cobra.Command), fill func(*client.Operation) error) *cobra.Command {
 	var f jobFlags
-	var o client.Operation
-	fs := newFlags("job "+op, synopsis, help)
-	f.bind(fs, true)
-	ifPhase := fs.String("if-phase", "", "refuse if the job is no longer in this phase (someone else moved it on)")
+	var ifPhase string
+	cmd := &cobra.Command{
+		Use:     op + " " + args,
+		Short:   short,
+		Long:    long,
+		Example: example,
+		Args:    argsBetween(1, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var o client.Operation
+			if ifPhase != "" {
+				p, ok := parsePhase(ifPhase)
+				if !ok {
+					return usageError{fmt.Sprintf("job %s: --if-phase %q: must be one of %s", op, ifPhase, strings.Join(phases, ", "))}
+				}
+				o.IfPhase = p
+			}
+			if fill != nil {
+				if err := fill(&o); err != nil {
+					return err
+				}
+			}
+			s, ws, err := c.start(&f)
+			if err != nil {
+				return err
+			}
+			j, err := s.client.Operate(cmd.Context(), ws, args[0], op, o)
+			if err != nil {
+				return err
+			}
+			return c.printJob(f.out, j)
+		},
+	}
+	f.bind(c, cmd, true)
+	cmd.Flags().StringVar(&ifPhase, "if-phase", "", "refuse if the job is no longer in this phase (someone else moved it on)")
+	_ = cmd.RegisterFlagCompletionFunc("if-phase", fixed(phaseWords()...))
 	if flags != nil {
-		flags(fs)
+		flags(cmd)
 	}
-	s, ws, pos, err := c.start(fs, &f, args, 1, 1)
-	if err != nil {
-		return err
-	}
-	if *ifPhase != "" {
-		p, ok := parsePhase(*ifPhase)
-		if !ok {
-			return usageError{fmt.Sprintf("job %s: --if-phase %q: must be one of %s", op, *ifPhase, strings.Join(phases, ", "))}
-		}
-		o.IfPhase = p
-	}
-	if fill != nil {
-		if err := fill(&o); err != nil {
-			return err
-		}
-	}
-	j, err := s.client.Operate(ctx, ws, pos[0], op, o)
-	if err != nil {
-		return err
-	}
-	return c.printJob(f.out, j)
+	c.jobArg(cmd, &f)
+	return cmd
 }
 
-const jobDeleteHelp = `Delete a job: the application is handed back as a plain Deployment + Service
-running the active version. Asks for confirmation on a terminal unless --yes.
-Refused while a release is in flight unless --force.
-
-Examples:
-  switchyard job delete shop-web
-  switchyard job delete shop-web --yes --force`
-
-func (c *cli) jobDelete(ctx context.Context, args []string) error {
+func (c *cli) jobDeleteCmd() *cobra.Command {
 	var f jobFlags
-	fs := newFlags("job delete", "NAME [flags]", jobDeleteHelp)
-	f.bind(fs, true)
-	yes := fs.Bool("yes", false, "do not ask for confirmation")
-	fs.BoolVar(yes, "y", false, "shorthand for --yes")
-	force := fs.Bool("force", false, "delete even while a release is in flight")
-	s, ws, pos, err := c.start(fs, &f, args, 1, 1)
+	var yes, force bool
+	cmd := &cobra.Command{
+		Use:   "delete NAME",
+		Short: "Hand the application back as a plain Deployment + Service",
+		Long: `Delete a job: the application is handed back as a plain Deployment + Service
+running the active version. Asks for confirmation on a terminal unless --yes.
+Refused while a release is in flight unless --force.`,
+		Example: `  switchyard job delete web-bg --yes --force   # on a terminal, without --yes it asks first`,
+		Args:    argsBetween(1, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return c.jobDelete(cmd.Context(), f, args[0], yes, force)
+		},
+	}
+	f.bind(c, cmd, true)
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	cmd.Flags().BoolVar(&force, "force", false, "delete even while a release is in flight")
+	c.jobArg(cmd, &f)
+	return cmd
+}
+
+func (c *cli) jobDelete(ctx context.Context, f jobFlags, name string, yes, force bool) error {
+	s, ws, err := c.start(&f)
 	if err != nil {
 		return err
 	}
-	if !*yes && c.stdinTTY {
-		fmt.Fprintf(c.stderr, "Delete job %q of workspace %q? [y/N] ", pos[0], ws)
+	if !yes && c.stdinTTY {
+		fmt.Fprintf(c.stderr, "Delete job %q of workspace %q? [y/N] ", name, ws)
 		line, _ := bufio.NewReader(c.stdin).ReadString('\n')
 		if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
 			return fmt.Errorf("not deleted")
 		}
 	}
-	j, err := s.client.DeleteJob(ctx, ws, pos[0], *force)
+	j, err := s.client.DeleteJob(ctx, ws, name, force)
 	if err != nil {
 		return err
 	}
-	if f.out.format == "json" || f.out.format == "yaml" {
+	if !f.out.human() {
 		return c.printJob(f.out, j)
 	}
 	if j.Phase == client.PhaseDeleted {
 		fmt.Fprintf(c.stdout, "job %s deleted\n", j.Name)
 	} else {
-		fmt.Fprintf(c.stdout, "job %s is %s: the server finishes it (switchyard job wait %s --for deleted)\n", j.Name, j.Phase, j.Name)
+		fmt.Fprintf(c.stdout, "job %s is %s: the server finishes it (%s job wait %s --for deleted)\n", j.Name, j.Phase, c.name, j.Name)
 	}
 	return nil
 }
 
-const jobHistoryHelp = `List the job's versions: revision, images, ready/desired pods, which one
-serves users (ACTIVE), which the preview Service selects (PREVIEW), Argo's
-stable one (STABLE), and until when an old version stays on standby.
-
-Examples:
-  switchyard job history shop-web
-  switchyard job history shop-web -o json`
-
-func (c *cli) jobHistory(ctx context.Context, args []string) error {
+func (c *cli) jobHistoryCmd() *cobra.Command {
 	var f jobFlags
-	fs := newFlags("job history", "NAME [flags]", jobHistoryHelp)
-	f.bind(fs, true)
-	s, ws, pos, err := c.start(fs, &f, args, 1, 1)
-	if err != nil {
-		return err
+	cmd := &cobra.Command{
+		Use:   "history NAME",
+		Short: "List the job's versions (revisions)",
+		Long: `List the job's versions: revision, images, ready/desired pods, which one
+serves users (ACTIVE), which the preview Service selects (PREVIEW), Argo's
+stable one (STABLE), and until when an old version stays on standby. -o wide
+adds the ReplicaSet and pod template hash.`,
+		Example: `  switchyard job history web-bg
+  switchyard job history web-bg -o json`,
+		Args: argsBetween(1, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, ws, err := c.start(&f)
+			if err != nil {
+				return err
+			}
+			j, err := s.client.Job(cmd.Context(), ws, args[0])
+			if err != nil {
+				return err
+			}
+			return c.print(f.out, listing{kind: "Version", items: j.Versions, scope: "for job " + j.Name,
+				table: versionTable(j.Versions, time.Now(), f.out.wide()),
+				names: names("revision", j.Versions, func(v client.Version) string { return strconv.Itoa(v.Revision) })})
+		},
 	}
-	j, err := s.client.Job(ctx, ws, pos[0])
-	if err != nil {
-		return err
-	}
-	return c.print(f.out, j.Versions, func(w *tabwriter.Writer) { versionTable(w, j.Versions, time.Now(), f.out.format == "wide") })
+	f.bind(c, cmd, true)
+	c.jobArg(cmd, &f)
+	return cmd
 }
 
-// versionTable writes a job's versions, newest first as the server orders them.
-func versionTable(w *tabwriter.Writer, vs []client.Version, now time.Time, wide bool) {
-	head := "REVISION\tMARKS\tIMAGES\tREADY\tPODS\tAGE\tSTANDBY UNTIL"
+// versionTable makes a job's versions rows, newest first as the server orders them.
+func versionTable(vs []client.Version, now time.Time, wide bool) table {
+	t := table{head: []string{"REVISION", "MARKS", "IMAGES", "READY", "PODS", "AGE", "STANDBY UNTIL"}}
 	if wide {
-		head += "\tREPLICASET"
+		t.head = append(t.head, "REPLICASET", "POD HASH")
 	}
-	fmt.Fprintln(w, head)
 	for _, v := range vs {
 		standby := "-"
 		if v.ScaleDownAt != nil {
 			standby = v.ScaleDownAt.Local().Format("15:04:05") + " (in " + v.ScaleDownAt.Sub(now).Truncate(time.Second).String() + ")"
 		}
-		fmt.Fprintf(w, "%d\t%s\t%s\t%d/%d\t%s\t%s\t%s", v.Revision, marks(v), joinOrDash(v.Images), v.Ready, v.Desired,
-			pods(v.Ready, v.Desired), age(v.CreatedAt, now), standby)
+		row := []string{strconv.Itoa(v.Revision), marks(v), joinOrDash(v.Images), fmt.Sprintf("%d/%d", v.Ready, v.Desired),
+			pods(v.Ready, v.Desired), age(v.CreatedAt, now), standby}
 		if wide {
-			fmt.Fprintf(w, "\t%s", v.ReplicaSet)
+			row = append(row, dash(v.ReplicaSet), dash(v.PodHash))
 		}
-		fmt.Fprintln(w)
+		t.add(row...)
 	}
+	return t
 }
 
-// podTable writes the pods of every version that has any, newest version first.
-func podTable(w *tabwriter.Writer, vs []client.Version, now time.Time) {
-	fmt.Fprintln(w, "POD\tREVISION\tREADY\tSTATUS\tRESTARTS\tAGE\tNODE")
-	n := 0
+// podTable makes the pods of every version that has any rows, newest version first.
+func podTable(vs []client.Version, now time.Time) table {
+	t := table{head: []string{"POD", "REVISION", "READY", "STATUS", "RESTARTS", "AGE", "NODE"}}
 	for _, v := range vs {
 		for _, p := range v.Pods {
-			ready := "no"
-			if p.Ready {
-				ready = "yes"
-			}
-			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%d\t%s\t%s\n", dash(p.Name), v.Revision, ready, dash(podStatus(p)), p.Restarts, age(p.CreatedAt, now), dash(p.Node))
-			n++
+			t.add(dash(p.Name), strconv.Itoa(v.Revision), yesNo(p.Ready), dash(podStatus(p)), strconv.Itoa(int(p.Restarts)), age(p.CreatedAt, now), dash(p.Node))
 		}
 	}
-	if n == 0 {
-		fmt.Fprintln(w, "(no pods)")
+	if len(t.rows) == 0 {
+		t.add("(no pods)")
 	}
+	return t
 }
 
 // podStatus is the STATUS column of kubectl get pods: the reason when there
@@ -492,39 +568,45 @@ func pods(ready, desired int32) string {
 	return strings.Repeat("●", int(ready)) + strings.Repeat("○", int(n-ready))
 }
 
-const jobDescribeHelp = `Show everything about one job, for people, like kubectl describe: its
+func (c *cli) jobDescribeCmd() *cobra.Command {
+	var f jobFlags
+	var events int
+	cmd := &cobra.Command{
+		Use:   "describe NAME",
+		Short: "Show everything about one job: settings, versions, pods, recent events",
+		Long: `Show everything about one job, for people, like kubectl describe: its
 settings, phase and message, the versions with their marks, every pod, and
 the last events of its timeline (see job events for all of them). For
-scripts, use job get -o json.
-
-Examples:
-  switchyard job describe shop-web
-  switchyard job describe shop-web --events 30`
-
-func (c *cli) jobDescribe(ctx context.Context, args []string) error {
-	var f jobFlags
-	fs := newFlags("job describe", "NAME [flags]", jobDescribeHelp)
-	f.bind(fs, false)
-	events := fs.Int("events", 10, "how many of the latest timeline entries to show (0: none)")
-	s, ws, pos, err := c.start(fs, &f, args, 1, 1)
-	if err != nil {
-		return err
-	}
-	if *events < 0 {
-		return usageError{"job describe: --events must not be negative"}
-	}
-	j, err := s.client.Job(ctx, ws, pos[0])
-	if err != nil {
-		return err
-	}
-	var tl []client.TimelineEntry
-	if *events > 0 {
-		if tl, err = s.client.Timeline(ctx, ws, pos[0]); err != nil {
+scripts, use job get -o json.`,
+		Example: `  switchyard job describe web-bg
+  switchyard job describe web-bg --events 30`,
+		Args: argsBetween(1, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if events < 0 {
+				return usageError{"job describe: --events must not be negative"}
+			}
+			s, ws, err := c.start(&f)
+			if err != nil {
+				return err
+			}
+			j, err := s.client.Job(cmd.Context(), ws, args[0])
+			if err != nil {
+				return err
+			}
+			var tl []client.TimelineEntry
+			if events > 0 {
+				if tl, err = s.client.Timeline(cmd.Context(), ws, args[0]); err != nil {
+					return err
+				}
+			}
+			_, err = c.stdout.Write(describeJob(j, tl[:min(events, len(tl))], time.Now()))
 			return err
-		}
+		},
 	}
-	_, err = c.stdout.Write(describeJob(j, tl[:min(*events, len(tl))], time.Now()))
-	return err
+	f.bind(c, cmd, false)
+	cmd.Flags().IntVar(&events, "events", 10, "how many of the latest timeline entries to show (0: none)")
+	c.jobArg(cmd, &f)
+	return cmd
 }
 
 // describeJob renders job describe: tl is the newest entries, newest first.
@@ -543,7 +625,7 @@ func describeJob(j *client.Job, tl []client.TimelineEntry, now time.Time) []byte
 	}
 	auto := "off: waits for promote"
 	if j.AutoPromotionSeconds != nil {
-		auto = fmt.Sprintf("after %v", time.Duration(*j.AutoPromotionSeconds)*time.Second)
+		auto = "after " + formatDuration(time.Duration(*j.AutoPromotionSeconds)*time.Second)
 	}
 	preview := "as many as the Deployment"
 	if j.PreviewReplicaCount != nil {
@@ -555,7 +637,7 @@ func describeJob(j *client.Job, tl []client.TimelineEntry, now time.Time) []byte
 		{"Active Service", j.Service}, {"Preview Service", j.PreviewService},
 		{"Phase", phase}, {"Message", j.Message},
 		{"Active", joinOrDash(j.ActiveImages)}, {"Preview", joinOrDash(j.PreviewImages)},
-		{"Standby", fmt.Sprintf("%v after a switch", time.Duration(j.ScaleDownDelaySeconds)*time.Second)},
+		{"Standby", formatDuration(time.Duration(j.ScaleDownDelaySeconds)*time.Second) + " after a switch"},
 		{"Auto-promotion", auto}, {"Preview replicas", preview},
 		{"Created", j.CreatedAt.Local().Format(time.DateTime) + " by " + dash(j.CreatedBy) + " (" + age(j.CreatedAt, now) + " ago)"},
 	} {
@@ -563,50 +645,65 @@ func describeJob(j *client.Job, tl []client.TimelineEntry, now time.Time) []byte
 	}
 	tw.Flush()
 	b.WriteString("\nVersions:\n")
-	versionTable(tw, j.Versions, now, true)
-	tw.Flush()
+	_ = versionTable(j.Versions, now, true).write(&b, true)
 	b.WriteString("\nPods:\n")
-	podTable(tw, j.Versions, now)
-	tw.Flush()
+	_ = podTable(j.Versions, now).write(&b, true)
 	if len(tl) > 0 {
 		b.WriteString("\nEvents (latest last):\n")
-		fmt.Fprintln(tw, "AGE\tSOURCE\tACTION\tACTOR\tOUTCOME\tMESSAGE")
+		t := table{head: []string{"AGE", "SOURCE", "ACTION", "ACTOR", "OUTCOME", "MESSAGE"}}
 		for i := len(tl) - 1; i >= 0; i-- {
 			e := tl[i]
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", age(e.Time, now), e.Source, dash(e.Action), dash(e.Actor), dash(e.Outcome), dash(e.Message))
+			t.add(age(e.Time, now), dash(e.Source), dash(e.Action), dash(e.Actor), dash(e.Outcome), dash(e.Message))
 		}
-		tw.Flush()
+		_ = t.write(&b, true)
 	}
 	return b.Bytes()
 }
 
-const jobEventsHelp = `Show the job's timeline, oldest first: what people did through Switchyard
-(source switchyard) and the events of its Argo Rollout (source kubernetes).
-
-Examples:
-  switchyard job events shop-web
-  switchyard job events shop-web -o json`
-
-func (c *cli) jobEvents(ctx context.Context, args []string) error {
+func (c *cli) jobEventsCmd() *cobra.Command {
 	var f jobFlags
-	fs := newFlags("job events", "NAME [flags]", jobEventsHelp)
-	f.bind(fs, true)
-	s, ws, pos, err := c.start(fs, &f, args, 1, 1)
-	if err != nil {
-		return err
+	cmd := &cobra.Command{
+		Use:   "events NAME",
+		Short: "Show the job's timeline: Switchyard actions and Argo events",
+		Long: `Show the job's timeline, oldest first: what people did through Switchyard
+(source switchyard) and the events of its Argo Rollout (source kubernetes).
+-o wide adds the Kubernetes event type; -o json lists them newest first, as
+the API does.`,
+		Example: `  switchyard job events web-bg
+  switchyard job events web-bg -o json`,
+		Args: argsBetween(1, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, ws, err := c.start(&f)
+			if err != nil {
+				return err
+			}
+			tl, err := s.client.Timeline(cmd.Context(), ws, args[0])
+			if err != nil {
+				return err
+			}
+			return c.print(f.out, listing{kind: "Event", items: tl, scope: "for job " + args[0], table: eventTable(tl, f.out.wide())})
+		},
 	}
-	tl, err := s.client.Timeline(ctx, ws, pos[0])
-	if err != nil {
-		return err
+	f.bind(c, cmd, true)
+	c.jobArg(cmd, &f)
+	return cmd
+}
+
+// eventTable makes a timeline (newest first) rows, oldest first.
+func eventTable(tl []client.TimelineEntry, wide bool) table {
+	t := table{head: []string{"TIME", "SOURCE", "ACTION", "ACTOR", "OUTCOME", "MESSAGE"}}
+	if wide {
+		t.head = append(t.head, "TYPE")
 	}
-	return c.print(f.out, tl, func(w *tabwriter.Writer) {
-		fmt.Fprintln(w, "TIME\tSOURCE\tTYPE\tACTION\tACTOR\tOUTCOME\tMESSAGE")
-		for i := len(tl) - 1; i >= 0; i-- {
-			e := tl[i]
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.Local().Format(time.DateTime), e.Source, dash(e.Type),
-				dash(e.Action), dash(e.Actor), dash(e.Outcome), dash(e.Message))
+	for i := len(tl) - 1; i >= 0; i-- {
+		e := tl[i]
+		row := []string{e.Time.Local().Format(time.DateTime), dash(e.Source), dash(e.Action), dash(e.Actor), dash(e.Outcome), dash(e.Message)}
+		if wide {
+			row = append(row, dash(e.Type))
 		}
-	})
+		t.add(row...)
+	}
+	return t
 }
 
 // phases lists the job phases, for parsing and messages.
@@ -626,6 +723,15 @@ func parsePhase(s string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// phaseWords are the phases as flags take them: awaiting-promotion.
+func phaseWords() []string {
+	out := make([]string, len(phases))
+	for i, p := range phases {
+		out[i] = strings.ReplaceAll(strings.ToLower(p), " ", "-")
+	}
+	return out
 }
 
 // notFound reports whether err is the server's 404.

@@ -10,70 +10,83 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/switchyard/switchyard/client"
 )
 
-const loginHelp = `Sign in to a Switchyard server and store a personal API token for it in the
+const loginLong = `Sign in to a Switchyard server and store a personal API token for it in the
 config file ($SWITCHYARD_CONFIG or ~/.config/switchyard/config.json, mode 0600),
 as a context named after the server's host (or --name). With a password, the CLI
 signs in, creates an API token named "cli-<host>" and stores that token, never
 the password; the token never expires unless --token-expires gives its lifetime
-in days. With --token (or SWITCHYARD_TOKEN) it checks and stores the token.
-The new context becomes the current one.
+(30d, or a bare 30: days). With --token (or SWITCHYARD_TOKEN) it checks and
+stores the token. The new context becomes the current one.`
 
-Examples:
-  switchyard login https://switchyard.example.com            # prompts for user and password
-  switchyard login https://switchyard.example.com --token-expires 30d
+const loginExample = `  switchyard login http://127.0.0.1:8080            # on a terminal: prompts for user and password
   echo "$PASSWORD" | switchyard login http://127.0.0.1:8080 -u admin --password-stdin
-  switchyard login https://switchyard.example.com --token "$SWITCHYARD_TOKEN" --name prod -w payments`
+  echo "$PASSWORD" | switchyard login http://127.0.0.1:8080 -u admin --password-stdin --token-expires 30d
+  switchyard login http://127.0.0.1:8080 --token "$SWITCHYARD_TOKEN" --name ci -w demo`
 
-func (c *cli) login(ctx context.Context, args []string) error {
-	fs := newFlags("login", "URL [flags]", loginHelp)
-	user := fs.String("username", "", "user name (prompted for on a terminal)")
-	fs.StringVar(user, "u", "", "shorthand for --username")
-	stdinPw := fs.Bool("password-stdin", false, "read the password from standard input")
-	token := fs.String("token", "", "store this API token instead of signing in with a password (env SWITCHYARD_TOKEN)")
-	var days int
-	fs.Func("token-expires", "lifetime of the token a password login creates (`days` like 30d; default: it never expires)", lifetimeDays(&days))
-	name := fs.String("name", "", "context name (default: the server's host:port)")
-	ws := fs.String("workspace", "", "default workspace of the context")
-	fs.StringVar(ws, "w", "", "shorthand for --workspace")
-	pos, err := c.parse(fs, args, 1, 1)
-	if err != nil {
-		return err
+func (c *cli) loginCmd() *cobra.Command {
+	var o loginOptions
+	cmd := &cobra.Command{
+		Use:     "login URL",
+		Short:   "Sign in to a server and store an API token",
+		Long:    loginLong,
+		Example: loginExample,
+		Args:    argsBetween(1, 1),
+		RunE:    func(cmd *cobra.Command, args []string) error { return c.login(cmd.Context(), args[0], o) },
 	}
-	server := strings.TrimSuffix(pos[0], "/")
+	f := cmd.Flags()
+	f.StringVarP(&o.user, "username", "u", "", "user name (prompted for on a terminal)")
+	f.BoolVar(&o.stdinPw, "password-stdin", false, "read the password from standard input")
+	f.StringVar(&o.token, "token", "", "store this API token instead of signing in with a password (env SWITCHYARD_TOKEN)")
+	f.Var(daysFlag(&o.days), "token-expires", "lifetime of the token a password login creates (30d, or a bare 30: days; default: it never expires)")
+	f.StringVar(&o.name, "name", "", "context name (default: the server's host:port)")
+	f.StringVarP(&o.workspace, "workspace", "w", "", "default workspace of the context")
+	cmd.MarkFlagsMutuallyExclusive("token", "password-stdin")
+	return cmd
+}
+
+// loginOptions are login's flags.
+type loginOptions struct {
+	user, token, name, workspace string
+	stdinPw                      bool
+	days                         int
+}
+
+func (c *cli) login(ctx context.Context, arg string, o loginOptions) error {
+	server := strings.TrimSuffix(arg, "/")
 	u, err := url.Parse(server)
 	if err != nil || u.Scheme == "" || u.Host == "" {
-		return usageError{fmt.Sprintf("login: %q is not a server URL like https://host:port", pos[0])}
+		return usageError{fmt.Sprintf("login: %q is not a server URL like https://host:port", arg)}
 	}
-	if *token == "" && !*stdinPw {
-		*token = c.getenv("SWITCHYARD_TOKEN")
+	if o.token == "" && !o.stdinPw {
+		o.token = c.getenv("SWITCHYARD_TOKEN")
 	}
-	cx := &serverContext{Server: server, Workspace: *ws}
+	cx := &serverContext{Server: server, Workspace: o.workspace}
 	switch {
-	case *token != "" && days > 0:
+	case o.token != "" && o.days > 0:
 		return usageError{"login: --token-expires applies to the token a password login creates, not to --token or SWITCHYARD_TOKEN"}
-	case *token != "":
-		err = c.storeToken(ctx, cx, *token)
+	case o.token != "":
+		err = c.storeToken(ctx, cx, o.token)
 	default:
-		err = c.passwordLogin(ctx, cx, u.Host, *user, *stdinPw, days)
+		err = c.passwordLogin(ctx, cx, u.Host, o.user, o.stdinPw, o.days)
 	}
 	if err != nil {
 		return err
 	}
-	if *name == "" {
-		*name = u.Host
+	if o.name == "" {
+		o.name = u.Host
 	}
-	if err := c.saveLogin(ctx, *name, cx); err != nil {
+	if err := c.saveLogin(ctx, o.name, cx); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "Logged in to %s as %s (context %q).\n", server, cx.User, *name)
+	fmt.Fprintf(c.stdout, "Logged in to %s as %s (context %q).\n", server, cx.User, o.name)
 	return nil
 }
 
@@ -144,7 +157,7 @@ func (c *cli) passwordLogin(ctx context.Context, cx *serverContext, host, user s
 		}
 		user = strings.TrimSpace(line)
 	}
-	password, err := c.readPassword(in, stdinPw)
+	password, err := c.readPassword(in, stdinPw, " (or --token to store an API token instead)")
 	if err != nil {
 		return err
 	}
@@ -172,7 +185,8 @@ func (c *cli) passwordLogin(ctx context.Context, cx *serverContext, host, user s
 
 // readPassword reads a password from stdin: one line with --password-stdin,
 // or prompted for without echo on a terminal.
-func (c *cli) readPassword(in *bufio.Reader, stdinPw bool) (string, error) {
+// hint ends the message when there is no terminal to prompt on.
+func (c *cli) readPassword(in *bufio.Reader, stdinPw bool, hint string) (string, error) {
 	if stdinPw {
 		line, err := in.ReadString('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
@@ -181,7 +195,7 @@ func (c *cli) readPassword(in *bufio.Reader, stdinPw bool) (string, error) {
 		return strings.TrimRight(line, "\r\n"), nil
 	}
 	if !c.stdinTTY {
-		return "", usageError{"no terminal to prompt for a password: use --password-stdin (or --token to log in)"}
+		return "", usageError{"no terminal to prompt for a password: use --password-stdin" + hint}
 	}
 	fmt.Fprint(c.stderr, "Password: ")
 	pw, err := term.ReadPassword(int(os.Stdin.Fd()))
@@ -192,20 +206,23 @@ func (c *cli) readPassword(in *bufio.Reader, stdinPw bool) (string, error) {
 	return string(pw), nil
 }
 
-const logoutHelp = `Revoke the context's API token on the server and remove it from the config
-file. The context keeps its server, so "switchyard login" can sign in again.
-
-Examples:
-  switchyard logout
-  switchyard logout --context prod`
-
-func (c *cli) logout(ctx context.Context, args []string) error {
+func (c *cli) logoutCmd() *cobra.Command {
 	var o connFlags
-	fs := newFlags("logout", "[flags]", logoutHelp)
-	o.bind(fs, false)
-	if _, err := c.parse(fs, args, 0, 0); err != nil {
-		return err
+	cmd := &cobra.Command{
+		Use:   "logout",
+		Short: "Revoke the stored token and forget it",
+		Long: `Revoke the context's API token on the server and remove it from the config
+file. The context keeps its server, so "switchyard login" can sign in again.`,
+		Example: `  switchyard logout --context ci
+  switchyard logout`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return c.logout(cmd.Context(), o) },
 	}
+	o.bind(c, cmd, false, false)
+	return cmd
+}
+
+func (c *cli) logout(ctx context.Context, o connFlags) error {
 	s, err := c.connect(o)
 	if err != nil {
 		return err
@@ -236,19 +253,25 @@ func (c *cli) logout(ctx context.Context, args []string) error {
 	return nil
 }
 
-const whoamiHelp = `Show the user the current context (or SWITCHYARD_URL/SWITCHYARD_TOKEN) signs in as.
-
-Examples:
-  switchyard whoami
-  switchyard whoami -o json`
-
-func (c *cli) whoami(ctx context.Context, args []string) error {
+func (c *cli) whoamiCmd() *cobra.Command {
 	var o connFlags
 	var out outputFlags
-	fs := newFlags("whoami", "[flags]", whoamiHelp)
-	o.bind(fs, false)
-	out.bind(fs)
-	if _, err := c.parse(fs, args, 0, 0); err != nil {
+	cmd := &cobra.Command{
+		Use:   "whoami",
+		Short: "Show who you are signed in as",
+		Long:  "Show the user the current context (or SWITCHYARD_URL/SWITCHYARD_TOKEN) signs in as.",
+		Example: `  switchyard whoami
+  switchyard whoami -o json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return c.whoami(cmd.Context(), o, out) },
+	}
+	o.bind(c, cmd, false, false)
+	out.bind(cmd)
+	return cmd
+}
+
+func (c *cli) whoami(ctx context.Context, o connFlags, out outputFlags) error {
+	if err := out.check(); err != nil {
 		return err
 	}
 	s, err := c.connect(o)
@@ -259,71 +282,111 @@ func (c *cli) whoami(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return c.print(out, me.User, func(w *tabwriter.Writer) {
-		role := "user"
-		if me.User.PlatformAdmin {
-			role = "platform admin"
-		}
-		fmt.Fprintf(w, "USER\tROLE\tSERVER\tCONTEXT\n%s\t%s\t%s\t%s\n", me.User.Username, role, s.ctx.Server, dash(s.name))
-	})
+	role := "user"
+	if me.User.PlatformAdmin {
+		role = "platform admin"
+	}
+	t := table{head: []string{"USER", "ROLE", "SERVER", "CONTEXT"}}
+	if out.wide() {
+		t.head = append(t.head, "USER ID", "CREATED")
+	}
+	t.add(dash(me.User.Username), role, dash(s.ctx.Server), dash(s.name))
+	if out.wide() {
+		t.rows[0] = append(t.rows[0], fmt.Sprint(me.User.ID), timestamp(&me.User.CreatedAt))
+	}
+	return c.print(out, listing{kind: "User", single: true, items: me.User, names: []string{"user/" + me.User.Username}, table: t})
 }
 
-var contextCommands = []subcommand{
-	{"list", "list the contexts of the config file", (*cli).contextList},
-	{"use", "make a context the current one (and set its default workspace)", (*cli).contextUse},
+func (c *cli) contextCmd() *cobra.Command {
+	return c.group("context", "Switch between servers (contexts)", c.contextListCmd(), c.contextUseCmd())
 }
 
-func (c *cli) contextList(_ context.Context, args []string) error {
-	fs := newFlags("context list", "", `List the contexts of the config file; * marks the current one.
+func (c *cli) contextListCmd() *cobra.Command {
+	var out outputFlags
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the contexts of the config file",
+		Long:  "List the contexts of the config file; * marks the current one. Tokens are never shown.",
+		Example: `  switchyard context list
+  switchyard context list -o name`,
+		Args: noArgs,
+		RunE: func(*cobra.Command, []string) error { return c.contextList(out) },
+	}
+	out.bind(cmd)
+	return cmd
+}
 
-Examples:
-  switchyard context list`)
-	if _, err := c.parse(fs, args, 0, 0); err != nil {
+// contextView is a context as context list shows it: never its token.
+type contextView struct {
+	Name      string `json:"name"`
+	Current   bool   `json:"current"`
+	Server    string `json:"server"`
+	User      string `json:"user"`
+	Workspace string `json:"workspace"`
+	LoggedIn  bool   `json:"logged_in"`
+}
+
+func (c *cli) contextList(out outputFlags) error {
+	if err := out.check(); err != nil {
 		return err
 	}
 	cfg, err := c.loadConfig()
 	if err != nil {
 		return err
 	}
-	w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "CURRENT\tNAME\tSERVER\tUSER\tWORKSPACE\tLOGGED IN")
+	t := table{head: []string{"CURRENT", "NAME", "SERVER", "USER", "WORKSPACE", "LOGGED IN"}}
+	if out.wide() {
+		t.head = append(t.head, "TOKEN ID")
+	}
+	var views []contextView
 	for _, n := range cfg.names() {
 		cx, cur := cfg.Contexts[n], ""
 		if n == cfg.CurrentContext {
 			cur = "*"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%v\n", cur, n, cx.Server, dash(cx.User), dash(cx.Workspace), cx.Token != "")
+		views = append(views, contextView{Name: n, Current: cur == "*", Server: cx.Server, User: cx.User, Workspace: cx.Workspace, LoggedIn: cx.Token != ""})
+		row := []string{cur, dash(n), dash(cx.Server), dash(cx.User), dash(cx.Workspace), yesNo(cx.Token != "")}
+		if out.wide() {
+			row = append(row, fmt.Sprint(cx.TokenID))
+		}
+		t.add(row...)
 	}
-	return w.Flush()
+	return c.print(out, listing{kind: "Context", items: views, table: t, scope: "in " + cfg.path,
+		names: names("context", views, func(v contextView) string { return v.Name })})
 }
 
-func (c *cli) contextUse(_ context.Context, args []string) error {
-	fs := newFlags("context use", "NAME [flags]", `Make NAME the current context. --workspace also sets its default workspace.
-
-Examples:
-  switchyard context use prod
-  switchyard context use prod -w payments`)
-	ws := fs.String("workspace", "", "set the context's default workspace")
-	fs.StringVar(ws, "w", "", "shorthand for --workspace")
-	pos, err := c.parse(fs, args, 1, 1)
-	if err != nil {
-		return err
+func (c *cli) contextUseCmd() *cobra.Command {
+	var ws string
+	cmd := &cobra.Command{
+		Use:   "use NAME",
+		Short: "Make a context the current one (and set its default workspace)",
+		Long:  "Make NAME the current context. --workspace also sets its default workspace.",
+		Example: `  switchyard context use ci
+  switchyard context use 127.0.0.1:8080 -w demo     # contexts are named after the server's host:port`,
+		Args:              argsBetween(1, 1),
+		ValidArgsFunction: c.completeContexts,
+		RunE:              func(_ *cobra.Command, args []string) error { return c.contextUse(args[0], ws) },
 	}
+	cmd.Flags().StringVarP(&ws, "workspace", "w", "", "set the context's default workspace")
+	return cmd
+}
+
+func (c *cli) contextUse(name, ws string) error {
 	cfg, err := c.loadConfig()
 	if err != nil {
 		return err
 	}
-	cx, ok := cfg.Contexts[pos[0]]
+	cx, ok := cfg.Contexts[name]
 	if !ok {
-		return fmt.Errorf("no context %q (see switchyard context list)", pos[0])
+		return fmt.Errorf("no context %q (see switchyard context list)", name)
 	}
-	if *ws != "" {
-		cx.Workspace = *ws
+	if ws != "" {
+		cx.Workspace = ws
 	}
-	cfg.CurrentContext = pos[0]
+	cfg.CurrentContext = name
 	if err := cfg.save(); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "Switched to context %q.\n", pos[0])
+	fmt.Fprintf(c.stdout, "Switched to context %q.\n", name)
 	return nil
 }

@@ -7,13 +7,14 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"text/tabwriter"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/switchyard/switchyard/client"
 )
 
-const jobWaitHelp = `Wait until the job reaches a phase, for CI pipelines: Creating, Healthy,
+const jobWaitLong = `Wait until the job reaches a phase, for CI pipelines: Creating, Healthy,
 Progressing, "Awaiting promotion", Paused, Switching, Verifying, Degraded,
 Aborted, Unknown, Deleting or Deleted. Names are case-insensitive and "-" or
 "_" may stand for spaces: awaiting-promotion. --for deleted also ends when the
@@ -21,34 +22,48 @@ job is gone. A progress line goes to stderr while waiting.
 
 Exit codes: 0 reached; 3 the job stayed Degraded or Aborted for --grace
 instead (Argo may report a previous abort for a moment after retry or deploy);
-4 timed out; 1 any other error (unknown job, no permission, …); 2 usage.
+4 timed out; 1 any other error (unknown job, no permission, …); 2 usage.`
 
-Examples:
-  switchyard job wait shop-web --for healthy --timeout 5m
-  switchyard job deploy shop-web --image web=shop/web:2
-  switchyard job wait shop-web --for awaiting-promotion --timeout 10m && switchyard job promote shop-web`
+const jobWaitExample = `  switchyard job wait web-bg --for healthy --timeout 5m
+  switchyard job deploy web-bg --image web=example/web:1.3.0
+  switchyard job wait web-bg --for awaiting-promotion --timeout 10m && switchyard job promote web-bg`
 
-func (c *cli) jobWait(ctx context.Context, args []string) error {
+func (c *cli) jobWaitCmd() *cobra.Command {
 	var f jobFlags
-	fs := newFlags("job wait", "NAME --for PHASE [--timeout D] [flags]", jobWaitHelp)
-	f.bind(fs, false)
-	target := fs.String("for", "", "the phase to wait for (required)")
-	timeout := fs.Duration("timeout", 10*time.Minute, "give up after this long (exit code 4)")
-	interval := fs.Duration("interval", 500*time.Millisecond, "how often to ask the server besides when its change stream says the job changed")
-	grace := fs.Duration("grace", 5*time.Second, "fail (exit code 3) once the job has been Degraded or Aborted this long")
-	s, ws, pos, err := c.start(fs, &f, args, 1, 1)
-	if err != nil {
-		return err
+	var target string
+	var timeout, interval, grace time.Duration
+	cmd := &cobra.Command{
+		Use:     "wait NAME --for PHASE",
+		Short:   "Wait until the job reaches a phase (for CI)",
+		Long:    jobWaitLong,
+		Example: jobWaitExample,
+		Args:    argsBetween(1, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			want, ok := parsePhase(target)
+			if !ok {
+				return usageError{fmt.Sprintf("job wait: --for %q: must be one of %s", target, strings.Join(phases, ", "))}
+			}
+			if timeout <= 0 || interval <= 0 {
+				return usageError{"job wait: --timeout and --interval must be positive"}
+			}
+			s, ws, err := c.start(&f)
+			if err != nil {
+				return err
+			}
+			w := &waiter{c: c, s: s, ws: ws, name: args[0], want: want, interval: interval, timeout: timeout, grace: grace}
+			return w.run(cmd.Context())
+		},
 	}
-	want, ok := parsePhase(*target)
-	if !ok {
-		return usageError{fmt.Sprintf("job wait: --for %q: must be one of %s", *target, strings.Join(phases, ", "))}
-	}
-	if *timeout <= 0 || *interval <= 0 || *grace < 0 {
-		return usageError{"job wait: --timeout and --interval must be positive, --grace not negative"}
-	}
-	w := &waiter{c: c, s: s, ws: ws, name: pos[0], want: want, interval: *interval, timeout: *timeout, grace: *grace}
-	return w.run(ctx)
+	f.bind(c, cmd, false)
+	fl := cmd.Flags()
+	fl.StringVar(&target, "for", "", "the phase to wait for")
+	fl.Var(durationFlag(&timeout, 10*time.Minute), "timeout", "give up after this long (exit code 4)")
+	fl.Var(durationFlag(&interval, 500*time.Millisecond), "interval", "how often to ask the server besides when its change stream says the job changed")
+	fl.Var(durationFlag(&grace, 5*time.Second), "grace", "fail (exit code 3) once the job has been Degraded or Aborted this long")
+	_ = cmd.MarkFlagRequired("for")
+	_ = cmd.RegisterFlagCompletionFunc("for", fixed(phaseWords()...))
+	c.jobArg(cmd, &f)
+	return cmd
 }
 
 // waiter reads one job until it reaches a phase: whenever the server's change
@@ -212,43 +227,58 @@ func progressLine(j *client.Job) string {
 	return b.String()
 }
 
-const jobWatchHelp = `Show the job's phase, versions and their pods live until Ctrl-C or
+const jobWatchLong = `Show the job's phase, versions and their pods live until Ctrl-C or
 --timeout: redrawn in place on a terminal, one line per change otherwise
-(for logs). ● is a ready pod, ○ one not ready yet.
+(for logs). ● is a ready pod, ○ one not ready yet. (job list -w follows
+every job of the workspace, a line per change.)`
 
-Examples:
-  switchyard job watch shop-web
-  switchyard job watch shop-web --timeout 5m > release.log`
+const jobWatchExample = `  switchyard job watch web-bg                        # until Ctrl-C
+  switchyard job watch web-bg --timeout 5s > release.log`
 
-func (c *cli) jobWatch(ctx context.Context, args []string) error {
+func (c *cli) jobWatchCmd() *cobra.Command {
 	var f jobFlags
-	fs := newFlags("job watch", "NAME [flags]", jobWatchHelp)
-	f.bind(fs, false)
-	timeout := fs.Duration("timeout", 0, "stop after this long (0: until Ctrl-C)")
-	interval := fs.Duration("interval", time.Second, "how often to redraw besides when the server's change stream says the job changed")
-	s, ws, pos, err := c.start(fs, &f, args, 1, 1)
-	if err != nil {
-		return err
+	var timeout, interval time.Duration
+	cmd := &cobra.Command{
+		Use:     "watch NAME",
+		Short:   "Show the versions and their pods live",
+		Long:    jobWatchLong,
+		Example: jobWatchExample,
+		Args:    argsBetween(1, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if interval <= 0 {
+				return usageError{"job watch: --interval must be positive"}
+			}
+			s, ws, err := c.start(&f)
+			if err != nil {
+				return err
+			}
+			return c.jobWatch(cmd.Context(), s, ws, args[0], timeout, interval)
+		},
 	}
-	if *interval <= 0 || *timeout < 0 {
-		return usageError{"job watch: --interval must be positive and --timeout not negative"}
-	}
-	if *timeout > 0 {
+	f.bind(c, cmd, false)
+	cmd.Flags().Var(durationFlag(&timeout, 0), "timeout", "stop after this long (0s: until Ctrl-C)")
+	cmd.Flags().Var(durationFlag(&interval, time.Second), "interval", "how often to redraw besides when the server's change stream says the job changed")
+	c.jobArg(cmd, &f)
+	return cmd
+}
+
+func (c *cli) jobWatch(ctx context.Context, s *session, ws, name string, timeout, interval time.Duration) error {
+	if timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *timeout)
+		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
 	ctx, stop := context.WithCancel(ctx) // ends the change stream with the command
 	defer stop()
-	changed := watchChanges(ctx, s.client, ws, pos[0])
+	changed := watchChanges(ctx, s.client, ws, name)
 	last, seen := "", false
 	for {
-		j, err := s.client.Job(ctx, ws, pos[0])
+		j, err := s.client.Job(ctx, ws, name)
 		switch {
 		case ctx.Err() != nil:
 			return nil
 		case notFound(err) && seen:
-			fmt.Fprintf(c.stdout, "%s job %s is gone\n", time.Now().Format("15:04:05"), pos[0])
+			fmt.Fprintf(c.stdout, "%s job %s is gone\n", time.Now().Format("15:04:05"), name)
 			return nil
 		case err != nil && !retryable(err):
 			return err
@@ -259,9 +289,99 @@ func (c *cli) jobWatch(ctx context.Context, args []string) error {
 		case <-ctx.Done():
 			return nil
 		case <-changed:
-		case <-time.After(*interval):
+		case <-time.After(interval):
 		}
 	}
+}
+
+// watchJobs is job list --watch: the list, then each job again whenever the
+// workspace's change stream says its namespace changed and the job's row
+// (or, for json and yaml, the job) differs from what was last printed, like
+// kubectl get -w. Deleted jobs print once more with phase Deleted.
+func (c *cli) watchJobs(ctx context.Context, s *session, ws string, q client.JobQuery, out outputFlags) error {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	changed := watchChanges(ctx, s.client, ws, "")
+	seen := map[string]string{}
+	first, headed := true, false
+	for {
+		l, err := s.client.Jobs(ctx, ws, q)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err != nil && !retryable(err):
+			return err
+		case err == nil:
+			if first && len(l.Items) == 0 && out.human() {
+				fmt.Fprintf(c.stderr, "No resources found in workspace %s.\n", ws)
+			}
+			if err := c.printChanged(out, l.Items, seen, &headed); err != nil {
+				return err
+			}
+			first = false
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-changed:
+		case <-time.After(30 * time.Second): // the stream is the trigger; this only backs it up
+		}
+	}
+}
+
+// printChanged prints the jobs whose row changed since seen; the header
+// once, above the first rows.
+func (c *cli) printChanged(out outputFlags, jobs []client.Job, seen map[string]string, headed *bool) error {
+	now := time.Now()
+	var changed []client.Job
+	var t table
+	present := map[string]bool{}
+	for _, j := range jobs {
+		present[j.Name] = true
+		key := jobWatchKey(j, out)
+		if seen[j.Name] == key {
+			continue
+		}
+		seen[j.Name] = key
+		changed = append(changed, j)
+	}
+	for name := range seen { // gone from the list: deleted (or filtered out)
+		if !present[name] {
+			delete(seen, name)
+			changed = append(changed, client.Job{Name: name, Phase: client.PhaseDeleted})
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	t = jobTable(changed, out.wide(), now)
+	switch {
+	case out.human():
+		headers := !*headed && !out.noHeaders
+		*headed = true
+		return t.write(c.stdout, headers)
+	case out.format == "name":
+		for _, j := range changed {
+			fmt.Fprintln(c.stdout, "job/"+j.Name)
+		}
+		return nil
+	}
+	for i := range changed {
+		if err := c.print(out, listing{kind: "Job", single: true, items: &changed[i]}); err != nil {
+			return err
+		}
+		if out.format == "yaml" {
+			fmt.Fprintln(c.stdout, "---")
+		}
+	}
+	return nil
+}
+
+// jobWatchKey is what must change for job list -w to print a job again:
+// its row without the age.
+func jobWatchKey(j client.Job, out outputFlags) string {
+	row := jobTable([]client.Job{j}, out.wide(), j.CreatedAt).rows[0]
+	return strings.Join(row, "\t")
 }
 
 // watchChanges follows the server's change stream for one job and signals
@@ -331,12 +451,9 @@ func watchFrame(j *client.Job, err error, now time.Time) []byte {
 		fmt.Fprintf(&b, "   (stale: %s)", dash(j.StaleReason))
 	}
 	fmt.Fprintf(&b, "\nActive: %s   Preview: %s\n\n", joinOrDash(j.ActiveImages), joinOrDash(j.PreviewImages))
-	tw := tabwriter.NewWriter(&b, 0, 4, 3, ' ', 0)
-	versionTable(tw, j.Versions, now, false)
-	tw.Flush()
+	_ = versionTable(j.Versions, now, false).write(&b, true)
 	b.WriteString("\n")
-	podTable(tw, j.Versions, now)
-	tw.Flush()
+	_ = podTable(j.Versions, now).write(&b, true)
 	b.WriteString("\nCtrl-C to stop.\n")
 	return b.Bytes()
 }

@@ -6,23 +6,23 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"text/tabwriter"
 	"time"
 
 	"github.com/switchyard/switchyard/client"
 )
 
+// TestLifetimeDays checks the token lifetime flags: whole days, a bare number meaning days.
 func TestLifetimeDays(t *testing.T) {
 	tests := []struct {
 		in   string
 		want int // 0: refused
 	}{
-		{"90d", 90}, {"1d", 1}, {"3650d", 3650},
-		{"0d", 0}, {"-3d", 0}, {"90", 0}, {"5x", 0}, {"12h", 0}, {"d", 0}, {"1.5d", 0}, {"", 0},
+		{"90d", 90}, {"1d", 1}, {"3650d", 3650}, {"90", 90}, {"48h", 2}, {"1d24h", 2},
+		{"0d", 0}, {"-3d", 0}, {"0", 0}, {"-1", 0}, {"5x", 0}, {"12h", 0}, {"d", 0}, {"1.5d", 0}, {"", 0}, {"1d-1h", 0},
 	}
 	for _, tt := range tests {
 		got := 0
-		err := lifetimeDays(&got)(tt.in)
+		err := daysFlag(&got).Set(tt.in)
 		if (err == nil) != (tt.want != 0) || got != tt.want {
 			t.Errorf("lifetimeDays(%q) = %d, %v; want %d (0: an error)", tt.in, got, err, tt.want)
 		}
@@ -38,11 +38,11 @@ func TestTokenLifetimeUsage(t *testing.T) {
 		args []string
 		flag string
 	}{
-		{[]string{"token", "create", "ci", "--expires", "5x"}, "-expires"},
-		{[]string{"token", "create", "ci", "--expires", "0d"}, "-expires"},
-		{[]string{"token", "create", "ci", "--expires", "-1d"}, "-expires"},
-		{[]string{"token", "create", "ci", "--expires", "24h"}, "-expires"},
-		{[]string{"login", "http://127.0.0.1:1", "--token-expires", "1w"}, "-token-expires"},
+		{[]string{"token", "create", "ci", "--expires", "5x"}, "--expires"},
+		{[]string{"token", "create", "ci", "--expires", "0d"}, "--expires"},
+		{[]string{"token", "create", "ci", "--expires", "-1d"}, "--expires"},
+		{[]string{"token", "create", "ci", "--expires", "25h"}, "--expires"},
+		{[]string{"login", "http://127.0.0.1:1", "--token-expires", "1w"}, "--token-expires"},
 		{[]string{"login", "http://127.0.0.1:1", "--token", "sy_x", "--token-expires", "30d"}, "--token-expires"},
 	}
 	for _, tt := range tests {
@@ -65,9 +65,7 @@ func TestTokenTable(t *testing.T) {
 		{ID: 3, Name: "old", Prefix: "sy_c", CreatedAt: now, ExpiresAt: &past, RevokedAt: &past},
 	}
 	var b bytes.Buffer
-	w := tabwriter.NewWriter(&b, 0, 4, 3, ' ', 0)
-	tokenTable(w, ts)
-	w.Flush()
+	_ = tokenTable(ts, false).write(&b, true)
 	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
 	want := [][]string{
 		{"ID", "NAME", "PREFIX", "AGE", "LAST", "USED", "EXPIRES", "REVOKED"},

@@ -16,7 +16,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/informers"
@@ -28,9 +27,6 @@ import (
 
 	"github.com/switchyard/switchyard/internal/store"
 )
-
-// RolloutGVR is the Argo Rollouts resource the Conn caches.
-var RolloutGVR = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "rollouts"}
 
 // Listers read the Conn's informer caches. Objects they return are shared
 // with the cache: never modify them (DeepCopy first).
@@ -49,28 +45,31 @@ type Listers struct {
 	Events      corelisters.EventLister      // about Rollouts only
 }
 
-// RolloutHashLabel is the label Argo Rollouts puts on the ReplicaSets and
-// pods of a Rollout.
-const RolloutHashLabel = "rollouts-pod-template-hash"
-
 // Conn is a live connection to one registered cluster: clients for writes
 // and fresh reads, and informer caches for everything that lists. Get one
-// from Manager.Conn; the Manager closes it when the cluster is removed.
+// from Manager.Conn (caches synced) or Manager.Client (requests only); the
+// Manager closes it when the cluster is removed.
 type Conn struct {
 	ClusterID   int64
 	ClusterName string
-	Kube        kubernetes.Interface
-	Dynamic     dynamic.Interface
+	// Server is the API server's URL. Only platform administrators see it.
+	Server string
+	// Kube and Dynamic talk to the API server directly. The caches have
+	// clients of their own, so that filling them never holds up (nor is held
+	// up by) an operation in the client-side rate limit.
+	Kube    kubernetes.Interface
+	Dynamic dynamic.Interface
 	// Informers are the started factories behind Listers (whole kinds,
 	// Rollouts' ReplicaSets and Pods, Rollouts' Events).
 	Informers []informers.SharedInformerFactory
 	Listers   Listers
 
-	logger  *slog.Logger
-	changes *Changes // where informer events are published
-	stop    chan struct{}
-	synced  chan struct{} // closed once every cache has synced
-	started time.Time
+	cacheDynamic dynamic.Interface // the Rollout cache's client
+	logger       *slog.Logger
+	changes      *Changes // where informer events are published
+	stop         chan struct{}
+	synced       chan struct{} // closed once every cache has synced
+	started      time.Time
 
 	mu             sync.Mutex
 	argoInstanceID string        // the --instance-id of the cluster's Argo controller; "" for none
@@ -99,13 +98,21 @@ func newConn(c store.Cluster, rc *rest.Config, logger *slog.Logger, changes *Cha
 	if err != nil {
 		return nil, fmt.Errorf("dynamic client for cluster %s: %w", c.Name, err)
 	}
-	f := informers.NewSharedInformerFactoryWithOptions(kube, 0, informers.WithTransform(stripManagedFields))
-	fRollout := informers.NewSharedInformerFactoryWithOptions(kube, 0, informers.WithTransform(stripManagedFields),
+	cacheKube, err := kubernetes.NewForConfig(rc) // its own rate limiter
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client for cluster %s: %w", c.Name, err)
+	}
+	cacheDyn, err := dynamic.NewForConfig(rc)
+	if err != nil {
+		return nil, fmt.Errorf("dynamic client for cluster %s: %w", c.Name, err)
+	}
+	f := informers.NewSharedInformerFactoryWithOptions(cacheKube, 0, informers.WithTransform(stripManagedFields))
+	fRollout := informers.NewSharedInformerFactoryWithOptions(cacheKube, 0, informers.WithTransform(stripManagedFields),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = RolloutHashLabel }))
-	fEvents := informers.NewSharedInformerFactoryWithOptions(kube, 0, informers.WithTransform(stripManagedFields),
+	fEvents := informers.NewSharedInformerFactoryWithOptions(cacheKube, 0, informers.WithTransform(stripManagedFields),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = "involvedObject.kind=Rollout" }))
 	conn := &Conn{
-		ClusterID: c.ID, ClusterName: c.Name, Kube: kube, Dynamic: dyn, Informers: []informers.SharedInformerFactory{f, fRollout, fEvents},
+		ClusterID: c.ID, ClusterName: c.Name, Server: rc.Host, Kube: kube, Dynamic: dyn, cacheDynamic: cacheDyn, Informers: []informers.SharedInformerFactory{f, fRollout, fEvents},
 		logger: logger.With("cluster", c.Name), changes: changes, stop: make(chan struct{}), synced: make(chan struct{}),
 		argoInstanceID: c.ArgoInstanceID,
 	}
@@ -196,7 +203,7 @@ func (c *Conn) waitSynced(ctx context.Context, timeout time.Duration) error {
 	case <-ctx.Done():
 		return fmt.Errorf("wait for caches of cluster %s: %w", c.ClusterName, ctx.Err())
 	case <-c.stop:
-		return &UnreachableError{Cluster: c.ClusterName, Reason: "connection closed"}
+		return &UnreachableError{Cluster: c.ClusterName, Server: c.Server, Reason: "connection closed"}
 	case <-timer.C:
 		c.mu.Lock()
 		reason := c.lastErr
@@ -204,7 +211,7 @@ func (c *Conn) waitSynced(ctx context.Context, timeout time.Duration) error {
 		if reason == "" {
 			reason = "caches did not sync"
 		}
-		return &UnreachableError{Cluster: c.ClusterName, Reason: fmt.Sprintf("%s within %s", reason, timeout)}
+		return &UnreachableError{Cluster: c.ClusterName, Server: c.Server, Reason: fmt.Sprintf("%s within %s", reason, timeout)}
 	}
 }
 
@@ -230,7 +237,7 @@ func (c *Conn) setArgo(installed bool) {
 
 // newRolloutCache starts the dynamic informer of Rollouts.
 func (c *Conn) newRolloutCache() *rolloutCache {
-	f := dynamicinformer.NewFilteredDynamicSharedInformerFactory(c.Dynamic, 0, "", nil)
+	f := dynamicinformer.NewFilteredDynamicSharedInformerFactory(c.cacheDynamic, 0, "", nil)
 	gi := f.ForResource(RolloutGVR)
 	ro := &rolloutCache{factory: f, informer: gi.Informer(), lister: gi.Lister(), stop: make(chan struct{})}
 	// Neither fails before the informer starts.
@@ -325,18 +332,18 @@ func (c *Conn) Deployment(ns, name string) (*appsv1.Deployment, error) {
 // with whether it selects the pods of the named Deployment. An empty
 // deployment marks none; a missing one is a *store.NotFoundError.
 func (c *Conn) Services(ns, deployment string) ([]ServiceInfo, error) {
-	var podLabels map[string]string
+	var dep *appsv1.Deployment
 	if deployment != "" {
 		d, err := c.Deployment(ns, deployment)
 		if err != nil {
 			return nil, err
 		}
-		podLabels = d.Spec.Template.Labels
+		dep = d
 	}
 	svcs, _ := c.Listers.Services.Services(ns).List(labels.Everything())
 	infos := make([]ServiceInfo, 0, len(svcs))
 	for _, s := range svcs {
-		infos = append(infos, serviceInfo(s, deployment, podLabels))
+		infos = append(infos, serviceInfo(s, dep))
 	}
 	slices.SortFunc(infos, func(a, b ServiceInfo) int { return strings.Compare(a.Name, b.Name) })
 	return infos, nil

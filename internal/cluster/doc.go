@@ -1,8 +1,11 @@
 // Package cluster connects Switchyard to the Kubernetes clusters it releases
 // to: it registers a cluster (validating, probing and storing its kubeconfig
 // sealed with a Keyring), re-probes every cluster periodically, and keeps one
-// Conn per reachable cluster whose informer caches serve the resource pickers
-// and, later, the release jobs.
+// Conn per reachable cluster. Its informer caches serve the resource pickers
+// and the job views (Manager.Conn waits for them); its clients serve job
+// creation and operations, which talk to the API server directly and never
+// wait for a cache (Manager.Client). The Argo Rollouts facts Switchyard relies
+// on are written once, in argo.go.
 //
 // Kubeconfigs are sealed before they reach the store and opened only in
 // memory; they are never logged and never returned. A registered kubeconfig is

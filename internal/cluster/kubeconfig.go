@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -34,8 +33,8 @@ func validateName(name string) error {
 	if name == "" {
 		return invalid("name", "must not be empty")
 	}
-	if msgs := validation.IsDNS1123Label(name); len(msgs) > 0 {
-		return invalid("name", "%s", strings.Join(msgs, "; "))
+	if !IsDNSLabel(name) {
+		return invalid("name", "%s", DNSLabelRule)
 	}
 	return nil
 }

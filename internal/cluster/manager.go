@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"k8s.io/apimachinery/pkg/util/validation"
 	"log/slog"
 	"strings"
 	"sync"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/switchyard/switchyard/internal/store"
 )
@@ -222,6 +223,9 @@ func (m *Manager) VerifyKeys(ctx context.Context) error {
 	}
 	var errs []error
 	for _, c := range cs {
+		if c.InCluster {
+			continue // nothing sealed
+		}
 		if _, err := m.Keyring.Open(c.SealedKubeconfig); err != nil {
 			errs = append(errs, fmt.Errorf("cluster %s: %w", c.Name, err))
 		}

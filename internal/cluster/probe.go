@@ -26,7 +26,7 @@ const maxErrorText = 500
 
 // Discovery paths and names the probe looks for.
 const (
-	argoGroupVersion    = "argoproj.io/v1alpha1"
+	argoGroupVersion    = RolloutAPIVersion
 	istioGroup          = "networking.istio.io"
 	argoControllerLabel = "app.kubernetes.io/name=argo-rollouts"
 	argoControllerName  = "argo-rollouts"

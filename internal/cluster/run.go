@@ -74,7 +74,26 @@ func (m *Manager) Conn(ctx context.Context, id int64) (*Conn, error) {
 		return nil, err
 	}
 	if reason := conn.unreachableReason(); reason != "" {
-		return nil, &UnreachableError{Cluster: conn.ClusterName, Reason: reason}
+		return nil, &UnreachableError{Cluster: conn.ClusterName, Server: conn.Server, Reason: reason}
+	}
+	return conn, nil
+}
+
+// Client returns the live connection to a cluster for requests straight to
+// its API server, building it on first use. Unlike Conn it does not wait for
+// the informer caches: creating jobs and operating on them must neither wait
+// for a cache still filling nor fail because of one. A cluster whose last
+// probe failed gives an *UnreachableError; an unknown ID a *store.NotFoundError.
+func (m *Manager) Client(ctx context.Context, id int64) (*Conn, error) {
+	conn := m.cached(id)
+	if conn == nil {
+		var err error
+		if conn, err = m.connect(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	if reason := conn.unreachableReason(); reason != "" {
+		return nil, &UnreachableError{Cluster: conn.ClusterName, Server: conn.Server, Reason: reason}
 	}
 	return conn, nil
 }
@@ -86,12 +105,12 @@ func (m *Manager) connect(ctx context.Context, id int64) (*Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to cluster: %w", err)
 	}
-	if st := c.Status; st.ProbedAt != nil && !st.Reachable {
-		return nil, &UnreachableError{Cluster: c.Name, Reason: st.Error}
-	}
 	rc, err := m.open(c)
 	if err != nil {
 		return nil, fmt.Errorf("connect to cluster %s: %w", c.Name, err)
+	}
+	if st := c.Status; st.ProbedAt != nil && !st.Reachable {
+		return nil, &UnreachableError{Cluster: c.Name, Server: rc.Host, Reason: st.Error}
 	}
 	conn, err := newConn(c, rc, m.logger(), &m.Changes)
 	if err != nil {
@@ -110,8 +129,12 @@ func (m *Manager) connect(ctx context.Context, id int64) (*Conn, error) {
 	return conn, nil
 }
 
-// open unseals a stored kubeconfig into a client config.
+// open unseals a stored kubeconfig into a client config; the in-cluster
+// cluster has the pod's ServiceAccount instead.
 func (m *Manager) open(c store.Cluster) (*rest.Config, error) {
+	if c.InCluster {
+		return inClusterConfig()
+	}
 	raw, err := m.Keyring.Open(c.SealedKubeconfig)
 	if err != nil {
 		return nil, err

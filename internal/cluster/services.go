@@ -4,12 +4,10 @@ import (
 	"fmt"
 	"slices"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 )
-
-// ManagedByRolloutAnnotation is set by Argo Rollouts on the Services it
-// switches; its value names the Rollout.
-const ManagedByRolloutAnnotation = "argo-rollouts.argoproj.io/managed-by-rollouts"
 
 // ServiceInfo is a Service as the job form shows it: whether it selects a
 // given Deployment's pods, and whether a Rollout already switches it.
@@ -19,8 +17,8 @@ type ServiceInfo struct {
 	Type      corev1.ServiceType
 	Selector  map[string]string
 	Ports     []int32
-	// SelectsDeployment is true iff the selector is non-empty and a subset of
-	// the Deployment's pod-template labels.
+	// SelectsDeployment is what SelectsPods says of the Service and the
+	// Deployment: the same rule job creation checks.
 	SelectsDeployment bool
 	// Reason says why SelectsDeployment is false; empty when it is true.
 	Reason string
@@ -28,9 +26,8 @@ type ServiceInfo struct {
 	ManagedByRollout string
 }
 
-// serviceInfo describes svc relative to the pod-template labels of a
-// Deployment (nil podLabels: no Deployment given).
-func serviceInfo(svc *corev1.Service, deployment string, podLabels map[string]string) ServiceInfo {
+// serviceInfo describes svc relative to a Deployment (nil: none given).
+func serviceInfo(svc *corev1.Service, dep *appsv1.Deployment) ServiceInfo {
 	si := ServiceInfo{
 		Namespace:        svc.Namespace,
 		Name:             svc.Name,
@@ -41,37 +38,48 @@ func serviceInfo(svc *corev1.Service, deployment string, podLabels map[string]st
 	for _, p := range svc.Spec.Ports {
 		si.Ports = append(si.Ports, p.Port)
 	}
-	if deployment == "" {
+	if dep == nil {
 		si.Reason = "no deployment given"
 		return si
 	}
-	si.SelectsDeployment, si.Reason = selects(svc.Spec.Selector, podLabels)
-	if si.Reason != "" {
-		si.Reason = fmt.Sprintf("does not select the pods of deployment %s: %s", deployment, si.Reason)
-	}
+	si.SelectsDeployment, si.Reason = SelectsPods(svc, dep)
 	return si
 }
 
-// selects reports whether a Service selector selects pods labelled
-// podLabels: it must be non-empty and each of its pairs must be among the
-// labels. When it does not, reason says why (the first mismatch by key).
-func selects(selector, podLabels map[string]string) (ok bool, reason string) {
-	if len(selector) == 0 {
-		return false, "the service has no selector"
+// SelectsPods reports whether svc selects the pods of dep: its selector,
+// without Argo's RolloutHashLabel, must be non-empty and each of its pairs
+// among the labels of dep's pod template. Argo adds the hash to the selector
+// of every Service it switches and a Deployment's own template never has it,
+// so counting it would refuse every Service a Rollout once managed. When svc
+// does not select the pods, why says so (the first mismatch by key). This is
+// the one rule for both the job form's Service picker and job creation.
+func SelectsPods(svc *corev1.Service, dep *appsv1.Deployment) (ok bool, why string) {
+	sel := make(map[string]string, len(svc.Spec.Selector))
+	for k, v := range svc.Spec.Selector {
+		if k != RolloutHashLabel {
+			sel[k] = v
+		}
 	}
-	keys := make([]string, 0, len(selector))
-	for k := range selector {
+	if len(sel) == 0 {
+		return false, fmt.Sprintf("Service %q has no selector: it must select the pods of Deployment %q", svc.Name, dep.Name)
+	}
+	pod := dep.Spec.Template.Labels
+	if labels.SelectorFromSet(sel).Matches(labels.Set(pod)) {
+		return true, ""
+	}
+	keys := make([]string, 0, len(sel))
+	for k := range sel {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		v, has := podLabels[k]
-		switch {
-		case !has:
-			return false, fmt.Sprintf("selector %s=%s, but the pod template has no label %s", k, selector[k], k)
-		case v != selector[k]:
-			return false, fmt.Sprintf("selector %s=%s, but the pod template has %s=%s", k, selector[k], k, v)
+		if v, has := pod[k]; !has {
+			why = fmt.Sprintf("selector %s=%s, but the pod template has no label %s", k, sel[k], k)
+			break
+		} else if v != sel[k] {
+			why = fmt.Sprintf("selector %s=%s, but the pod template has %s=%s", k, sel[k], k, v)
+			break
 		}
 	}
-	return true, ""
+	return false, fmt.Sprintf("Service %q does not select the pods of Deployment %q: %s", svc.Name, dep.Name, why)
 }

@@ -14,6 +14,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/switchyard/switchyard/internal/cluster"
 )
 
 // Errors of job operations. Callers map them to HTTP statuses.
@@ -85,7 +87,7 @@ func (e *Engine) runSteps(ctx context.Context, t Target, steps []step) error {
 }
 
 func (e *Engine) rollouts(ns string) dynamic.ResourceInterface {
-	return e.Dynamic.Resource(RolloutGVR).Namespace(ns)
+	return e.Dynamic.Resource(cluster.RolloutGVR).Namespace(ns)
 }
 
 // missingRollout says that a job's Rollout is not in the cluster.

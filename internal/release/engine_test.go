@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/testenv"
 )
 
@@ -158,7 +159,7 @@ func assertPlain(ctx context.Context, t *testing.T, e *Engine, tg Target, image 
 		t.Fatalf("preview service still exists after delete")
 	}
 	svc, err := e.Kube.CoreV1().Services(ns).Get(ctx, "app", metav1.GetOptions{})
-	if err != nil || len(svc.Spec.Selector) != 1 || svc.Annotations[ManagedByRollout] != "" {
+	if err != nil || len(svc.Spec.Selector) != 1 || svc.Annotations[cluster.ManagedByRolloutAnnotation] != "" {
 		t.Fatalf("service after delete: %+v %v; want selector app=app only, no managed-by annotation", svc.Spec.Selector, err)
 	}
 	dep, err := e.Kube.AppsV1().Deployments(ns).Get(ctx, "app", metav1.GetOptions{})

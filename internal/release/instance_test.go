@@ -116,8 +116,7 @@ func TestArgoInstanceID(t *testing.T) {
 	}
 
 	// An instance ID no controller runs with: the job waits, and says why.
-	defer func(old time.Duration) { StallAfter = old }(StallAfter)
-	StallAfter = time.Second
+	svc.StallAfter = time.Second
 	if err := mgr.SetArgoInstanceID(ctx, c.ID, "nobody"); err != nil {
 		t.Fatal(err)
 	}

@@ -14,8 +14,6 @@ import (
 func TestListPhasePaging(t *testing.T) {
 	ctx := t.Context()
 	st, mgr := newManager(ctx, t)
-	defer func(n int) { listBatch = n }(listBatch)
-	listBatch = 3 // several batches for 10 jobs
 
 	ws, err := st.CreateWorkspace(ctx, store.Workspace{Name: "team"})
 	if err != nil {
@@ -38,7 +36,7 @@ func TestListPhasePaging(t *testing.T) {
 			}
 		}
 	}
-	s := &Service{Store: st, Clusters: mgr}
+	s := &Service{Store: st, Clusters: mgr, ListBatch: 3} // several batches for 10 jobs
 	list := func(phase string, limit, offset int) string {
 		t.Helper()
 		views, total, err := s.List(ctx, store.JobFilter{WorkspaceID: &ws.ID, Phase: phase, Sort: "name", Limit: limit, Offset: offset})

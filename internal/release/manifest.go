@@ -6,31 +6,26 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/switchyard/switchyard/internal/cluster"
 )
 
 // Labels and annotations Switchyard puts on what it creates.
 const (
-	LabelManagedBy   = "app.kubernetes.io/managed-by"
-	ManagedByValue   = "switchyard"
-	LabelJob         = "switchyard.dev/job"
-	LabelWorkspace   = "switchyard.dev/workspace"
-	FieldManager     = "switchyard"
-	HashLabel        = cluster.RolloutHashLabel // the caches hold only what carries it
-	ManagedByRollout = "argo-rollouts.argoproj.io/managed-by-rollouts"
-	RevisionAnno     = "rollout.argoproj.io/revision"
-	ScaleDownAnno    = "scale-down-deadline"
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	ManagedByValue = "switchyard"
+	LabelJob       = "switchyard.dev/job"
+	LabelWorkspace = "switchyard.dev/workspace"
+	FieldManager   = "switchyard"
+	HashLabel      = cluster.RolloutHashLabel // the caches hold only what carries it
+	RevisionAnno   = "rollout.argoproj.io/revision"
+	ScaleDownAnno  = "scale-down-deadline"
 	// LabelInstanceID is Argo's controller-instance-id label: a controller
 	// started without --instance-id ignores Rollouts that carry it.
 	LabelInstanceID = "argo-rollouts.argoproj.io/controller-instance-id"
 	// DetachedInstanceID marks a Rollout being deleted, which no controller should touch.
 	DetachedInstanceID = "switchyard-detached"
 )
-
-// RolloutGVR is the Argo Rollouts Rollout resource.
-var RolloutGVR = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "rollouts"}
 
 // Target is where a job lives: its workspace (for labels) and its spec.
 type Target struct {
@@ -109,8 +104,8 @@ func Rollout(t Target, dep *appsv1.Deployment) *unstructured.Unstructured {
 		labels[k] = v
 	}
 	return &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "argoproj.io/v1alpha1",
-		"kind":       "Rollout",
+		"apiVersion": cluster.RolloutAPIVersion,
+		"kind":       cluster.RolloutKind,
 		"metadata":   map[string]any{"name": s.Name, "namespace": s.Namespace, "labels": labels},
 		"spec":       spec,
 	}}

@@ -2,9 +2,9 @@ package release
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
+	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/store"
 )
 
@@ -31,16 +31,23 @@ type OperateRequest struct {
 // Operate runs one operation on an active job, holding the job's lease so
 // that concurrent operations on it (from any replica) run one after another:
 // the second sees the state the first left. It returns the job's view after
-// the operation.
+// the operation, read from the API server (not the caches, which may lag).
+// A cluster that can't be reached is an *cluster.UnreachableError.
 func (s *Service) Operate(ctx context.Context, ws store.Workspace, name, op string, req OperateRequest) (View, error) {
 	job, err := s.Store.GetJobByName(ctx, ws.ID, name)
 	if err != nil {
 		return View{}, err
 	}
+	v, err := s.operate(ctx, ws, job, op, req)
+	return v, cluster.WrapUnreachable(job.ClusterName, err)
+}
+
+func (s *Service) operate(ctx context.Context, ws store.Workspace, job store.Job, op string, req OperateRequest) (View, error) {
+	name := job.Name
 	if job.State != store.JobActive {
 		return View{}, &ConflictError{Reason: fmt.Sprintf("job %q is %s: operations need an active job", name, job.State), Phase: s.view(ctx, job).Status.Phase}
 	}
-	eng, _, err := s.engine(ctx, job.ClusterID)
+	eng, err := s.engine(ctx, job.ClusterID)
 	if err != nil {
 		return View{}, err
 	}
@@ -60,7 +67,7 @@ func (s *Service) Operate(ctx context.Context, ws store.Workspace, name, op stri
 	if err != nil {
 		return View{}, err
 	}
-	return s.view(ctx, job), nil
+	return s.liveView(ctx, eng, job), nil
 }
 
 func run(ctx context.Context, eng *Engine, t Target, op string, req OperateRequest) error {
@@ -80,59 +87,4 @@ func run(ctx context.Context, eng *Engine, t Target, op string, req OperateReque
 		return err
 	}
 	return &FieldError{Field: "operation", Rule: "must be one of deploy, promote, promote-full, abort, retry, rollback"}
-}
-
-// Delete hands the job's application back as a plain Deployment + Service
-// and keeps the job's record as deleted. While a release is in flight it
-// refuses (*ConflictError) unless force. It waits up to WaitTimeout; if the
-// cluster takes longer the job stays Deleting and Run finishes it.
-func (s *Service) Delete(ctx context.Context, ws store.Workspace, name string, force bool) (View, error) {
-	job, err := s.Store.GetJobByName(ctx, ws.ID, name)
-	if err != nil {
-		return View{}, err
-	}
-	eng, _, err := s.engine(ctx, job.ClusterID)
-	if err != nil {
-		return View{}, err
-	}
-	t := target(ws.Name, job)
-	err = s.withLease(ctx, job.ID, func(ctx context.Context) error {
-		if job.State == store.JobActive && !force {
-			// A status that can't be read is not taken for "nothing in flight":
-			// only a Rollout that is gone has no release to interrupt.
-			st, err := eng.Status(ctx, t)
-			switch {
-			case err != nil && !errors.Is(err, ErrNotFound):
-				return fmt.Errorf("read the job's status before deleting it: %w", err)
-			case err == nil && st.Phase.InFlight():
-				return &ConflictError{Reason: fmt.Sprintf("a release is in flight (%s): promote or abort it first, or delete with force", st.Phase), Phase: st.Phase}
-			}
-		}
-		if job.State != store.JobDeleting {
-			if err := s.setState(ctx, job, job.State, store.JobDeleting, force); err != nil {
-				return err
-			}
-		}
-		wait := s.WaitTimeout
-		if wait == 0 {
-			wait = DefaultWaitTimeout
-		}
-		dctx, cancel := context.WithTimeout(ctx, wait)
-		defer cancel()
-		if err := eng.Delete(dctx, t, true); err != nil {
-			if dctx.Err() != nil && ctx.Err() == nil {
-				return nil // still going: the background loop finishes it
-			}
-			return err
-		}
-		return s.setState(ctx, job, store.JobDeleting, store.JobDeleted, force)
-	})
-	if err != nil {
-		return View{}, err
-	}
-	job, err = s.Store.GetJob(ctx, job.ID)
-	if err != nil {
-		return View{}, err
-	}
-	return s.view(ctx, job), nil
 }

@@ -116,7 +116,7 @@ func TestCreateRace(t *testing.T) {
 	if made != 1 {
 		t.Fatalf("%d of two racing jobs for one Deployment were made, want 1", made)
 	}
-	ros, err := e.Dynamic.Resource(RolloutGVR).Namespace(ns).List(ctx, metav1.ListOptions{})
+	ros, err := e.Dynamic.Resource(cluster.RolloutGVR).Namespace(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

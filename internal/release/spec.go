@@ -6,8 +6,10 @@
 // without the application ever losing its serving pods.
 //
 // This file holds the job's settings and their validation; manifest.go builds
-// the objects created in the cluster; status.go reads a job's state back;
-// the operations live one per file.
+// the objects created in the cluster; status.go reads a job's state back.
+// Engine (one cluster, no database) is in engine*.go, one file per operation;
+// Service (the store, leases, views, the change relay, the background loop)
+// in service*.go.
 package release
 
 import (
@@ -15,7 +17,7 @@ import (
 	"fmt"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/util/validation"
+	"github.com/switchyard/switchyard/internal/cluster"
 )
 
 // Defaults of a job's optional settings.
@@ -51,19 +53,13 @@ type FieldError struct {
 
 func (e *FieldError) Error() string { return fmt.Sprintf("%s: %s", e.Field, e.Rule) }
 
-// NameRule is the rule for job names, in the words the console shows.
-const NameRule = "at most 63 characters: lowercase letters, digits and '-', starting and ending with a lowercase letter or digit"
-
-// isDNSLabel reports whether s is a DNS-1123 label of at most 63 characters.
-func isDNSLabel(s string) bool { return len(validation.IsDNS1123Label(s)) == 0 }
-
 // ValidateName checks a DNS-1123 label of at most 63 characters; field names the input.
 func ValidateName(field, name string) error {
 	switch {
 	case name == "":
 		return &FieldError{Field: field, Rule: "is required"}
-	case !isDNSLabel(name):
-		return &FieldError{Field: field, Rule: NameRule}
+	case !cluster.IsDNSLabel(name):
+		return &FieldError{Field: field, Rule: cluster.DNSLabelRule}
 	}
 	return nil
 }
@@ -91,7 +87,7 @@ func validateObjectName(field, name string) error {
 	if name == "" {
 		return &FieldError{Field: field, Rule: "is required"}
 	}
-	if !isDNSLabel(name) {
+	if !cluster.IsDNSLabel(name) {
 		return &FieldError{Field: field, Rule: "must be the name of an existing object (a DNS-1123 label)"}
 	}
 	return nil

@@ -87,33 +87,6 @@ func TestPreviewServiceName(t *testing.T) {
 	}
 }
 
-func TestSelects(t *testing.T) {
-	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web"}}
-	dep.Spec.Template.Labels = map[string]string{"app": "web", "tier": "front"}
-	tests := []struct {
-		name     string
-		selector map[string]string
-		want     bool
-	}{
-		{"subset", map[string]string{"app": "web"}, true},
-		{"equal", map[string]string{"app": "web", "tier": "front"}, true},
-		{"argo hash ignored", map[string]string{"app": "web", HashLabel: "abc"}, true},
-		{"empty", nil, false},
-		{"only argo hash", map[string]string{HashLabel: "abc"}, false},
-		{"other value", map[string]string{"app": "api"}, false},
-		{"extra label", map[string]string{"app": "web", "zone": "a"}, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web"}, Spec: corev1.ServiceSpec{Selector: tt.selector}}
-			got, why := Selects(svc, dep)
-			if got != tt.want || (got == (why != "")) {
-				t.Fatalf("Selects(%v) = %v, %q; want %v with a reason only when false", tt.selector, got, why, tt.want)
-			}
-		})
-	}
-}
-
 func TestRolloutManifest(t *testing.T) {
 	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web"}}
 	dep.Spec.Replicas = ptr(int32(3))
@@ -185,6 +158,9 @@ func TestObservePhase(t *testing.T) {
 		{"healthy", ro(map[string]any{"phase": "Healthy"}), nil, PhaseHealthy},
 		{"degraded", ro(map[string]any{"phase": "Degraded", "message": "ProgressDeadlineExceeded"}), nil, PhaseDegraded},
 		{"aborted", ro(map[string]any{"phase": "Degraded", "abort": true}), nil, PhaseAborted},
+		// Argo clears abort while promoteFull is set: such an abort has not taken.
+		{"abort under promoteFull", ro(map[string]any{"phase": "Progressing", "abort": true, "promoteFull": true, "currentPodHash": "g", "stableRS": "b",
+			"blueGreen": map[string]any{"activeSelector": "b"}}), []*appsv1.ReplicaSet{rs("g", "2", 0, 3)}, PhaseProgressing},
 		{"paused, green ready", ro(map[string]any{"phase": "Paused", "currentPodHash": "g", "pauseConditions": pause}), []*appsv1.ReplicaSet{rs("g", "2", 3, 3), rs("b", "1", 3, 3)}, PhaseAwaitingPromotion},
 		{"paused, green not ready", ro(map[string]any{"phase": "Paused", "currentPodHash": "g", "pauseConditions": pause}), []*appsv1.ReplicaSet{rs("g", "2", 1, 3)}, PhaseProgressing},
 		{"paused by hand", ro(map[string]any{"phase": "Paused", "currentPodHash": "g"}), nil, PhasePaused},
@@ -340,7 +316,7 @@ func TestNoticeStall(t *testing.T) {
 	for _, tt := range tests {
 		st := Observe(tt.ro, nil)
 		before := st.Message
-		NoticeStall(&st, tt.ro, created.Add(tt.after))
+		NoticeStall(&st, tt.ro, created.Add(tt.after), DefaultStallAfter)
 		if stalled := st.Message != before; stalled != tt.stall {
 			t.Errorf("%s: message %q, stall noticed %v, want %v", tt.name, st.Message, stalled, tt.stall)
 		}

@@ -180,19 +180,19 @@ func sameTemplate(dep, rs corev1.PodTemplateSpec) bool {
 		equality.Semantic.DeepEqual(dep.Spec, rs.Spec)
 }
 
-// StallAfter is how long a Rollout may go unseen by Argo Rollouts before a
-// job's status says why that may be.
-var StallAfter = 30 * time.Second
+// DefaultStallAfter is how long a Rollout may go unseen by Argo Rollouts
+// before a job's status says why that may be.
+const DefaultStallAfter = 30 * time.Second
 
 // NoticeStall adds a hint to st when Argo Rollouts has never picked the
-// Rollout up although it was created more than StallAfter before now: its
+// Rollout up although it was created more than after before now: its
 // controller is not running, or runs with --instance-id and ignores
 // Rollouts without that label.
-func NoticeStall(st *Status, ro *unstructured.Unstructured, now time.Time) {
+func NoticeStall(st *Status, ro *unstructured.Unstructured, now time.Time, after time.Duration) {
 	if ro == nil || str(ro, "status", "observedGeneration") != "" {
 		return
 	}
-	if waited := now.Sub(ro.GetCreationTimestamp().Time); waited > StallAfter {
+	if waited := now.Sub(ro.GetCreationTimestamp().Time); waited > after {
 		st.Message = fmt.Sprintf("Argo Rollouts has not picked up the Rollout in %s: check that its controller runs in the cluster "+
 			"(a controller started with --instance-id ignores Rollouts without its %s label)", waited.Round(time.Second), LabelInstanceID)
 	}
@@ -201,7 +201,9 @@ func NoticeStall(st *Status, ro *unstructured.Unstructured, now time.Time) {
 func phase(ro *unstructured.Unstructured, vs []Version) (Phase, string) {
 	msg := str(ro, "status", "message")
 	switch {
-	case boolean(ro, "status", "abort"):
+	// While promoteFull is set Argo clears abort on its next reconcile: that
+	// abort will not take, so it does not make the release Aborted.
+	case boolean(ro, "status", "abort") && !boolean(ro, "status", "promoteFull"):
 		if msg == "" {
 			msg = "the release was aborted: traffic stays on the stable version"
 		}

@@ -50,9 +50,9 @@ type Options struct {
 	// OIDC, when its Issuer is set, adds single sign-on through that OpenID
 	// provider (--oidc-* flags).
 	OIDC OIDCOptions
-	// CrashAfter makes the server kill itself (SIGKILL) after the named step of
-	// a job operation: crash tests only (SWITCHYARD_TEST_CRASH_AFTER).
-	CrashAfter string
+	// InCluster, when set, is the name under which the server registers the
+	// cluster it runs in, through its pod's ServiceAccount (--in-cluster).
+	InCluster string
 }
 
 // DefaultOptions returns the options `make run` uses: SQLite in ./data, port 8080 on loopback.
@@ -99,7 +99,7 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error
 		st.Close()
 		return nil, err
 	}
-	jobs := &release.Service{Store: st, Clusters: clusters, Logger: logger, Owner: replicaID(), CrashAfter: opts.CrashAfter}
+	jobs := &release.Service{Store: st, Clusters: clusters, Logger: logger, Owner: replicaID(), AfterStep: crashHook(logger)}
 	sso, err := newSSO(ctx, opts, clusters.Keyring, logger)
 	if err != nil {
 		clusters.Close()

@@ -19,8 +19,11 @@ type Cluster struct {
 	// ArgoInstanceID is the --instance-id its Argo Rollouts controller runs
 	// with; Rollouts must carry it as a label. Empty: none.
 	ArgoInstanceID string
-	CreatedAt      time.Time
-	Status         ClusterStatus
+	// InCluster marks the cluster the server runs in, reached through its
+	// pod's ServiceAccount: it has no SealedKubeconfig.
+	InCluster bool
+	CreatedAt time.Time
+	Status    ClusterStatus
 }
 
 // ClusterStatus is what the last probe of a cluster found.
@@ -36,7 +39,7 @@ type ClusterStatus struct {
 
 const (
 	clusterInsertColumns = "name, sealed_kubeconfig, context, argo_instance_id, created_at, reachable, status_error," +
-		" kubernetes_version, argo_installed, argo_version, istio_installed, probed_at"
+		" kubernetes_version, argo_installed, argo_version, istio_installed, probed_at, in_cluster"
 	clusterColumns = "id, " + clusterInsertColumns
 )
 
@@ -45,7 +48,7 @@ func scanCluster(r rowScanner) (Cluster, error) {
 	var probed sql.Null[time.Time]
 	st := &c.Status
 	err := r.Scan(&c.ID, &c.Name, &c.SealedKubeconfig, &c.Context, &c.ArgoInstanceID, &c.CreatedAt, &st.Reachable, &st.Error,
-		&st.KubernetesVersion, &st.ArgoInstalled, &st.ArgoVersion, &st.IstioInstalled, &probed)
+		&st.KubernetesVersion, &st.ArgoInstalled, &st.ArgoVersion, &st.IstioInstalled, &probed, &c.InCluster)
 	c.CreatedAt, st.ProbedAt = c.CreatedAt.UTC(), timePtr(probed)
 	return c, err
 }
@@ -64,9 +67,9 @@ func (s *Store) CreateCluster(ctx context.Context, c Cluster) (Cluster, error) {
 		st.ProbedAt = &t
 	}
 	err := s.queryRow(ctx,
-		"INSERT INTO clusters ("+clusterInsertColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-		c.Name, c.SealedKubeconfig, c.Context, c.ArgoInstanceID, c.CreatedAt, st.Reachable, st.Error,
-		st.KubernetesVersion, st.ArgoInstalled, st.ArgoVersion, st.IstioInstalled, nullTime(st.ProbedAt)).Scan(&c.ID)
+		"INSERT INTO clusters ("+clusterInsertColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+		c.Name, sealedOrEmpty(c.SealedKubeconfig), c.Context, c.ArgoInstanceID, c.CreatedAt, st.Reachable, st.Error,
+		st.KubernetesVersion, st.ArgoInstalled, st.ArgoVersion, st.IstioInstalled, nullTime(st.ProbedAt), c.InCluster).Scan(&c.ID)
 	if err != nil {
 		return Cluster{}, fmt.Errorf("create cluster: %w", s.constraint(err, conflict("cluster", fmt.Sprintf("%q", c.Name)), nil))
 	}
@@ -75,10 +78,21 @@ func (s *Store) CreateCluster(ctx context.Context, c Cluster) (Cluster, error) {
 
 func validateCluster(c Cluster) error {
 	var sealed error
-	if len(c.SealedKubeconfig) == 0 {
+	switch {
+	case c.InCluster && len(c.SealedKubeconfig) > 0:
+		sealed = &ValidationError{Field: "kubeconfig", Problem: "must be empty for the in-cluster cluster"}
+	case !c.InCluster && len(c.SealedKubeconfig) == 0:
 		sealed = &ValidationError{Field: "kubeconfig", Problem: "must not be empty"}
 	}
 	return errors.Join(required("name", c.Name), sealed)
+}
+
+// sealedOrEmpty stores an absent kubeconfig (in-cluster) as empty, not NULL.
+func sealedOrEmpty(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
 }
 
 // GetCluster returns the cluster with the given ID.

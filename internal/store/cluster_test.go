@@ -96,3 +96,25 @@ func TestDeleteCluster(t *testing.T) {
 		}
 	})
 }
+
+// TestInClusterCluster stores the cluster the server runs in: marked, with
+// no sealed kubeconfig; a kubeconfig is refused for it and still required
+// for every other cluster.
+func TestInClusterCluster(t *testing.T) {
+	openEach(t, func(t *testing.T, s *Store) {
+		ctx := t.Context()
+		c, err := s.CreateCluster(ctx, Cluster{Name: "home", InCluster: true})
+		checkErr(t, "CreateCluster(in-cluster)", err, nil)
+		got, err := s.GetClusterByName(ctx, "home")
+		if err != nil || !got.InCluster || len(got.SealedKubeconfig) != 0 || got.ID != c.ID {
+			t.Fatalf("GetClusterByName = %+v, %v; want cluster %d in-cluster with no kubeconfig", got, err, c.ID)
+		}
+		if others, _ := s.ListClusters(ctx); len(others) != 1 || !others[0].InCluster {
+			t.Fatalf("ListClusters = %+v, want the in-cluster cluster", others)
+		}
+		_, err = s.CreateCluster(ctx, Cluster{Name: "both", InCluster: true, SealedKubeconfig: []byte{1}})
+		checkErr(t, "CreateCluster(in-cluster with kubeconfig)", err, ErrInvalid)
+		_, err = s.CreateCluster(ctx, Cluster{Name: "neither"})
+		checkErr(t, "CreateCluster(no kubeconfig)", err, ErrInvalid)
+	})
+}

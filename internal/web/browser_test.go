@@ -49,27 +49,7 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 	chromiumPath(t)
 	kubeconfig := testenv.Kubeconfig(t)
 	ctx := t.Context()
-	srv, err := server.New(ctx, server.Options{DataDir: t.TempDir(), AdminPassword: adminPassword, BcryptCost: bcrypt.MinCost},
-		slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		srv.CloseStreams()
-		hs.Close()
-		if err := srv.Close(); err != nil {
-			t.Errorf("close server: %v", err)
-		}
-	})
-
-	admin, err := client.New(hs.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.Login(ctx, "admin", adminPassword); err != nil {
-		t.Fatalf("admin login: %v", err)
-	}
+	url, admin := startServer(t)
 	if _, err := admin.CreateCluster(ctx, client.NewCluster{Name: "local", Kubeconfig: flatKubeconfig(t, kubeconfig)}); err != nil {
 		t.Fatalf("register cluster: %v", err)
 	}
@@ -91,15 +71,51 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 			t.Fatal(err)
 		}
 	}
+	addUsers(t, admin, workspace)
+	return &consoleEnv{url: url, ns: ns, kube: kc}
+}
+
+// addUsers creates erin and vic and makes them the workspace's Editor and
+// Viewer.
+func addUsers(t *testing.T, admin *client.Client, workspace string) {
+	t.Helper()
 	for user, role := range map[string]string{"erin": "editor", "vic": "viewer"} {
-		if _, err := admin.CreateUser(ctx, client.NewUser{Username: user, Password: userPassword}); err != nil {
+		if _, err := admin.CreateUser(t.Context(), client.NewUser{Username: user, Password: userPassword}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := admin.PutMember(ctx, workspace, user, role); err != nil {
+		if _, err := admin.PutMember(t.Context(), workspace, user, role); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return &consoleEnv{url: hs.URL, ns: ns, kube: kc}
+}
+
+// startServer starts a real server (server.New on a fresh SQLite store)
+// and returns its URL and a client signed in as the platform admin.
+func startServer(t *testing.T) (string, *client.Client) {
+	t.Helper()
+	ctx := t.Context()
+	srv, err := server.New(ctx, server.Options{DataDir: t.TempDir(), AdminPassword: adminPassword, BcryptCost: bcrypt.MinCost},
+		slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("server.New: %v", err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		srv.CloseStreams()
+		hs.Close()
+		if err := srv.Close(); err != nil {
+			t.Errorf("close server: %v", err)
+		}
+	})
+
+	admin, err := client.New(hs.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Login(ctx, "admin", adminPassword); err != nil {
+		t.Fatalf("admin login: %v", err)
+	}
+	return hs.URL, admin
 }
 
 // makeApp creates Deployments "app" and "api" (3 replicas, one container

@@ -52,27 +52,50 @@ func (c *Console) session(w http.ResponseWriter, r *http.Request) (page, bool) {
 		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return page{}, false
 	}
-	pg := page{User: p.User}
-	if p.Session != nil {
-		pg.CSRF = p.Session.CSRFToken
-	}
-	var wss []store.Workspace
-	// A platform admin through an IdP group is one on every page.
-	if pg.User.PlatformAdmin, err = c.Access.IsPlatformAdmin(r.Context(), access.SubjectOf(p.User)); err != nil {
-		c.fail(w, pg, http.StatusInternalServerError, "Your access could not be read. Try again in a moment.", err)
-		return page{}, false
-	}
-	if pg.User.PlatformAdmin {
-		wss, err = c.Store.ListWorkspaces(r.Context())
-	} else {
-		wss, err = c.Store.ListWorkspacesForUser(r.Context(), p.User.ID)
-	}
+	pg, err := c.pageFor(r, p)
 	if err != nil {
 		c.fail(w, pg, http.StatusInternalServerError, "The workspaces could not be read. Try again in a moment.", err)
 		return page{}, false
 	}
-	pg.Workspaces = wss
 	return pg, true
+}
+
+// visitor is the page of whoever asks, signed in or not, for pages anyone
+// may see (the 404 page): the layout shows the signed-in user's top bar and
+// navigation, or none.
+func (c *Console) visitor(r *http.Request) page {
+	p, err := c.Auth.Authenticate(r)
+	if err != nil {
+		if !isUnauthenticated(err) {
+			c.Logger.Error("console: authenticate", "err", err)
+		}
+		return page{}
+	}
+	pg, err := c.pageFor(r, p)
+	if err != nil {
+		c.Logger.Error("console: list workspaces", "err", err)
+	}
+	return pg
+}
+
+// pageFor is the page of principal p: their CSRF token and the switcher's
+// workspaces (every one for a platform admin).
+func (c *Console) pageFor(r *http.Request, p auth.Principal) (page, error) {
+	pg := page{User: p.User}
+	if p.Session != nil {
+		pg.CSRF = p.Session.CSRFToken
+	}
+	var err error
+	// A platform admin through an IdP group is one on every page.
+	if pg.User.PlatformAdmin, err = c.Access.IsPlatformAdmin(r.Context(), access.SubjectOf(p.User)); err != nil {
+		return pg, err
+	}
+	if pg.User.PlatformAdmin {
+		pg.Workspaces, err = c.Store.ListWorkspaces(r.Context())
+	} else {
+		pg.Workspaces, err = c.Store.ListWorkspacesForUser(r.Context(), p.User.ID)
+	}
+	return pg, err
 }
 
 // home sends the user to the jobs of their first workspace.
@@ -161,6 +184,15 @@ func (c *Console) workspacePage(name string) http.HandlerFunc {
 			pg.Title = "Create Blue/Green Delivery Job"
 		case "job":
 			pg.Job = r.PathValue("job")
+			if _, err := c.Store.GetJobByName(r.Context(), ws.ID, pg.Job); err != nil {
+				if errors.Is(err, store.ErrNotFound) {
+					pg.Title = "Job not found"
+					c.fail(w, pg, http.StatusNotFound, "Workspace "+ws.Name+" has no job named "+pg.Job+" (any more).", nil)
+				} else {
+					c.fail(w, pg, http.StatusInternalServerError, "The job could not be read. Try again in a moment.", err)
+				}
+				return
+			}
 			pg.Title = pg.Job
 		case "audit":
 			if !pg.CanAudit {

@@ -71,6 +71,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /workspaces", c.workspaces)
 	mux.HandleFunc("GET /group-bindings", c.adminPage("group_bindings", "Group bindings", access.GroupBindingView))
 	c.registerSSO(mux)
+	mux.HandleFunc("/", c.notFound(mux))
 }
 
 func (c *Console) parse() error {

@@ -94,6 +94,13 @@ func TestPages(t *testing.T) {
 	if _, err := st.PutMember(ctx, store.Member{WorkspaceID: ws.ID, UserID: u.ID, Role: store.RoleViewer}); err != nil {
 		t.Fatal(err)
 	}
+	cl, err := st.CreateCluster(ctx, store.Cluster{Name: "local", SealedKubeconfig: []byte("sealed")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateJob(ctx, store.Job{WorkspaceID: ws.ID, Name: "web", ClusterID: cl.ID, Namespace: "shop", Deployment: "web", Service: "web", CreatedBy: "erin"}); err != nil {
+		t.Fatal(err)
+	}
 	rec := httptest.NewRecorder()
 	if _, err := authn.StartSession(ctx, rec, httptest.NewRequest("POST", "/api/v1/login", nil), u.ID); err != nil {
 		t.Fatal(err)
@@ -118,6 +125,7 @@ func TestPages(t *testing.T) {
 		{"viewer's job list", "/w/shop/jobs", true, http.StatusOK, "", []string{"Progressive Delivery", "Workspace Viewer", `data-can-edit="false"`, "Ask a Workspace Editor"}, []string{"create-job", "Clusters</a>"}},
 		{"viewer may not create", "/w/shop/jobs/new", true, http.StatusForbidden, "", []string{"Workspace Editor or Admin"}, nil},
 		{"viewer's job page has no actions", "/w/shop/jobs/web", true, http.StatusOK, "", []string{`data-job="web"`}, []string{"job-actions", "act-promote"}},
+		{"missing job", "/w/shop/jobs/nope", true, http.StatusNotFound, "", []string{"has no job named nope", `href="/w/shop/jobs"`}, []string{"job-actions"}},
 		{"not a member", "/w/other/jobs", true, http.StatusNotFound, "", []string{"not a member"}, nil},
 		{"missing workspace", "/w/nope/jobs", true, http.StatusNotFound, "", nil, nil},
 		{"clusters are for platform admins", "/clusters", true, http.StatusForbidden, "", nil, nil},
@@ -148,5 +156,44 @@ func TestPages(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestNotFound checks the console's catch-all without a browser: an
+// unknown path is an HTML 404 page with a link back, a known path with the
+// wrong method a 405 with Allow, and the API's own catch-all (more
+// specific) still answers under /api/v1/.
+func TestNotFound(t *testing.T) {
+	st, err := store.Open(t.Context(), store.Options{DataDir: t.TempDir()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	c := &Console{Store: st, Auth: auth.NewAuthenticator(st, &auth.Hasher{Cost: bcrypt.MinCost}), Access: &access.Checker{Store: st}, Logger: slog.New(slog.DiscardHandler)}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) { http.Error(w, `{"error":{}}`, http.StatusNotFound) })
+	c.Register(mux)
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		contentType  string
+		allow        string
+	}{
+		{"GET", "/no/such/page", http.StatusNotFound, "text/html", ""},
+		{"GET", "/w/shop/jobs/web/extra", http.StatusNotFound, "text/html", ""},
+		{"POST", "/login", http.StatusMethodNotAllowed, "text/html", "GET"},
+		{"GET", "/api/v1/nope", http.StatusNotFound, "text/plain", ""}, // the stand-in above, not the page
+	} {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, nil))
+		if rec.Code != tc.status || !strings.HasPrefix(rec.Header().Get("Content-Type"), tc.contentType) {
+			t.Errorf("%s %s: %d %s, want %d %s", tc.method, tc.path, rec.Code, rec.Header().Get("Content-Type"), tc.status, tc.contentType)
+		}
+		if got := rec.Header().Get("Allow"); got != tc.allow {
+			t.Errorf("%s %s: Allow %q, want %q", tc.method, tc.path, got, tc.allow)
+		}
+		if tc.contentType == "text/html" && !strings.Contains(rec.Body.String(), `href="/"`) {
+			t.Errorf("%s %s: the page has no link back to the console", tc.method, tc.path)
+		}
 	}
 }

@@ -122,8 +122,9 @@ func (s *sy) job(name string) client.Job {
 	return j
 }
 
-// startServer runs `switchyard serve` on a fresh data directory and a free port.
-func startServer(t *testing.T) string {
+// startServer runs `switchyard serve` on a fresh data directory and a free
+// port, with extra flags.
+func startServer(t *testing.T, extra ...string) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -132,7 +133,7 @@ func startServer(t *testing.T) string {
 	addr := l.Addr().String()
 	l.Close()
 	dir := t.TempDir()
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--data-dir", dir)
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", addr, "--data-dir", dir}, extra...)...)
 	cmd.Env = append(os.Environ(), "SWITCHYARD_ADMIN_PASSWORD="+password)
 	logf, err := os.Create(filepath.Join(dir, "server.log"))
 	if err != nil {
@@ -230,10 +231,7 @@ func TestRelease(t *testing.T) {
 			t.Fatalf("login again: exit %d: %s %s", code, out, errs)
 		}
 	}
-	var toks []client.Token
-	if err := json.Unmarshal([]byte(s.ok("token", "list", "-o", "json")), &toks); err != nil {
-		t.Fatal(err)
-	}
+	toks := items[client.Token](t, s.ok("token", "list", "-o", "json"), "TokenList")
 	live := 0
 	for _, tk := range toks {
 		if tk.RevokedAt == nil && strings.HasPrefix(tk.Name, "cli-") {
@@ -301,9 +299,15 @@ func TestRelease(t *testing.T) {
 			t.Errorf("job list has no %q:\n%s", h, out)
 		}
 	}
-	var l client.JobList
-	if err := json.Unmarshal([]byte(s.ok("job", "list", "--phase", "healthy", "-o", "json")), &l); err != nil || l.Total != 1 || l.Items[0].Name != "app-bg" {
-		t.Errorf("job list --phase healthy -o json: %+v, %v; want app-bg", l, err)
+	var l struct {
+		Kind     string       `json:"kind"`
+		Items    []client.Job `json:"items"`
+		Metadata struct {
+			Total int `json:"total"`
+		} `json:"metadata"`
+	}
+	if err := json.Unmarshal([]byte(s.ok("job", "list", "--phase", "healthy", "-o", "json")), &l); err != nil || l.Kind != "JobList" || l.Metadata.Total != 1 || l.Items[0].Name != "app-bg" {
+		t.Errorf("job list --phase healthy -o json: %+v, %v; want a JobList of app-bg", l, err)
 	}
 	for _, filter := range [][]string{{"--phase", "awaiting-promotion"}, {"--namespace", "demo"}, {"--cluster", "other"}, {"--name", "zzz"}} {
 		if out := s.ok(append([]string{"job", "list"}, filter...)...); strings.Contains(out, "app-bg") {
@@ -364,9 +368,8 @@ func TestRelease(t *testing.T) {
 	s.fails(cli.ExitError, "error: ", "job", "rollback", "app-bg", "--to-revision", "99")
 	s.ok("job", "rollback", "app-bg")
 	waitActive(t, s, "app-bg", "example/app:1")
-	var versions []client.Version
-	if err := json.Unmarshal([]byte(s.ok("job", "history", "app-bg", "-o", "json")), &versions); err != nil || len(versions) < 2 {
-		t.Errorf("job history -o json: %+v, %v; want two versions", versions, err)
+	if versions := items[client.Version](t, s.ok("job", "history", "app-bg", "-o", "json"), "VersionList"); len(versions) < 2 {
+		t.Errorf("job history -o json: %+v; want two versions", versions)
 	}
 
 	// Timeline and watch (not a terminal: plain lines).
@@ -491,7 +494,7 @@ func TestAdminCommands(t *testing.T) {
 		{[]string{"member", "list", "-w", "team"}, 0, "admin"},
 		{[]string{"member", "remove", "nobody", "-w", "team"}, cli.ExitError, "error: "},
 		{[]string{"binding", "add", "nope", "ns", "-w", "team"}, cli.ExitError, "(field cluster)"},
-		{[]string{"binding", "list", "-w", "team"}, 0, "CLUSTER"},
+		{[]string{"binding", "list", "-w", "team"}, 0, "stderr:No resources found in workspace team.\n"},
 		{[]string{"binding", "remove", "x", "-w", "team"}, cli.ExitUsage, "binding id"},
 		{[]string{"binding", "remove", "999", "-w", "team"}, cli.ExitError, "error: "},
 		{[]string{"member", "list"}, cli.ExitUsage, "no workspace"},
@@ -499,25 +502,28 @@ func TestAdminCommands(t *testing.T) {
 		{[]string{"cluster", "get", "nope"}, cli.ExitError, "error: "},
 		{[]string{"cluster", "probe", "nope"}, cli.ExitError, "error: "},
 		{[]string{"cluster", "remove", "nope"}, cli.ExitError, "error: "},
-		{[]string{"cluster", "list", "-o", "yaml"}, 0, "[]"},
+		{[]string{"cluster", "list", "-o", "yaml"}, 0, "items: []\nkind: ClusterList"},
+		{[]string{"cluster", "list"}, 0, "stderr:No resources found.\n"},
 		{[]string{"token", "create", ""}, cli.ExitError, "(field name)"},
 		{[]string{"token", "revoke", "abc"}, cli.ExitUsage, "token id"},
 		{[]string{"token", "revoke", "999"}, cli.ExitError, "error: "},
 		{[]string{"token", "create", "weekly", "--expires", "5x"}, cli.ExitUsage, "-expires"},
-		{[]string{"token", "create", "weekly", "--expires", "7"}, cli.ExitUsage, "-expires"},
+		{[]string{"token", "create", "weekly", "--expires", "7h"}, cli.ExitUsage, "--expires"},
+		{[]string{"token", "create", "weekly", "--expires", "7"}, 0, "sy_"}, // a bare number: days, as token lifetimes always were
 		{[]string{"workspace", "delete", "nope"}, cli.ExitError, "error: "},
 		{[]string{"audit", "list", "--all", "--actor", "admin", "--action", "workspace."}, 0, "workspace.create"},
 		{[]string{"audit", "list", "-w", "team", "--action", "member.", "--outcome", "failure"}, 0, "member.put"},
 		{[]string{"audit", "list", "-A", "--action", "member.put"}, 0, "WORKSPACE"},
-		{[]string{"audit", "list", "-w", "team", "--actor", "nobody", "-o", "json"}, 0, "[]"},
+		{[]string{"audit", "list", "-w", "team", "--actor", "nobody", "-o", "json"}, 0, `"items": []`},
+		{[]string{"audit", "list", "-w", "team", "--actor", "nobody"}, 0, "stderr:No resources found in the audit log of workspace team."},
 		{[]string{"audit", "list", "--all", "--outcome", "nope"}, cli.ExitUsage, "--outcome"},
 		{[]string{"audit", "list"}, cli.ExitUsage, "--all"},
 		{[]string{"audit", "list", "-w", "team", "--limit", "5000"}, cli.ExitError, "(field limit)"},
 		{[]string{"audit", "list", "-w", "nope"}, cli.ExitError, "error: "},
 		{[]string{"workspace", "delete", "team"}, 0, "deleted"},
 		{[]string{"context", "use", "nope"}, cli.ExitError, "no context"},
-		{[]string{"job", "list", "-w", "nope"}, cli.ExitError, "error: "},
-		{[]string{"job", "list", "-w", "x", "-o", "xml"}, cli.ExitUsage, "--output"},
+		{[]string{"job", "list", "--workspace", "nope"}, cli.ExitError, "error: "},
+		{[]string{"job", "list", "--workspace", "x", "-o", "xml"}, cli.ExitUsage, "--output"},
 	}
 	for _, st := range steps {
 		stdin := ""
@@ -528,6 +534,12 @@ func TestAdminCommands(t *testing.T) {
 		where := errs
 		if st.code == 0 {
 			where = out
+		}
+		if want, ok := strings.CutPrefix(st.want, "stderr:"); ok { // an empty list: nothing on stdout, the note on stderr
+			where, st.want = errs, want
+			if out != "" {
+				t.Errorf("switchyard %s: stdout %q, want nothing", strings.Join(st.args, " "), out)
+			}
 		}
 		if code != st.code || !strings.Contains(where, st.want) {
 			t.Errorf("switchyard %s: exit %d, stdout %q, stderr %q; want exit %d with %q", strings.Join(st.args, " "), code, out, errs, st.code, st.want)
@@ -609,11 +621,7 @@ func expiresColumn(out, name string) string {
 // filtered JSON holds exactly what the filters ask for, the table names
 // workspaces, and a full page tells how to read the next one.
 func checkAudit(t *testing.T, s *sy) {
-	var events []client.AuditEvent
-	out := s.ok("audit", "list", "--all", "--actor", "admin", "--action", "workspace.", "-o", "json")
-	if err := json.Unmarshal([]byte(out), &events); err != nil {
-		t.Fatalf("audit list -o json does not parse: %v\n%s", err, out)
-	}
+	events := items[client.AuditEvent](t, s.ok("audit", "list", "--all", "--actor", "admin", "--action", "workspace.", "-o", "json"), "AuditEventList")
 	var got []string
 	for _, ev := range events {
 		if ev.Actor != "admin" || !strings.HasPrefix(ev.Action, "workspace.") {
@@ -626,7 +634,7 @@ func checkAudit(t *testing.T, s *sy) {
 		t.Errorf("admin's workspace events = %q, want %q", strings.Join(got, " "), want)
 	}
 	// The role "boss" refused in team, deleted since: WORKSPACE shows its ID.
-	out = s.ok("audit", "list", "-A", "--action", "member.put", "--outcome", "failure")
+	out := s.ok("audit", "list", "-A", "--action", "member.put", "--outcome", "failure")
 	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 2 || !strings.HasPrefix(strings.Fields(lines[1])[4], "#") ||
 		!strings.Contains(lines[1], "failure") || !strings.Contains(lines[1], "role") {
 		t.Errorf("audit list -A --action member.put --outcome failure =\n%s\nwant the one failure, with the deleted workspace's #ID", out)
@@ -642,9 +650,22 @@ func checkAudit(t *testing.T, s *sy) {
 		t.Fatalf("audit list --limit 1: stdout %q, stderr %q; want an ID and a --before hint with it", first, errs)
 	}
 	out = s.ok("audit", "list", "--all", "--limit", "1", "--before", fmt.Sprint(id), "-o", "json")
-	if err := json.Unmarshal([]byte(out), &events); err != nil || len(events) != 1 || events[0].ID >= id {
-		t.Errorf("audit list --before %d = %q, %v; want one older event", id, out, err)
+	if events = items[client.AuditEvent](t, out, "AuditEventList"); len(events) != 1 || events[0].ID >= id {
+		t.Errorf("audit list --before %d = %q; want one older event", id, out)
 	}
+}
+
+// items decodes a list printed with -o json: {"kind": kind, "items": […]}.
+func items[T any](t *testing.T, out, kind string) []T {
+	t.Helper()
+	var l struct {
+		Kind  string `json:"kind"`
+		Items []T    `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(out), &l); err != nil || l.Kind != kind || l.Items == nil {
+		t.Fatalf("-o json = %q, %v; want a %s with items", out, err, kind)
+	}
+	return l.Items
 }
 
 // revoked reports whether token list output shows the token named name revoked.

@@ -41,7 +41,9 @@ type server struct {
 var bin string
 
 func TestMain(m *testing.M) {
-	os.Exit(testenv.RunWithBinary(m, func(path string) { bin = path }))
+	// Only this build of the server reads SWITCHYARD_TEST_CRASH_AFTER
+	// (internal/server/crash_crashtest.go).
+	os.Exit(testenv.RunWithBinary(m, func(path string) { bin = path }, "-tags", "crashtest"))
 }
 
 func freeAddr(t *testing.T) string {

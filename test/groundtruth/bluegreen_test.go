@@ -14,18 +14,20 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/testenv"
 )
 
-var rolloutsGVR = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "rollouts"}
+// The Argo facts the tests rely on are Switchyard's own (internal/cluster):
+// checking them here checks what Switchyard believes.
+var rolloutsGVR = cluster.RolloutGVR
 
-const hashLabel = "rollouts-pod-template-hash"
+const hashLabel = cluster.RolloutHashLabel
 
 // TestBlueGreenWithWorkloadRef walks one blue-green round on the real controller:
 // Healthy → new image → Paused with preview on green and active on blue →
@@ -113,7 +115,7 @@ func createApp(ctx context.Context, t *testing.T, kc kubernetes.Interface, ns st
 
 func rolloutObject(ns string) *unstructured.Unstructured {
 	return &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "argoproj.io/v1alpha1",
+		"apiVersion": cluster.RolloutAPIVersion,
 		"kind":       "Rollout",
 		"metadata":   map[string]any{"name": "app", "namespace": ns},
 		"spec": map[string]any{

@@ -326,12 +326,19 @@
       $("#jobs-nomatch").hidden = !(out.total === 0 && filtered());
       const from = out.total ? offset + 1 : 0, to = offset + out.items.length;
       $("#page-info").textContent = out.total ? `${from}–${to} of ${out.total}` : "";
+      // Previous / Next only when there is another page to go to.
+      const paged = offset > 0 || to < out.total;
+      $("#page-prev").hidden = $("#page-next").hidden = !paged;
       $("#page-prev").disabled = offset === 0;
       $("#page-next").disabled = to >= out.total;
+      $("#page-info").hidden = !out.total;
+      // One header can hold two sort keys (Cluster / Namespace): the arrow
+      // is on the button, aria-sort on the header whose key is in use.
+      const s = form.sort.value || "-created";
+      for (const th of document.querySelectorAll("#jobs-table th:has(button.sort)")) th.setAttribute("aria-sort", "none");
       for (const b of document.querySelectorAll("button.sort")) {
-        const s = form.sort.value || "-created";
-        const k = b.dataset.sort;
-        b.closest("th").setAttribute("aria-sort", s === k ? "ascending" : s === "-" + k ? "descending" : "none");
+        const k = b.dataset.sort, dir = s === k ? "ascending" : s === "-" + k ? "descending" : "";
+        if (dir) { b.dataset.dir = dir; b.closest("th").setAttribute("aria-sort", dir); } else delete b.dataset.dir;
       }
     }
     const refresh = live(load);
@@ -339,20 +346,35 @@
 
   function images(list) {
     if (!list || !list.length) return h("span", { class: "muted" }, "—");
-    return list.map((i) => h("code", { class: "image" }, i));
+    return list.map(imageRef);
   }
 
+  // imageRef shows an image reference that wraps, when it must, only after a
+  // "/" or before its tag or digest, never inside a name or a tag (the
+  // browser would break after any "-"). Its text stays the reference, for
+  // copying.
+  function imageRef(ref) {
+    const parts = ref.split(/(?<=\/)/);
+    const last = parts.pop();
+    const at = last.search(/[@:]/);
+    if (at > 0) parts.push(last.slice(0, at), last.slice(at));
+    else parts.push(last);
+    const segs = [];
+    parts.forEach((p, i) => { if (i) segs.push(h("wbr")); segs.push(h("span", { class: "seg" }, p)); });
+    return h("code", { class: "image", title: ref }, segs);
+  }
+
+  // jobRow is one job in the list. Its Deployment sits under its name and
+  // its namespace under its cluster: eight columns did not fit 1280 pixels.
   function jobRow(j, isNew) {
     const href = "/w/" + encodeURIComponent(ws) + "/jobs/" + encodeURIComponent(j.name);
     return h("tr", { class: isNew ? "row-new" : null, dataset: { job: j.name } },
-      h("th", { scope: "row" }, h("a", { href }, j.name)),
+      h("th", { scope: "row" }, h("a", { href }, j.name), h("div", { class: "sub" }, h("span", { class: "sr-only" }, "Deployment "), j.deployment)),
       h("td", {}, statusBadge(j.phase, j.stale, j.last_phase)),
-      h("td", {}, j.cluster),
-      h("td", {}, j.namespace),
-      h("td", {}, j.deployment),
+      h("td", {}, j.cluster, h("div", { class: "sub" }, h("span", { class: "sr-only" }, "namespace "), j.namespace)),
       h("td", {}, images(j.active_images)),
       h("td", {}, images(j.preview_images)),
-      h("td", {}, h("span", { class: "who" }, j.created_by), " ", timeEl(j.created_at)));
+      h("td", {}, h("span", { class: "who" }, j.created_by), h("div", { class: "sub" }, timeEl(j.created_at))));
   }
 
   // ---- create form -------------------------------------------------------
@@ -506,12 +528,22 @@
       try {
         job = await api("GET", jobPath(name));
       } catch (e) {
-        if (e.status === 404) { showError($("#job-error"), "This job does not exist (any more)."); setStatus($("#job-status"), "Unknown"); return; }
+        if (e.status === 404) { gone(); return; }
         throw e;
       }
       render(job);
       const tl = await api("GET", jobPath(name) + "/timeline").catch(() => null);
       if (tl) renderTimeline(tl.items);
+    }
+
+    // gone says the job was deleted while its page was open, and leaves
+    // only the way back: empty cards and actions would say nothing.
+    function gone() {
+      const list = "/w/" + encodeURIComponent(ws) + "/jobs";
+      $("#job-error").replaceChildren("This job does not exist any more. ", h("a", { href: list }, "Back to Progressive Delivery"));
+      $("#job-error").hidden = false;
+      setStatus($("#job-status"), "Deleted");
+      for (const sel of ["#job-cards", "#job-timeline", "#job-actions", "#deploy-form"]) if ($(sel)) $(sel).hidden = true;
     }
 
     function render(j) {
@@ -689,16 +721,31 @@
 
   // ---- clusters ------------------------------------------------------------
 
+  // reachability says whether the last probe reached the cluster, and why not.
+  function reachability(st) {
+    if (!st.probed_at) return h("span", { class: "status status-muted" }, "Not probed yet");
+    if (st.reachable) return h("span", { class: "status status-ok" }, "Reachable");
+    return [h("span", { class: "status status-bad" }, "Unreachable"), st.error ? h("div", { class: "reason muted" }, st.error) : null];
+  }
+
+  // installed says what a probe found about a component: only a cluster that
+  // answered can say it lacks one; otherwise it is unknown, and why.
+  function installed(st, yes, label) {
+    if (st.reachable) return yes ? label : h("span", { class: "muted" }, "Not installed");
+    return [h("span", { class: "status status-muted" }, "Unknown"),
+      h("div", { class: "reason muted" }, st.probed_at ? "cluster unreachable" : "not probed yet")];
+  }
+
   function initClusters() {
     async function load() {
       const out = await api("GET", "/clusters");
-      $("#clusters-body").replaceChildren(...(out.items.length ? out.items.map((c) => h("tr", {},
+      $("#clusters-body").replaceChildren(...(out.items.length ? out.items.map((c) => h("tr", { dataset: { cluster: c.name } },
         h("th", { scope: "row" }, c.name),
-        h("td", {}, c.status.reachable ? h("span", { class: "status status-ok" }, "Reachable") : h("span", { class: "status status-bad", title: c.status.error }, "Unreachable")),
+        h("td", {}, reachability(c.status)),
         h("td", {}, c.status.kubernetes_version || "—"),
-        h("td", {}, c.status.argo_installed ? "Installed " + (c.status.argo_version || "") : h("span", { class: "muted" }, "Not installed"),
+        h("td", {}, installed(c.status, c.status.argo_installed, "Installed " + (c.status.argo_version || "")),
           c.argo_instance_id ? h("div", { class: "muted" }, "instance " + c.argo_instance_id) : null),
-        h("td", {}, c.status.istio_installed ? "Installed" : h("span", { class: "muted" }, "Not installed")),
+        h("td", {}, installed(c.status, c.status.istio_installed, "Installed")),
         h("td", {}, c.status.probed_at ? timeEl(c.status.probed_at) : "never"),
         h("td", {}, h("button", { type: "button", class: "btn btn-small", "aria-label": "Probe " + c.name, onclick: async () => { await api("POST", "/clusters/" + encodeURIComponent(c.name) + "/probe").catch((e) => toast(e.message)); load(); } }, "Probe"))))
         : [h("tr", {}, h("td", { colspan: 7, class: "muted" }, "No cluster registered yet. Register one above."))]));
@@ -791,11 +838,12 @@
       form.addEventListener("submit", (ev) => { ev.preventDefault(); act(() => api("POST", p + "/bindings", { cluster: cl.value, namespace: ns.value.trim() }))(); });
       bindings.append(form);
     }
-    sec.replaceChildren(
+    // replaceChildren writes a null as the text "null": leave it out instead.
+    sec.replaceChildren(...[
       h("h2", { id: "ws-" + w.name }, h("a", { href: "/w/" + encodeURIComponent(w.name) + "/jobs" }, w.name),
         w.role ? h("span", { class: "role" }, w.role) : null),
       w.description ? h("p", { class: "muted" }, w.description) : null,
-      h("div", { class: "grid" }, members, bindings));
+      h("div", { class: "grid" }, members, bindings)].filter(Boolean));
   }
 
   // ---- users ---------------------------------------------------------------------

@@ -11,6 +11,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/util/retry"
+
+	"github.com/switchyard/switchyard/internal/cluster"
 )
 
 // Delete hands the application back as a plain Deployment + Service, never
@@ -197,12 +199,12 @@ func (e *Engine) restoreService(ctx context.Context, t Target) error {
 			return fmt.Errorf("get service %s/%s: %w", t.Spec.Namespace, t.Spec.Service, err)
 		}
 		_, hashed := svc.Spec.Selector[HashLabel]
-		_, managed := svc.Annotations[ManagedByRollout]
+		_, managed := svc.Annotations[cluster.ManagedByRolloutAnnotation]
 		if !hashed && !managed {
 			return nil
 		}
 		delete(svc.Spec.Selector, HashLabel)
-		delete(svc.Annotations, ManagedByRollout)
+		delete(svc.Annotations, cluster.ManagedByRolloutAnnotation)
 		_, err = svcs.Update(ctx, svc, metav1.UpdateOptions{FieldManager: FieldManager})
 		return err
 	})

@@ -57,7 +57,7 @@ func (s *Service) finish(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	eng, _, err := s.engine(ctx, job.ClusterID)
+	eng, err := s.engine(ctx, job.ClusterID)
 	if err != nil {
 		return err // unreachable: try again next round
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/types"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,6 +11,10 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/retry"
 )
 
@@ -121,7 +123,15 @@ func (e *Engine) seenRollout(ctx context.Context, t Target) (*unstructured.Unstr
 	return ro, nil
 }
 
-// Abort keeps (or puts back) traffic on the stable version and scales the new one down.
+// Abort keeps (or puts back) traffic on the stable version and scales the
+// new one down, in any state with a release in flight. It returns once Argo
+// Rollouts has taken the abort (or after ObserveTimeout with the abort still
+// set, Argo being slow); an abort Argo undid is a *ConflictError saying what
+// the Rollout shows instead.
+//
+// Argo clears status.abort on every reconcile while status.promoteFull is
+// set (syncRolloutStatusBlueGreen), and Promote sets promoteFull when green is
+// still coming up: the abort clears it in the same patch, or it never takes.
 func (e *Engine) Abort(ctx context.Context, t Target) error {
 	ro, err := e.getRollout(ctx, t)
 	if err != nil {
@@ -130,7 +140,46 @@ func (e *Engine) Abort(ctx context.Context, t Target) error {
 	if str(ro, "status", "currentPodHash") == str(ro, "status", "stableRS") && !boolean(ro, "status", "abort") {
 		return &ConflictError{Reason: "there is no release in flight to abort", Phase: Observe(ro, nil).Phase}
 	}
-	return e.patchRollout(ctx, t, map[string]any{"status": map[string]any{"abort": true}}, "status")
+	patch := map[string]any{"status": map[string]any{"abort": true, "promoteFull": nil}}
+	if err := e.patchRollout(ctx, t, patch, "status"); err != nil {
+		return err
+	}
+	return e.awaitAbort(ctx, t)
+}
+
+// awaitAbort waits (at most ObserveTimeout) until Argo shows the abort taken:
+// status.abort still set, the Rollout Degraded with Argo's RolloutAborted
+// message, and the active Service back on the stable ReplicaSet.
+func (e *Engine) awaitAbort(ctx context.Context, t Target) error {
+	wctx, cancel := context.WithTimeout(ctx, ObserveTimeout)
+	defer cancel()
+	var ro *unstructured.Unstructured
+	_ = e.wait(wctx, "argo to take the abort", func(ctx context.Context) (bool, error) {
+		r, err := e.getRollout(ctx, t)
+		if err != nil {
+			return false, nil //nolint:nilerr // keep waiting, bounded
+		}
+		ro = r
+		return abortTaken(ro), nil
+	})
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if ro != nil && !boolean(ro, "status", "abort") {
+		st := Observe(ro, nil)
+		return &ConflictError{Reason: fmt.Sprintf("Argo Rollouts did not take the abort: the Rollout is %s (%s)", st.Phase, str(ro, "status", "message")), Phase: st.Phase}
+	}
+	return nil
+}
+
+// abortTaken reports whether Argo has acted on status.abort: it is still
+// set, promoteFull is not, the phase is Degraded with Argo's RolloutAborted
+// message, and the active selector is the stable ReplicaSet's hash.
+func abortTaken(ro *unstructured.Unstructured) bool {
+	stable := str(ro, "status", "stableRS")
+	return boolean(ro, "status", "abort") && !boolean(ro, "status", "promoteFull") &&
+		str(ro, "status", "phase") == "Degraded" && strings.HasPrefix(str(ro, "status", "message"), "RolloutAborted") &&
+		(stable == "" || str(ro, "status", "blueGreen", "activeSelector") == stable)
 }
 
 // Retry starts an aborted release again.
@@ -265,6 +314,28 @@ func (e *Engine) Status(ctx context.Context, t Target) (Status, error) {
 		dep = nil // gone or unreadable: judge by the Rollout alone
 	}
 	return ObserveWorkload(ro, rss, dep), nil
+}
+
+// attachPods gives each version of st its pods, read from the API server.
+func (e *Engine) attachPods(ctx context.Context, t Target, st *Status) error {
+	hashes := versionHashes(st.Versions)
+	if len(hashes) == 0 {
+		return nil
+	}
+	req, err := labels.NewRequirement(HashLabel, selection.In, hashes)
+	if err != nil {
+		return fmt.Errorf("select pods: %w", err)
+	}
+	list, err := e.Kube.CoreV1().Pods(t.Spec.Namespace).List(ctx, metav1.ListOptions{LabelSelector: labels.NewSelector().Add(*req).String()})
+	if err != nil {
+		return fmt.Errorf("list pods in %s: %w", t.Spec.Namespace, err)
+	}
+	pods := make([]*corev1.Pod, len(list.Items))
+	for i := range list.Items {
+		pods[i] = &list.Items[i]
+	}
+	AttachPods(st, pods)
+	return nil
 }
 
 // WaitPhase waits until the job reaches one of the phases, or ctx ends.

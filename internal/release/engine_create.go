@@ -7,12 +7,12 @@ import (
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/switchyard/switchyard/internal/cluster"
 )
 
 // Check verifies, against the cluster, everything creation needs: the
@@ -40,10 +40,10 @@ func (e *Engine) Check(ctx context.Context, t Target) error {
 	if err := e.checkRollouts(ctx, t, dep); err != nil {
 		return err
 	}
-	if ok, why := Selects(svc, dep); !ok {
+	if ok, why := cluster.SelectsPods(svc, dep); !ok {
 		return &FieldError{Field: "service", Rule: why}
 	}
-	if owner := svc.Annotations[ManagedByRollout]; owner != "" && owner != s.Name {
+	if owner := svc.Annotations[cluster.ManagedByRolloutAnnotation]; owner != "" && owner != s.Name {
 		return &FieldError{Field: "service", Rule: fmt.Sprintf("Service %q is already managed by Rollout %q", s.Service, owner)}
 	}
 	return e.checkPreviewName(ctx, t)
@@ -84,25 +84,6 @@ func (e *Engine) checkPreviewName(ctx context.Context, t Target) error {
 		return &FieldError{Field: "name", Rule: fmt.Sprintf("the preview Service %q this job needs already exists and is not Switchyard's", name)}
 	}
 	return nil
-}
-
-// Selects reports whether svc selects dep's pods: a non-empty selector whose
-// every label is on the pod template (Argo's hash label aside). When not, why says so.
-func Selects(svc *corev1.Service, dep *appsv1.Deployment) (ok bool, why string) {
-	sel := map[string]string{}
-	for k, v := range svc.Spec.Selector {
-		if k != HashLabel {
-			sel[k] = v
-		}
-	}
-	if len(sel) == 0 {
-		return false, fmt.Sprintf("Service %q has no selector: it must select the pods of Deployment %q", svc.Name, dep.Name)
-	}
-	if !labels.SelectorFromSet(sel).Matches(labels.Set(dep.Spec.Template.Labels)) {
-		return false, fmt.Sprintf("Service %q (selector %s) does not select the pods of Deployment %q (labels %s)",
-			svc.Name, labels.Set(sel), dep.Name, labels.Set(dep.Spec.Template.Labels))
-	}
-	return true, ""
 }
 
 func hasRollout(items []unstructured.Unstructured, name string) bool {
@@ -174,7 +155,7 @@ func (e *Engine) ownPreview(ctx context.Context, t Target) error {
 		return err
 	}
 	patch := map[string]any{"metadata": map[string]any{"ownerReferences": []metav1.OwnerReference{{
-		APIVersion: "argoproj.io/v1alpha1", Kind: "Rollout", Name: ro.GetName(), UID: ro.GetUID(),
+		APIVersion: cluster.RolloutAPIVersion, Kind: cluster.RolloutKind, Name: ro.GetName(), UID: ro.GetUID(),
 	}}}}
 	body, err := json.Marshal(patch)
 	if err != nil {

@@ -1,0 +1,60 @@
+package release
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// withLease runs fn holding the job's lease, so that no other request or
+// replica works on the job meanwhile. A lease held elsewhere is ErrBusy. The
+// lease is short and renewed while fn runs, so that when its holder crashes
+// another replica (or the restarted server) takes over within LeaseTTL.
+func (s *Service) withLease(ctx context.Context, jobID int64, fn func(ctx context.Context) error) error {
+	owner := fmt.Sprintf("%s/%d", s.Owner, s.now().UnixNano())
+	ttl := s.leaseTTL()
+	ok, err := s.Store.ClaimJob(ctx, jobID, owner, ttl)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrBusy
+	}
+	renewCtx, stopRenew := context.WithCancel(context.WithoutCancel(ctx))
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		s.renewLease(renewCtx, jobID, owner, ttl)
+	}()
+	defer func() {
+		stopRenew()
+		<-renewed
+		if err := s.Store.ReleaseJob(context.WithoutCancel(ctx), jobID, owner); err != nil {
+			s.log().Warn("release job lease", "job", jobID, "err", err)
+		}
+	}()
+	return fn(ctx)
+}
+
+func (s *Service) leaseTTL() time.Duration {
+	if s.LeaseTTL > 0 {
+		return s.LeaseTTL
+	}
+	return DefaultLeaseTTL
+}
+
+// renewLease extends the lease every third of its TTL until ctx ends.
+func (s *Service) renewLease(ctx context.Context, jobID int64, owner string, ttl time.Duration) {
+	t := time.NewTicker(ttl / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if ok, err := s.Store.ClaimJob(ctx, jobID, owner, ttl); err != nil || !ok {
+				s.log().Warn("renew job lease", "job", jobID, "held", ok, "err", err)
+			}
+		}
+	}
+}
