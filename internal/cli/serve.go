@@ -25,7 +25,8 @@ func (c *cli) serveCmd() *cobra.Command {
 Every flag has an environment fallback. Secrets come from the environment only:
 SWITCHYARD_ADMIN_PASSWORD (the first admin's password, on an empty database)
 and SWITCHYARD_SECRET_KEY (seals cluster kubeconfigs; default: a key file in
-the data directory).`,
+the data directory); the OIDC client secret from SWITCHYARD_OIDC_CLIENT_SECRET
+or --oidc-client-secret-file.`,
 		Example: serveExample,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
