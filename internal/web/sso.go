@@ -5,9 +5,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/switchyard/switchyard/internal/auth"
 	"github.com/switchyard/switchyard/internal/oidc"
@@ -53,88 +50,24 @@ func (c *Console) ssoCallback(w http.ResponseWriter, r *http.Request) {
 		c.ssoRefused(w, r, "", err)
 		return
 	}
-	issuer := c.SSO.SignIn.Provider.Config().Issuer
-	before, err := c.groupGrantsByName(ctx, id.Username, issuer)
-	if err != nil {
-		c.fail(w, page{}, http.StatusInternalServerError, "Your account could not be read. Try again in a moment.", err)
-		return
-	}
-	u, _, err := c.Store.UpsertSSOUser(ctx, store.SSOIdentity{Issuer: issuer, Subject: id.Subject, Username: id.Username, Groups: id.Groups})
-	if err != nil {
+	res, err := c.Auth.SignInSSO(ctx, c.SSO.SignIn.Provider.Config().Issuer, id)
+	var taken *store.UsernameTakenError
+	switch {
+	case errors.As(err, &taken) || errors.Is(err, store.ErrInvalid):
 		c.ssoRefused(w, r, id.Username, err)
 		return
-	}
-	after, err := c.Store.GroupGrants(ctx, u.ID, 0)
-	if err != nil {
-		c.fail(w, page{}, http.StatusInternalServerError, "Your access could not be read. Try again in a moment.", err)
+	case err != nil:
+		c.fail(w, page{}, http.StatusInternalServerError, "Your account could not be read or written. Try again in a moment.", err)
 		return
 	}
-	detail := "single sign-on from " + auth.ClientAddr(r) + grantsDetail(after)
-	if lost := lostGrants(before, after); len(lost) > 0 {
-		// The groups of this sign-in no longer give what the open sessions were
-		// given: they end; this new session carries the new access.
-		n, err := c.Store.DeleteUserSessions(ctx, u.ID)
-		if err != nil {
-			c.fail(w, page{}, http.StatusInternalServerError, "Your old sessions could not be ended. Try again in a moment.", err)
-			return
-		}
-		detail += "; lost access (" + strings.Join(lost, ", ") + "): " + plural(n, "open session") + " ended"
-	}
+	u := res.User
 	if _, err := c.Auth.StartSession(ctx, w, r, u.ID); err != nil {
 		c.fail(w, page{}, http.StatusInternalServerError, "Your session could not be started. Try again in a moment.", err)
 		return
 	}
-	c.audit(ctx, store.AuditEvent{Actor: u.Username, Target: "user " + u.Username, Action: "login.sso", Outcome: store.OutcomeSuccess, Detail: detail})
+	c.audit(ctx, store.AuditEvent{Actor: u.Username, Target: "user " + u.Username, Action: "login.sso", Outcome: store.OutcomeSuccess,
+		Detail: "single sign-on from " + auth.ClientAddr(r) + res.AuditDetail()})
 	http.Redirect(w, r, safeNext(flow.Next), http.StatusSeeOther)
-}
-
-// groupGrantsByName returns the group grants the existing SSO user of that
-// name had before this sign-in (none for a new user).
-func (c *Console) groupGrantsByName(ctx context.Context, username, issuer string) ([]store.GroupBinding, error) {
-	u, err := c.Store.GetUserByName(ctx, username)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && u.SSOIssuer != issuer) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return c.Store.GroupGrants(ctx, u.ID, 0)
-}
-
-// grantKey names what a binding gives, whichever group gives it.
-func grantKey(b store.GroupBinding) string {
-	if b.Role == store.RolePlatformAdmin {
-		return "platform admin"
-	}
-	return b.Role + " in " + b.WorkspaceName
-}
-
-// lostGrants lists the accesses of before that after gives no more (a lower
-// role in the same workspace counts as lost).
-func lostGrants(before, after []store.GroupBinding) []string {
-	have := map[string]bool{}
-	for _, b := range after {
-		have[grantKey(b)] = true
-	}
-	var lost []string
-	for _, b := range before {
-		if k := grantKey(b); !have[k] && !slices.Contains(lost, k) {
-			lost = append(lost, k)
-		}
-	}
-	return lost
-}
-
-// grantsDetail says, for the audit log, which group gave which access.
-func grantsDetail(gs []store.GroupBinding) string {
-	if len(gs) == 0 {
-		return "; no group gives access"
-	}
-	parts := make([]string, len(gs))
-	for i, b := range gs {
-		parts[i] = grantKey(b) + " through group " + b.Group
-	}
-	return "; " + strings.Join(parts, ", ")
 }
 
 // ssoRefused answers a refused sign-in with a page saying why (never a 500)
@@ -177,11 +110,4 @@ func (c *Console) audit(ctx context.Context, e store.AuditEvent) {
 	if _, err := c.Store.AppendAudit(context.WithoutCancel(ctx), e); err != nil {
 		c.Logger.Error("append audit event", "action", e.Action, "err", err)
 	}
-}
-
-func plural(n int64, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return strconv.FormatInt(n, 10) + " " + what + "s"
 }
