@@ -197,3 +197,22 @@ func (c *Client) ServerVersion(ctx context.Context) (*BuildInfo, error) {
 	var v BuildInfo
 	return &v, c.do(ctx, "GET", "/api/v1/version", nil, &v)
 }
+
+// SSOConfig says which OpenID provider and public client the CLI signs in
+// with; a 404 when the server has none.
+func (c *Client) SSOConfig(ctx context.Context) (*SSOConfig, error) {
+	var out SSOConfig
+	return &out, c.do(ctx, "GET", "/api/v1/sso", nil, &out)
+}
+
+// LoginSSO trades an ID token the provider issued for the CLI's client for a
+// new API token (expiresInDays 0: it never expires; name "" picks one).
+func (c *Client) LoginSSO(ctx context.Context, idToken, name string, expiresInDays int) (*NewToken, error) {
+	var t NewToken
+	req := struct {
+		IDToken       string `json:"id_token"`
+		TokenName     string `json:"token_name,omitempty"`
+		ExpiresInDays int    `json:"expires_in_days,omitempty"`
+	}{idToken, name, expiresInDays}
+	return &t, c.do(ctx, "POST", "/api/v1/login/sso", req, &t)
+}

@@ -144,3 +144,9 @@ type BuildInfo struct {
 	Revision  string `json:"revision"`   // the commit, "" when unknown
 	GoVersion string `json:"go_version"` // the Go toolchain it was built with
 }
+
+// SSOConfig is the server's single sign-on for the CLI (GET /api/v1/sso).
+type SSOConfig struct {
+	Issuer      string `json:"issuer"`
+	CLIClientID string `json:"cli_client_id"`
+}

@@ -54,6 +54,8 @@ type API struct {
 	// administrators in their own right (break-glass): the others sign in
 	// with SSO (--disable-local-login).
 	LocalLoginDisabled bool
+	// CLISSO, when set, lets the CLI sign in through the OpenID provider.
+	CLISSO *CLISSO
 
 	streams streams
 }
@@ -86,6 +88,7 @@ func (a *API) routes() [][]route {
 		a.memberRoutes(),
 		a.bindingRoutes(),
 		a.groupBindingRoutes(),
+		a.ssoRoutes(),
 		a.auditRoutes(),
 		a.clusterRoutes(),
 		a.resourceRoutes(),

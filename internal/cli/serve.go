@@ -57,6 +57,7 @@ or --oidc-client-secret-file.`,
 	fs.StringVar(&opts.OIDC.UsernameClaim, "oidc-username-claim", env("SWITCHYARD_OIDC_USERNAME_CLAIM", ""), "ID token claim naming the user; default preferred_username, then email, then sub (env SWITCHYARD_OIDC_USERNAME_CLAIM)")
 	fs.StringVar(&opts.OIDC.RedirectURL, "oidc-redirect-url", env("SWITCHYARD_OIDC_REDIRECT_URL", ""), "callback URL registered at the provider; default http://<addr>/auth/callback (env SWITCHYARD_OIDC_REDIRECT_URL)")
 	fs.BoolVar(&opts.OIDC.DisableLocalLogin, "disable-local-login", env("SWITCHYARD_DISABLE_LOCAL_LOGIN", "") == "true", "password sign-in for platform administrators only (break-glass); everyone else uses SSO (env SWITCHYARD_DISABLE_LOCAL_LOGIN=true)")
+	fs.StringVar(&opts.OIDC.CLIClientID, "oidc-cli-client-id", env("SWITCHYARD_OIDC_CLI_CLIENT_ID", ""), "public OIDC client (PKCE, loopback redirect) for `switchyard login --sso` (env SWITCHYARD_OIDC_CLI_CLIENT_ID)")
 	fs.StringVar(&logLevel, "log-level", env("SWITCHYARD_LOG_LEVEL", "info"), "debug, info, warn or error (env SWITCHYARD_LOG_LEVEL)")
 	return cmd
 }

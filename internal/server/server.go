@@ -100,7 +100,7 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error
 		return nil, err
 	}
 	jobs := &release.Service{Store: st, Clusters: clusters, Logger: logger, Owner: replicaID(), AfterStep: crashHook(logger)}
-	sso, err := newSSO(ctx, opts, clusters.Keyring, logger)
+	sso, cliSSO, err := newSSO(ctx, opts, clusters.Keyring, logger)
 	if err != nil {
 		clusters.Close()
 		st.Close()
@@ -117,6 +117,7 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error
 
 		MaxStreamsPerUser:  opts.MaxStreamsPerUser,
 		LocalLoginDisabled: sso != nil && sso.LocalLoginDisabled,
+		CLISSO:             cliSSO,
 	}
 	return &Server{store: st, clusters: clusters, jobs: jobs, api: a, handler: routes(a, sso), demo: opts.DemoKubeconfig != "",
 		maxConnsPerClient: cmp.Or(opts.MaxConnsPerClient, DefaultMaxConnsPerClient),
