@@ -37,7 +37,7 @@ func (s SSOSignIn) AuditDetail() string {
 // sessions when those groups no longer give an access they gave at its last
 // sign-in. The caller then starts a session or issues a token.
 func (a *Authenticator) SignInSSO(ctx context.Context, issuer string, id oidc.Identity) (SSOSignIn, error) {
-	before, err := a.groupGrantsByName(ctx, id.Username, issuer)
+	before, err := a.previousGrants(ctx, issuer, id.Subject)
 	if err != nil {
 		return SSOSignIn{}, fmt.Errorf("sign in %q: %w", id.Username, err)
 	}
@@ -57,11 +57,12 @@ func (a *Authenticator) SignInSSO(ctx context.Context, issuer string, id oidc.Id
 	return out, nil
 }
 
-// groupGrantsByName returns the group grants the existing SSO user of that
-// name had before this sign-in (none for a new user).
-func (a *Authenticator) groupGrantsByName(ctx context.Context, username, issuer string) ([]store.GroupBinding, error) {
-	u, err := a.Store.GetUserByName(ctx, username)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && u.SSOIssuer != issuer) {
+// previousGrants returns the group grants the SSO user had before this
+// sign-in (none for a new user), found by issuer and subject: the provider
+// may have renamed it.
+func (a *Authenticator) previousGrants(ctx context.Context, issuer, subject string) ([]store.GroupBinding, error) {
+	u, err := a.Store.GetSSOUser(ctx, issuer, subject)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {

@@ -146,3 +146,15 @@ func (s *Store) UserGroups(ctx context.Context, userID int64) ([]string, error) 
 	}
 	return gs, nil
 }
+
+// GetSSOUser returns the user an OpenID provider's issuer and subject name.
+func (s *Store) GetSSOUser(ctx context.Context, issuer, subject string) (User, error) {
+	u, err := scanUser(s.queryRow(ctx, "SELECT "+userColumns+" FROM users WHERE sso_issuer = ? AND sso_subject = ?", issuer, subject))
+	if errors.Is(err, sql.ErrNoRows) {
+		return User{}, notFound("SSO user", fmt.Sprintf("%q at %s", subject, issuer))
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("get SSO user: %w", err)
+	}
+	return u, nil
+}

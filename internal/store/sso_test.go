@@ -30,6 +30,12 @@ func TestUpsertSSOUser(t *testing.T) {
 		if bob.SSOIssuer != testIssuer || bob.PasswordHash != "" || bob.PlatformAdmin || before != nil {
 			t.Fatalf("new SSO user = %+v (groups before %v), want issuer %s, no password, not admin, no groups before", bob, before, testIssuer)
 		}
+		if got, err := s.GetSSOUser(ctx, testIssuer, "s-bob"); err != nil || got.ID != bob.ID || got.SSOSubject != "s-bob" {
+			t.Fatalf("GetSSOUser = %+v, %v; want user %d", got, err, bob.ID)
+		}
+		if _, err := s.GetSSOUser(ctx, "https://other.example", "s-bob"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("GetSSOUser(other issuer) = %v, want not found", err)
+		}
 		if gs, err := s.UserGroups(ctx, bob.ID); err != nil || fmt.Sprint(gs) != "[dev ops]" {
 			t.Fatalf("UserGroups = %v, %v; want [dev ops]", gs, err)
 		}
