@@ -399,6 +399,29 @@ func TestSSOBrowser(t *testing.T) {
 			b.screenshot("sso-" + tc.user.Username)
 		})
 	}
+	t.Run("platform admin manages group bindings on their page", func(t *testing.T) {
+		b := ce.browser(t)
+		b.login("admin", adminPassword)
+		b.do("open Group bindings",
+			chromedp.Navigate(e.url+"/group-bindings"),
+			chromedp.WaitVisible(css(`#gb-body tr[data-group="release-editors"]`)),
+			chromedp.Click(css("#gb-submit")),
+			waitJS(`(() => { const e = document.querySelector("#gb-group-error"); return e && !e.hidden && e.textContent.includes("group is required"); })()`),
+			chromedp.SendKeys(css("#gb-group"), "qa-team"),
+			choose("#gb-role", "admin"),
+			choose("#gb-workspace", workspace),
+			chromedp.Click(css("#gb-submit")),
+			chromedp.WaitVisible(css(`#gb-body tr[data-group="qa-team"]`)),
+		)
+		if got := b.text(`#gb-body tr[data-group="qa-team"]`); !strings.Contains(got, "Workspace Admin") || !strings.Contains(got, workspace) {
+			t.Errorf("new row reads %q, want Workspace Admin in %s", got, workspace)
+		}
+		b.screenshot("sso-group-bindings")
+		b.do("remove it",
+			clickLive(`#gb-body tr[data-group="qa-team"] button`),
+			waitJS(`document.querySelector('#gb-body tr[data-group="qa-team"]') === null`),
+		)
+	})
 	t.Run("no mapped group", func(t *testing.T) {
 		b := ce.browser(t)
 		b.do("sign in with SSO",
