@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -137,32 +138,6 @@ func TestSSOSignIn(t *testing.T) {
 		}
 	})
 
-	t.Run("the audit log names the group that gave an access", func(t *testing.T) {
-		users, err := e.admin.Users(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var erin *client.User
-		for i := range users {
-			if users[i].Username == "erin" {
-				erin = &users[i]
-			}
-		}
-		if erin == nil {
-			t.Fatalf("users = %+v, want erin created by the sign-in", users)
-		}
-		if _, err := e.admin.PutMember(ctx, workspace, "erin", client.RoleViewer); err != nil {
-			t.Fatal(err)
-		}
-		// erin is a direct Viewer now; her group makes her an Editor: a job creation
-		// would be audited "through group release-editors" — the member change
-		// above is the admin's own standing.
-		evs, err := e.admin.WorkspaceAudit(ctx, workspace, client.AuditQuery{Action: "member.put"})
-		if err != nil || len(evs) == 0 || strings.Contains(evs[0].Detail, "through group") {
-			t.Errorf("admin's member.put audit = %+v, %v; want no group named", evs, err)
-		}
-	})
-
 	t.Run("viewer sees no Create button", func(t *testing.T) {
 		resp, body := e.signIn(t, httpBrowser(t), ssoViewer, "/w/"+workspace+"/jobs")
 		if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Workspace Viewer") || strings.Contains(body, `id="create-job"`) {
@@ -229,6 +204,59 @@ func TestSSOSignIn(t *testing.T) {
 			t.Errorf("audit = %+v, want the lost access named", evs)
 		}
 	})
+}
+
+// TestSSOAuditNamesGroup: a workspace action allowed by a group binding, not
+// by the user's own membership, is audited naming the group.
+func TestSSOAuditNamesGroup(t *testing.T) {
+	e := newSSOEnv(t, false)
+	ctx := t.Context()
+	if _, err := e.admin.CreateGroupBinding(ctx, client.NewGroupBinding{Group: "everyone", Workspace: workspace, Role: client.RoleAdmin}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.admin.CreateUser(ctx, client.NewUser{Username: "lou", Password: userPassword}); err != nil {
+		t.Fatal(err)
+	}
+	hc := httpBrowser(t)
+	if resp, body := e.signIn(t, hc, ssoNobody, "/"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("sign-in: %s %.300s", resp.Status, body)
+	}
+	// nora's only access to shop: group everyone → admin. As a member admin she adds lou.
+	resp, err := hc.Get(e.url + "/api/v1/me")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var me struct {
+		CSRF string `json:"csrf_token"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&me)
+	resp.Body.Close()
+	if err != nil || me.CSRF == "" {
+		t.Fatalf("GET /api/v1/me: %v, csrf %q", err, me.CSRF)
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPut, e.url+"/api/v1/workspaces/"+workspace+"/members/lou", strings.NewReader(`{"role":"viewer"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", me.CSRF)
+	resp, err = hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT member as a group-made admin = %s, want 200", resp.Status)
+	}
+	evs, err := e.admin.WorkspaceAudit(ctx, workspace, client.AuditQuery{Action: "member.put", Actor: "nora"})
+	if err != nil || len(evs) != 1 || !strings.Contains(evs[0].Detail, "access through group everyone") {
+		t.Fatalf("audit = %+v, %v; want nora's member.put naming group everyone", evs, err)
+	}
+	// The admin's own change names no group.
+	if _, err := e.admin.PutMember(ctx, workspace, "lou", client.RoleEditor); err != nil {
+		t.Fatal(err)
+	}
+	evs, err = e.admin.WorkspaceAudit(ctx, workspace, client.AuditQuery{Action: "member.put", Actor: "admin"})
+	if err != nil || len(evs) != 1 || strings.Contains(evs[0].Detail, "through group") {
+		t.Fatalf("admin's audit = %+v, %v; want no group named", evs, err)
+	}
 }
 
 // TestSSORefusals: every refused callback is a page with the reason, never a
