@@ -41,4 +41,3 @@ func TestSSOStatus(t *testing.T) {
 		})
 	}
 }
-
