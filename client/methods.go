@@ -174,9 +174,45 @@ func (q AuditQuery) encode() string {
 
 func wsPath(name string) string { return "/api/v1/workspaces/" + pathEscape(name) }
 
+// GroupBindings lists the identity-provider group bindings (platform admins).
+func (c *Client) GroupBindings(ctx context.Context) ([]GroupBinding, error) {
+	var l list[GroupBinding]
+	return l.Items, c.do(ctx, "GET", "/api/v1/group-bindings", nil, &l)
+}
+
+// CreateGroupBinding maps a group to a role (platform admins).
+func (c *Client) CreateGroupBinding(ctx context.Context, b NewGroupBinding) (*GroupBinding, error) {
+	var out GroupBinding
+	return &out, c.do(ctx, "POST", "/api/v1/group-bindings", b, &out)
+}
+
+// DeleteGroupBinding removes a group binding (platform admins).
+func (c *Client) DeleteGroupBinding(ctx context.Context, id int64) error {
+	return c.do(ctx, "DELETE", "/api/v1/group-bindings/"+strconv.FormatInt(id, 10), nil, nil)
+}
+
 // ServerVersion returns the server's build: version, revision, Go version.
 // It needs no sign-in.
 func (c *Client) ServerVersion(ctx context.Context) (*BuildInfo, error) {
 	var v BuildInfo
 	return &v, c.do(ctx, "GET", "/api/v1/version", nil, &v)
+}
+
+// SSOConfig says which OpenID provider and public client the CLI signs in
+// with; a 404 when the server has none.
+func (c *Client) SSOConfig(ctx context.Context) (*SSOConfig, error) {
+	var out SSOConfig
+	return &out, c.do(ctx, "GET", "/api/v1/sso", nil, &out)
+}
+
+// LoginSSO trades an ID token the provider issued for the CLI's client for a
+// new API token (expiresInDays 0: it never expires; name "" picks one).
+func (c *Client) LoginSSO(ctx context.Context, idToken, name string, expiresInDays int) (*NewToken, error) {
+	var t NewToken
+	req := struct {
+		IDToken       string `json:"id_token"`
+		TokenName     string `json:"token_name,omitempty"`
+		ExpiresInDays int    `json:"expires_in_days,omitempty"`
+	}{idToken, name, expiresInDays}
+	return &t, c.do(ctx, "POST", "/api/v1/login/sso", req, &t)
 }

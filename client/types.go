@@ -119,9 +119,37 @@ const (
 	OutcomeDenied  = "denied"  // the actor was not allowed to
 )
 
+// RolePlatformAdmin is the role of a group binding that makes the group's
+// members platform administrators (no workspace).
+const RolePlatformAdmin = "platform-admin"
+
+// GroupBinding maps an identity-provider group to a workspace role, or to
+// platform admin (Workspace empty).
+type GroupBinding struct {
+	ID        int64     `json:"id"`
+	Group     string    `json:"group"`
+	Workspace string    `json:"workspace,omitempty"`
+	Role      string    `json:"role"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// NewGroupBinding is what CreateGroupBinding sends: Workspace is required for
+// RoleAdmin, RoleEditor and RoleViewer and empty for RolePlatformAdmin.
+type NewGroupBinding struct {
+	Group     string `json:"group"`
+	Workspace string `json:"workspace,omitempty"`
+	Role      string `json:"role"`
+}
+
 // BuildInfo is the build of a server (GET /api/v1/version) or of the CLI.
 type BuildInfo struct {
 	Version   string `json:"version"`    // git describe of the release, "dev" when unset
 	Revision  string `json:"revision"`   // the commit, "" when unknown
 	GoVersion string `json:"go_version"` // the Go toolchain it was built with
+}
+
+// SSOConfig is the server's single sign-on for the CLI (GET /api/v1/sso).
+type SSOConfig struct {
+	Issuer      string `json:"issuer"`
+	CLIClientID string `json:"cli_client_id"`
 }

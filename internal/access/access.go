@@ -17,6 +17,7 @@
 package access
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -30,17 +31,19 @@ type Action string
 
 // Platform actions: platform administrators only, no workspace involved.
 const (
-	UserCreate      Action = "user.create"
-	UserList        Action = "user.list"
-	UserSetPassword Action = "user.password"
-	UserManage      Action = "user.manage" // disable, enable, delete, grant or remove platform admin
-	UserTokens      Action = "user.tokens" // list and revoke another user's API tokens
-	ClusterCreate   Action = "cluster.create"
-	ClusterView     Action = "cluster.view"
-	ClusterUpdate   Action = "cluster.update"
-	ClusterDelete   Action = "cluster.delete"
-	WorkspaceCreate Action = "workspace.create"
-	AuditViewGlobal Action = "audit.view.global"
+	UserCreate         Action = "user.create"
+	UserList           Action = "user.list"
+	UserSetPassword    Action = "user.password"
+	UserManage         Action = "user.manage" // disable, enable, delete, grant or remove platform admin
+	UserTokens         Action = "user.tokens" // list and revoke another user's API tokens
+	ClusterCreate      Action = "cluster.create"
+	ClusterView        Action = "cluster.view"
+	ClusterUpdate      Action = "cluster.update"
+	ClusterDelete      Action = "cluster.delete"
+	WorkspaceCreate    Action = "workspace.create"
+	AuditViewGlobal    Action = "audit.view.global"
+	GroupBindingView   Action = "group-binding.view"   // which IdP groups give which access
+	GroupBindingManage Action = "group-binding.manage" // map a group to a role: grants access
 )
 
 // Workspace actions: decided by the caller's role in the workspace.
@@ -100,6 +103,7 @@ var platformActions = map[Action]bool{
 	UserCreate: true, UserList: true, UserSetPassword: true, UserManage: true, UserTokens: true,
 	ClusterCreate: true, ClusterView: true, ClusterUpdate: true, ClusterDelete: true,
 	WorkspaceCreate: true, AuditViewGlobal: true,
+	GroupBindingView: true, GroupBindingManage: true,
 }
 
 // rank orders roles; a higher rank includes the lower ones.
@@ -151,12 +155,47 @@ func Decide(platformAdmin bool, role string, a Action) error {
 type Subject struct {
 	UserID        int64
 	Username      string
-	PlatformAdmin bool
+	PlatformAdmin bool // a platform administrator in its own right (not through a group)
 }
 
 // SubjectOf returns the subject for a signed-in user.
 func SubjectOf(u store.User) Subject {
 	return Subject{UserID: u.ID, Username: u.Username, PlatformAdmin: u.PlatformAdmin}
+}
+
+// Grant is the access a subject has: Decide's inputs, and where they came from.
+type Grant struct {
+	PlatformAdmin bool
+	Role          string // the effective workspace role; "" when none
+	// Via is the identity-provider group that gave the access, when a group
+	// binding did and the user's own standing (direct membership, platform
+	// admin flag) gives less; "" otherwise. The audit log names it.
+	Via string
+}
+
+// Effective is the rule of group bindings: a subject's access is the highest
+// of its own (platformAdmin, directRole) and that of each binding of its
+// groups (store.GroupGrants) that applies to workspaceID (0: platform only).
+// On a tie the subject's own standing wins, then the first group in order.
+func Effective(platformAdmin bool, directRole string, grants []store.GroupBinding, workspaceID int64) Grant {
+	g := Grant{PlatformAdmin: platformAdmin, Role: directRole}
+	adminVia, roleVia := "", ""
+	for _, b := range grants {
+		switch {
+		case b.Role == store.RolePlatformAdmin:
+			if !g.PlatformAdmin {
+				g.PlatformAdmin, adminVia = true, b.Group
+			}
+		case workspaceID != 0 && b.WorkspaceID != nil && *b.WorkspaceID == workspaceID && rank[b.Role] > rank[g.Role]:
+			g.Role, roleVia = b.Role, b.Group
+		}
+	}
+	// Platform admin decides everything, so the group that gave it is the one named.
+	g.Via = cmp.Or(adminVia, roleVia)
+	if platformAdmin {
+		g.Via = ""
+	}
+	return g
 }
 
 // Checker looks up the facts Decide needs.
@@ -169,29 +208,61 @@ type Checker struct {
 // ErrForbidden or ErrNotVisible; other errors come from the store and may be
 // worth retrying.
 func (c *Checker) Authorize(ctx context.Context, s Subject, a Action, workspaceID int64) error {
-	role := ""
-	if IsWorkspaceAction(a) && !s.PlatformAdmin {
+	if s.PlatformAdmin {
+		return Decide(true, "", a)
+	}
+	if !IsWorkspaceAction(a) {
+		workspaceID = 0
+	}
+	g, err := c.Grant(ctx, s, workspaceID)
+	if err != nil {
+		return fmt.Errorf("authorize %s: %w", a, err)
+	}
+	return Decide(g.PlatformAdmin, g.Role, a)
+}
+
+// Grant returns the subject's effective access in the workspace with the
+// given ID (0: platform admin only): its direct membership and its groups'
+// bindings, through Effective.
+func (c *Checker) Grant(ctx context.Context, s Subject, workspaceID int64) (Grant, error) {
+	direct := ""
+	if workspaceID != 0 {
 		m, err := c.Store.GetMember(ctx, workspaceID, s.UserID)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 		case err != nil:
-			return fmt.Errorf("authorize %s: %w", a, err)
+			return Grant{}, err
 		default:
-			role = m.Role
+			direct = m.Role
 		}
 	}
-	return Decide(s.PlatformAdmin, role, a)
+	grants, err := c.Store.GroupGrants(ctx, s.UserID, workspaceID)
+	if err != nil {
+		return Grant{}, err
+	}
+	if workspaceID == 0 {
+		grants = slices.DeleteFunc(grants, func(b store.GroupBinding) bool { return b.Role != store.RolePlatformAdmin })
+	}
+	return Effective(s.PlatformAdmin, direct, grants, workspaceID), nil
 }
 
-// Role returns the subject's role in the workspace, "" when not a member.
-// Platform admins who are not members also get "".
-func (c *Checker) Role(ctx context.Context, s Subject, workspaceID int64) (string, error) {
-	m, err := c.Store.GetMember(ctx, workspaceID, s.UserID)
-	if errors.Is(err, store.ErrNotFound) {
-		return "", nil
+// IsPlatformAdmin reports whether the subject is a platform admin, in its
+// own right or through a group.
+func (c *Checker) IsPlatformAdmin(ctx context.Context, s Subject) (bool, error) {
+	if s.PlatformAdmin {
+		return true, nil
 	}
+	g, err := c.Grant(ctx, s, 0)
+	return g.PlatformAdmin, err
+}
+
+// Role returns the subject's effective role in the workspace (direct
+// membership or group bindings), "" when it has none. Platform admins who
+// are not members also get "".
+func (c *Checker) Role(ctx context.Context, s Subject, workspaceID int64) (string, error) {
+	g, err := c.Grant(ctx, Subject{UserID: s.UserID, Username: s.Username}, workspaceID)
 	if err != nil {
 		return "", fmt.Errorf("role of user %d in workspace %d: %w", s.UserID, workspaceID, err)
 	}
-	return m.Role, nil
+	return g.Role, nil
 }

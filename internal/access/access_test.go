@@ -12,33 +12,35 @@ import (
 // permission table rather than derived from the policy: which of platform
 // admin (P), workspace admin (A), editor (E) and viewer (V) may do each action.
 var allowed = map[access.Action]string{
-	access.UserCreate:      "P",
-	access.UserList:        "P",
-	access.UserSetPassword: "P",
-	access.UserManage:      "P",
-	access.UserTokens:      "P",
-	access.ClusterCreate:   "P",
-	access.ClusterView:     "P",
-	access.ClusterUpdate:   "P",
-	access.ClusterDelete:   "P",
-	access.WorkspaceCreate: "P",
-	access.AuditViewGlobal: "P",
-	access.WorkspaceView:   "PAEV",
-	access.WorkspaceDelete: "P",
-	access.MemberView:      "PAEV",
-	access.MemberManage:    "PA",
-	access.BindingView:     "PAEV",
-	access.BindingManage:   "P",
-	access.ResourceView:    "PAEV",
-	access.AuditView:       "PA",
-	access.JobView:         "PAEV",
-	access.JobCreate:       "PAE",
-	access.JobDeploy:       "PAE",
-	access.JobPromote:      "PAE",
-	access.JobAbort:        "PAE",
-	access.JobRetry:        "PAE",
-	access.JobRollback:     "PAE",
-	access.JobDelete:       "PAE",
+	access.UserCreate:         "P",
+	access.UserList:           "P",
+	access.UserSetPassword:    "P",
+	access.UserManage:         "P",
+	access.UserTokens:         "P",
+	access.ClusterCreate:      "P",
+	access.ClusterView:        "P",
+	access.ClusterUpdate:      "P",
+	access.ClusterDelete:      "P",
+	access.WorkspaceCreate:    "P",
+	access.AuditViewGlobal:    "P",
+	access.WorkspaceView:      "PAEV",
+	access.WorkspaceDelete:    "P",
+	access.MemberView:         "PAEV",
+	access.MemberManage:       "PA",
+	access.BindingView:        "PAEV",
+	access.BindingManage:      "P",
+	access.ResourceView:       "PAEV",
+	access.AuditView:          "PA",
+	access.JobView:            "PAEV",
+	access.JobCreate:          "PAE",
+	access.JobDeploy:          "PAE",
+	access.JobPromote:         "PAE",
+	access.JobAbort:           "PAE",
+	access.JobRetry:           "PAE",
+	access.JobRollback:        "PAE",
+	access.JobDelete:          "PAE",
+	access.GroupBindingView:   "P",
+	access.GroupBindingManage: "P",
 }
 
 // TestAuthorizeMatrix checks every subject × action × own/other workspace
@@ -117,5 +119,43 @@ func TestDecideCoversEveryAction(t *testing.T) {
 	}
 	if err := access.Decide(true, "", "job.teleport"); !errors.Is(err, access.ErrUnknownAction) {
 		t.Errorf("Decide(unknown action) = %v, want ErrUnknownAction", err)
+	}
+}
+
+func TestEffective(t *testing.T) {
+	shop, zoo := int64(1), int64(2)
+	bind := func(group string, ws *int64, role string) store.GroupBinding {
+		return store.GroupBinding{Group: group, WorkspaceID: ws, Role: role}
+	}
+	tests := []struct {
+		name      string
+		admin     bool
+		direct    string
+		grants    []store.GroupBinding
+		workspace int64
+		want      access.Grant
+	}{
+		{"no groups", false, store.RoleViewer, nil, shop, access.Grant{Role: store.RoleViewer}},
+		{"group above direct", false, store.RoleViewer, []store.GroupBinding{bind("dev", &shop, store.RoleEditor)}, shop,
+			access.Grant{Role: store.RoleEditor, Via: "dev"}},
+		{"direct above group", false, store.RoleAdmin, []store.GroupBinding{bind("dev", &shop, store.RoleEditor)}, shop,
+			access.Grant{Role: store.RoleAdmin}},
+		{"tie: direct wins", false, store.RoleEditor, []store.GroupBinding{bind("dev", &shop, store.RoleEditor)}, shop,
+			access.Grant{Role: store.RoleEditor}},
+		{"highest group", false, "", []store.GroupBinding{bind("a", &shop, store.RoleViewer), bind("b", &shop, store.RoleAdmin), bind("c", &shop, store.RoleEditor)}, shop,
+			access.Grant{Role: store.RoleAdmin, Via: "b"}},
+		{"other workspace's binding ignored", false, "", []store.GroupBinding{bind("dev", &zoo, store.RoleAdmin)}, shop, access.Grant{}},
+		{"platform admin through a group", false, store.RoleViewer, []store.GroupBinding{bind("ops", nil, store.RolePlatformAdmin), bind("dev", &shop, store.RoleEditor)}, shop,
+			access.Grant{PlatformAdmin: true, Role: store.RoleEditor, Via: "ops"}},
+		{"platform admin in own right", true, "", []store.GroupBinding{bind("ops", nil, store.RolePlatformAdmin)}, 0,
+			access.Grant{PlatformAdmin: true}},
+		{"platform actions ignore workspace roles", false, "", []store.GroupBinding{bind("dev", &shop, store.RoleAdmin)}, 0, access.Grant{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := access.Effective(tt.admin, tt.direct, tt.grants, tt.workspace); got != tt.want {
+				t.Fatalf("Effective = %+v, want %+v", got, tt.want)
+			}
+		})
 	}
 }

@@ -50,6 +50,12 @@ type API struct {
 	// MaxStreamsPerUser caps the change streams one user may hold open;
 	// zero means DefaultMaxStreamsPerUser.
 	MaxStreamsPerUser int
+	// LocalLoginDisabled refuses password sign-in to everyone but platform
+	// administrators in their own right (break-glass): the others sign in
+	// with SSO (--disable-local-login).
+	LocalLoginDisabled bool
+	// CLISSO, when set, lets the CLI sign in through the OpenID provider.
+	CLISSO *CLISSO
 
 	streams streams
 }
@@ -82,6 +88,8 @@ func (a *API) routes() [][]route {
 		a.workspaceRoutes(),
 		a.memberRoutes(),
 		a.bindingRoutes(),
+		a.groupBindingRoutes(),
+		a.ssoRoutes(),
 		a.auditRoutes(),
 		a.clusterRoutes(),
 		a.resourceRoutes(),

@@ -97,21 +97,24 @@ type event struct {
 	target      string
 	action      string
 	detail      string
+	// by, when set, is the caller acting: on success the record names the
+	// identity-provider group that gave it the access, if one did.
+	by *access.Subject
 }
 
 // record appends ev to the audit log with the outcome err implies, and
 // returns err unchanged so handlers can `return a.record(ctx, ev, err)`.
 // A failure to write the log is logged, not returned: the change happened.
 func (a *API) record(ctx context.Context, ev event, err error) error {
-	outcome := store.OutcomeSuccess
+	outcome, detail := store.OutcomeSuccess, ev.detail
 	switch {
 	case err == nil:
+		detail = joinDetail(detail, a.viaGroup(ctx, ev))
 	case isDenial(err):
 		outcome = store.OutcomeDenied
 	default:
 		outcome = store.OutcomeFailure
 	}
-	detail := ev.detail
 	if err != nil {
 		// The event's own detail (a failed login's address) stays: what went
 		// wrong follows it.
@@ -133,4 +136,35 @@ func isDenial(err error) bool {
 	var limited *auth.RateLimitedError
 	return errors.Is(err, access.ErrForbidden) || errors.Is(err, access.ErrNotVisible) ||
 		errors.Is(err, auth.ErrCSRF) || errors.As(err, &limited)
+}
+
+// viaGroup says which group gave ev's actor the access it used, "" when its
+// own standing did (or it can't be read: the change happened, the log says less).
+func (a *API) viaGroup(ctx context.Context, ev event) string {
+	if ev.by == nil || ev.by.PlatformAdmin {
+		return ""
+	}
+	var ws int64
+	if ev.workspaceID != nil {
+		ws = *ev.workspaceID
+	}
+	g, err := a.Access.Grant(ctx, *ev.by, ws)
+	if err != nil {
+		a.Logger.Warn("audit: read group grants", "user", ev.by.Username, "err", err)
+		return ""
+	}
+	if g.Via == "" {
+		return ""
+	}
+	return "access through group " + g.Via
+}
+
+func joinDetail(detail, more string) string {
+	switch {
+	case more == "":
+		return detail
+	case detail == "":
+		return more
+	}
+	return detail + "; " + more
 }

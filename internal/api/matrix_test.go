@@ -12,13 +12,14 @@ import (
 // fixture is a fresh workspace for one case of the matrix, with a spare
 // viewer member and one binding to act on.
 type fixture struct {
-	ws        string
-	bindingID int64
-	cluster   string // probed by the cluster ops: unreachable, but a real kubeconfig
-	spare     string // a cluster of this case alone, for DELETE cluster
-	victimID  int64  // a user whose password may be changed
-	life      string // a user of this case alone, for the lifecycle routes
-	lifeToken int64  // an API token of life
+	ws             string
+	bindingID      int64
+	cluster        string // probed by the cluster ops: unreachable, but a real kubeconfig
+	spare          string // a cluster of this case alone, for DELETE cluster
+	victimID       int64  // a user whose password may be changed
+	life           string // a user of this case alone, for the lifecycle routes
+	lifeToken      int64  // an API token of life
+	groupBindingID int64  // a group binding of ws, for DELETE group binding
 }
 
 // op is one route of the API, called as some user.
@@ -127,6 +128,17 @@ var platformOps = []op{
 		return err
 	}},
 	{"DELETE cluster", "P", func(ctx context.Context, c *client.Client, f fixture) error { return c.DeleteCluster(ctx, f.spare) }},
+	{"GET group bindings", "P", func(ctx context.Context, c *client.Client, f fixture) error {
+		_, err := c.GroupBindings(ctx)
+		return err
+	}},
+	{"POST group binding", "P", func(ctx context.Context, c *client.Client, f fixture) error {
+		_, err := c.CreateGroupBinding(ctx, client.NewGroupBinding{Group: "new-" + f.ws, Workspace: f.ws, Role: client.RoleEditor})
+		return err
+	}},
+	{"DELETE group binding", "P", func(ctx context.Context, c *client.Client, f fixture) error {
+		return c.DeleteGroupBinding(ctx, f.groupBindingID)
+	}},
 }
 
 // TestRoleMatrix calls every route as a platform admin, a workspace admin,
@@ -176,6 +188,11 @@ func TestRoleMatrix(t *testing.T) {
 							t.Fatal(err)
 						}
 						f.lifeToken = tok.ID
+						gb, err := e.admin.CreateGroupBinding(ctx, client.NewGroupBinding{Group: "team-" + f.ws, Workspace: f.ws, Role: client.RoleViewer})
+						if err != nil {
+							t.Fatal(err)
+						}
+						f.groupBindingID = gb.ID
 						err = o.call(ctx, c, f)
 						wantStatus(t, name, err, expectStatus(o.allowed, key, own, workspaceOp))
 					})

@@ -56,6 +56,11 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, _ auth.Principal) er
 		}
 		return a.record(r.Context(), ev, err)
 	}
+	if a.LocalLoginDisabled && !u.PlatformAdmin {
+		ev.detail = "from " + auth.ClientAddr(r) + "; local sign-in is turned off"
+		return a.record(r.Context(), ev, &Error{Status: http.StatusForbidden, Code: "local_login_disabled",
+			Message: "local sign-in is turned off on this server: sign in with SSO (only platform administrators may sign in with a password)"})
+	}
 	logging.SetUser(r.Context(), u.Username)
 	ss, err := a.Auth.StartSession(r.Context(), w, r, u.ID)
 	if err != nil {

@@ -38,7 +38,8 @@ func (a *API) workspace(r *http.Request, p auth.Principal, action access.Action)
 
 // wsEvent starts an audit event about something in workspace ws.
 func wsEvent(p auth.Principal, ws store.Workspace, action, target string) event {
-	ev := event{actor: p.User.Username, action: action, target: target}
+	by := access.SubjectOf(p.User)
+	ev := event{actor: p.User.Username, action: action, target: target, by: &by}
 	if ws.ID != 0 {
 		ev.workspaceID = &ws.ID
 	}
@@ -86,8 +87,11 @@ func (a *API) createWorkspaceChecked(r *http.Request, p auth.Principal, req crea
 // platform admins, the ones they are a member of for everyone else.
 func (a *API) listWorkspaces(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	var wss []store.Workspace
-	var err error
-	if p.User.PlatformAdmin {
+	admin, err := a.Access.IsPlatformAdmin(r.Context(), access.SubjectOf(p.User))
+	if err != nil {
+		return err
+	}
+	if admin {
 		wss, err = a.Store.ListWorkspaces(r.Context())
 	} else {
 		wss, err = a.Store.ListWorkspacesForUser(r.Context(), p.User.ID)

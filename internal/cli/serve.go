@@ -21,7 +21,7 @@ const serveExample = `  SWITCHYARD_ADMIN_PASSWORD=change-me switchyard serve --a
 // runs the server until the command's context is cancelled.
 func (c *cli) serveCmd() *cobra.Command {
 	opts := server.DefaultOptions()
-	var logLevel, logFormat string
+	var logLevel, logFormat, secretFile, scopes string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Start the server (web console and REST API)",
@@ -29,7 +29,8 @@ func (c *cli) serveCmd() *cobra.Command {
 Every flag has an environment fallback. Secrets come from the environment only:
 SWITCHYARD_ADMIN_PASSWORD (the first admin's password, on an empty database)
 and SWITCHYARD_SECRET_KEY (seals cluster kubeconfigs; default: a key file in
-the data directory).`,
+the data directory); the OIDC client secret from SWITCHYARD_OIDC_CLIENT_SECRET
+or --oidc-client-secret-file.`,
 		Example: serveExample,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -39,6 +40,9 @@ the data directory).`,
 			}
 			opts.AdminPassword = os.Getenv("SWITCHYARD_ADMIN_PASSWORD") // a secret: environment only, never a flag
 			opts.SecretKey = os.Getenv("SWITCHYARD_SECRET_KEY")         // likewise
+			if err := oidcSecret(&opts, secretFile, scopes); err != nil {
+				return err
+			}
 			logger, err := logging.New(c.stderr, "serve: --log-format", logFormat, level)
 			if err != nil {
 				return usageError{err.Error()}
@@ -60,6 +64,15 @@ the data directory).`,
 	fs.IntVar(&opts.MaxConnsPerClient, "max-conns-per-client", envInt("SWITCHYARD_MAX_CONNS_PER_CLIENT", server.DefaultMaxConnsPerClient), "open connections per TCP peer address; behind a proxy that is the proxy's (env SWITCHYARD_MAX_CONNS_PER_CLIENT)")
 	fs.IntVar(&opts.MaxStreamsPerUser, "max-streams-per-user", envInt("SWITCHYARD_MAX_STREAMS_PER_USER", api.DefaultMaxStreamsPerUser), "open change streams per user (env SWITCHYARD_MAX_STREAMS_PER_USER)")
 	fs.StringVar(&logFormat, "log-format", env("SWITCHYARD_LOG_FORMAT", logging.FormatText), "text or json (env SWITCHYARD_LOG_FORMAT)")
+	fs.StringVar(&opts.OIDC.Issuer, "oidc-issuer", env("SWITCHYARD_OIDC_ISSUER", ""), "OpenID provider issuer `URL`: enables Sign in with SSO (env SWITCHYARD_OIDC_ISSUER)")
+	fs.StringVar(&opts.OIDC.ClientID, "oidc-client-id", env("SWITCHYARD_OIDC_CLIENT_ID", ""), "OIDC client ID, also the ID token audience (env SWITCHYARD_OIDC_CLIENT_ID)")
+	fs.StringVar(&secretFile, "oidc-client-secret-file", env("SWITCHYARD_OIDC_CLIENT_SECRET_FILE", ""), "`FILE` holding the OIDC client secret; or set SWITCHYARD_OIDC_CLIENT_SECRET (never a flag)")
+	fs.StringVar(&scopes, "oidc-scopes", env("SWITCHYARD_OIDC_SCOPES", ""), "comma-separated scopes; default openid,profile,email,groups (env SWITCHYARD_OIDC_SCOPES)")
+	fs.StringVar(&opts.OIDC.GroupsClaim, "oidc-groups-claim", env("SWITCHYARD_OIDC_GROUPS_CLAIM", "groups"), "ID token claim holding the user's groups (env SWITCHYARD_OIDC_GROUPS_CLAIM)")
+	fs.StringVar(&opts.OIDC.UsernameClaim, "oidc-username-claim", env("SWITCHYARD_OIDC_USERNAME_CLAIM", ""), "ID token claim naming the user; default preferred_username, then email, then sub (env SWITCHYARD_OIDC_USERNAME_CLAIM)")
+	fs.StringVar(&opts.OIDC.RedirectURL, "oidc-redirect-url", env("SWITCHYARD_OIDC_REDIRECT_URL", ""), "callback URL registered at the provider; default <external-url>/auth/callback, else http://<addr>/auth/callback (env SWITCHYARD_OIDC_REDIRECT_URL)")
+	fs.BoolVar(&opts.OIDC.DisableLocalLogin, "disable-local-login", env("SWITCHYARD_DISABLE_LOCAL_LOGIN", "") == "true", "password sign-in for platform administrators only (break-glass); everyone else uses SSO (env SWITCHYARD_DISABLE_LOCAL_LOGIN=true)")
+	fs.StringVar(&opts.OIDC.CLIClientID, "oidc-cli-client-id", env("SWITCHYARD_OIDC_CLI_CLIENT_ID", ""), "public OIDC client (PKCE, loopback redirect) for `switchyard login --sso` (env SWITCHYARD_OIDC_CLI_CLIENT_ID)")
 	fs.StringVar(&logLevel, "log-level", env("SWITCHYARD_LOG_LEVEL", "info"), "debug, info, warn or error (env SWITCHYARD_LOG_LEVEL)")
 	return cmd
 }
@@ -76,6 +89,25 @@ func envInt(key string, def int) int {
 		return -1
 	}
 	return n
+}
+
+// oidcSecret fills the OIDC client secret (SWITCHYARD_OIDC_CLIENT_SECRET or
+// the file, never a flag: flags show in process lists) and the scopes.
+func oidcSecret(opts *server.Options, secretFile, scopes string) error {
+	opts.OIDC.ClientSecret = os.Getenv("SWITCHYARD_OIDC_CLIENT_SECRET")
+	if secretFile != "" {
+		b, err := os.ReadFile(secretFile)
+		if err != nil {
+			return usageError{"serve: --oidc-client-secret-file: " + err.Error()}
+		}
+		opts.OIDC.ClientSecret = strings.TrimSpace(string(b))
+	}
+	for sc := range strings.SplitSeq(scopes, ",") {
+		if sc = strings.TrimSpace(sc); sc != "" {
+			opts.OIDC.Scopes = append(opts.OIDC.Scopes, sc)
+		}
+	}
+	return nil
 }
 
 // env returns the value of the environment variable key, or def when it is unset or blank.

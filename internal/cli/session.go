@@ -48,14 +48,18 @@ func (c *cli) loginCmd() *cobra.Command {
 	f.Var(daysFlag(&o.days), "token-expires", "lifetime of the token a password login creates (30d, or a bare 30: days; default: it never expires)")
 	f.StringVar(&o.name, "name", "", "context name (default: the server's host:port)")
 	f.StringVarP(&o.workspace, "workspace", "w", "", "default workspace of the context")
+	f.BoolVar(&o.sso, "sso", false, "sign in through the server's identity provider: prints a URL to open in a browser, waits for it on a localhost port")
 	cmd.MarkFlagsMutuallyExclusive("token", "password-stdin")
+	cmd.MarkFlagsMutuallyExclusive("token", "sso")
+	cmd.MarkFlagsMutuallyExclusive("sso", "password-stdin")
+	cmd.MarkFlagsMutuallyExclusive("sso", "username")
 	return cmd
 }
 
 // loginOptions are login's flags.
 type loginOptions struct {
 	user, token, name, workspace string
-	stdinPw                      bool
+	stdinPw, sso                 bool
 	days                         int
 }
 
@@ -65,7 +69,7 @@ func (c *cli) login(ctx context.Context, arg string, o loginOptions) error {
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return usageError{fmt.Sprintf("login: %q is not a server URL like https://host:port", arg)}
 	}
-	if o.token == "" && !o.stdinPw {
+	if o.token == "" && !o.stdinPw && !o.sso {
 		o.token = c.getenv("SWITCHYARD_TOKEN")
 	}
 	cx := &serverContext{Server: server, Workspace: o.workspace}
@@ -74,6 +78,8 @@ func (c *cli) login(ctx context.Context, arg string, o loginOptions) error {
 		return usageError{"login: --token-expires applies to the token a password login creates, not to --token or SWITCHYARD_TOKEN"}
 	case o.token != "":
 		err = c.storeToken(ctx, cx, o.token)
+	case o.sso:
+		err = c.ssoLogin(ctx, cx, u.Host, o.days)
 	default:
 		err = c.passwordLogin(ctx, cx, u.Host, o.user, o.stdinPw, o.days)
 	}

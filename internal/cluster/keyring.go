@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -34,6 +35,7 @@ const (
 type Keyring struct {
 	aead  cipher.AEAD
 	keyID [keyIDSize]byte
+	seed  []byte // for Derive: a hash of the key, never the key itself
 }
 
 // NewKeyring returns a keyring for a 32-byte key.
@@ -52,7 +54,18 @@ func NewKeyring(key []byte) (*Keyring, error) {
 	k := &Keyring{aead: aead}
 	sum := sha256.Sum256(append([]byte("switchyard key id\x00"), key...))
 	copy(k.keyID[:], sum[:])
+	seed := sha256.Sum256(append([]byte("switchyard derive\x00"), key...))
+	k.seed = seed[:]
 	return k, nil
+}
+
+// Derive returns a 32-byte key for another purpose (e.g. "oidc flow"),
+// derived from the secret key with HMAC-SHA256: the same on every replica
+// sharing the key, useless for opening kubeconfigs.
+func (k *Keyring) Derive(purpose string) []byte {
+	m := hmac.New(sha256.New, k.seed)
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
 }
 
 // KeyID is a short, non-secret identifier of the key, for logs and errors.

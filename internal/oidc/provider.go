@@ -139,11 +139,26 @@ func (p *Provider) AuthURL(state, nonce, pkceVerifier string) string {
 // Exchange redeems the callback's code (with the PKCE verifier of the same sign-in)
 // at the token endpoint, verifies the ID token it returns against nonce and maps it.
 func (p *Provider) Exchange(ctx context.Context, code, pkceVerifier, nonce string) (Identity, error) {
+	id, _, err := p.ExchangeRaw(ctx, code, pkceVerifier, nonce)
+	return id, err
+}
+
+// ExchangeRaw is Exchange that also returns the verified raw ID token: a CLI
+// signing in as a public client hands it to the server (which verifies it again).
+func (p *Provider) ExchangeRaw(ctx context.Context, code, pkceVerifier, nonce string) (Identity, string, error) {
+	id, raw, err := p.exchange(ctx, code, pkceVerifier, nonce)
+	if err != nil {
+		return Identity{}, "", err
+	}
+	return id, raw, nil
+}
+
+func (p *Provider) exchange(ctx context.Context, code, pkceVerifier, nonce string) (Identity, string, error) {
 	if code == "" {
-		return Identity{}, fail(ErrMissingCode, "code", "the provider sent no authorization code")
+		return Identity{}, "", fail(ErrMissingCode, "code", "the provider sent no authorization code")
 	}
 	if len(code) > MaxCodeLen {
-		return Identity{}, fail(ErrTooLong, "code", "longer than %d bytes", MaxCodeLen)
+		return Identity{}, "", fail(ErrTooLong, "code", "longer than %d bytes", MaxCodeLen)
 	}
 	tok, err := p.oauth.Exchange(gooidc.ClientContext(ctx, p.cfg.HTTPClient), code, oauth2.VerifierOption(pkceVerifier))
 	if err != nil {
@@ -151,26 +166,26 @@ func (p *Provider) Exchange(ctx context.Context, code, pkceVerifier, nonce strin
 		switch {
 		case errors.As(err, &re) && (re.ErrorCode == "invalid_client" || re.ErrorCode == "unauthorized_client"):
 			// Our configuration, not the user's sign-in: say so.
-			return Identity{}, &Error{Reason: ErrConfig, Field: "client-id", Detail: "the provider refused our client id or secret (" + re.ErrorCode + ")", Err: err}
+			return Identity{}, "", &Error{Reason: ErrConfig, Field: "client-id", Detail: "the provider refused our client id or secret (" + re.ErrorCode + ")", Err: err}
 		case errors.As(err, &re) && re.Response != nil && re.Response.StatusCode < 500:
-			return Identity{}, &Error{Reason: ErrCodeRejected, Field: "code", Detail: re.ErrorCode, Err: err}
+			return Identity{}, "", &Error{Reason: ErrCodeRejected, Field: "code", Detail: re.ErrorCode, Err: err}
 		}
-		return Identity{}, &Error{Reason: ErrProvider, Detail: "token request failed", Err: err}
+		return Identity{}, "", &Error{Reason: ErrProvider, Detail: "token request failed", Err: err}
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
-		return Identity{}, fail(ErrNoIDToken, "id_token", "did the client request the openid scope?")
+		return Identity{}, "", fail(ErrNoIDToken, "id_token", "did the client request the openid scope?")
 	}
 	id, claims, err := p.verify(ctx, raw, nonce)
 	if err != nil {
-		return Identity{}, err
+		return Identity{}, "", err
 	}
 	if claims.AccessTokenHash != "" {
 		if err := claims.VerifyAccessToken(tok.AccessToken); err != nil {
-			return Identity{}, &Error{Reason: ErrBadClaim, Field: "at_hash", Detail: "does not match the access token", Err: err}
+			return Identity{}, "", &Error{Reason: ErrBadClaim, Field: "at_hash", Detail: "does not match the access token", Err: err}
 		}
 	}
-	return id, nil
+	return id, raw, nil
 }
 
 // Verify checks a raw ID token (signature through the issuer's keys, issuer,

@@ -57,6 +57,9 @@ type Options struct {
 	// DemoKubeconfig, when set, is a kubeconfig file registered as cluster
 	// "local", its namespace demo bound to workspace "demo" (make demo).
 	DemoKubeconfig string
+	// OIDC, when its Issuer is set, adds single sign-on through that OpenID
+	// provider (--oidc-* flags).
+	OIDC OIDCOptions
 	// InCluster, when set, is the name under which the server registers the
 	// cluster it runs in, through its pod's ServiceAccount (--in-cluster).
 	InCluster string
@@ -123,6 +126,12 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error
 		return nil, err
 	}
 	jobs := &release.Service{Store: st, Clusters: clusters, Logger: logger, Owner: replicaID(), AfterStep: crashHook(logger)}
+	sso, cliSSO, err := newSSO(ctx, opts, clusters.Keyring, logger)
+	if err != nil {
+		clusters.Close()
+		st.Close()
+		return nil, err
+	}
 	a := &api.API{
 		Store:    st,
 		Auth:     auth.NewAuthenticator(st, hasher),
@@ -132,14 +141,16 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error
 		Clusters: clusters,
 		Jobs:     jobs,
 
-		MaxStreamsPerUser: opts.MaxStreamsPerUser,
+		MaxStreamsPerUser:  opts.MaxStreamsPerUser,
+		LocalLoginDisabled: sso != nil && sso.LocalLoginDisabled,
+		CLISSO:             cliSSO,
 	}
 	a.Metrics.WatchJobs(jobs, clusters)
 	resolver := &proxy.Resolver{Trusted: trusted, ExternalURL: external}
 	access := &logging.Access{Logger: logger, ClientAddr: auth.ClientAddr}
 	// The resolver runs first: the access log and everything below it see the
 	// forwarded client.
-	handler := resolver.Handler(access.Handler(routes(a)))
+	handler := resolver.Handler(access.Handler(routes(a, sso)))
 	return &Server{store: st, clusters: clusters, jobs: jobs, api: a, handler: handler, demo: opts.DemoKubeconfig != "", externalURL: external,
 		maxConnsPerClient: cmp.Or(opts.MaxConnsPerClient, DefaultMaxConnsPerClient),
 		readTimeout:       ReadTimeout, writeTimeout: WriteTimeout}, nil
@@ -298,12 +309,12 @@ func (s *Server) pruneLimiters(ctx context.Context, interval time.Duration) {
 }
 
 // routes returns the HTTP handler with every route of the server.
-func routes(a *api.API) http.Handler {
+func routes(a *api.API, sso *web.SSO) http.Handler {
 	mux := http.NewServeMux()
 	a.Register(mux)
 	// The web console: pages at /, /login, /w/{ws}/…, assets at /static/.
 	// It reads and changes everything through the API above.
-	console := &web.Console{Store: a.Store, Auth: a.Auth, Access: a.Access, Logger: a.Logger}
+	console := &web.Console{Store: a.Store, Auth: a.Auth, Access: a.Access, Logger: a.Logger, SSO: sso}
 	console.Register(mux)
 	return mux
 }

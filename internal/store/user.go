@@ -18,17 +18,21 @@ type User struct {
 	// DisabledAt is when the account was disabled; zero while it is enabled.
 	// A disabled user can't sign in and none of their credentials count.
 	DisabledAt time.Time
+	// SSOIssuer is the OpenID provider the user signs in with (UpsertSSOUser);
+	// empty for a local user. An SSO user has no password.
+	SSOIssuer  string
+	SSOSubject string // the provider's "sub" for the user; empty for a local user
 }
 
 // Disabled reports whether the account is disabled.
 func (u User) Disabled() bool { return !u.DisabledAt.IsZero() }
 
-const userColumns = "id, username, password_hash, platform_admin, created_at, disabled_at"
+const userColumns = "id, username, password_hash, platform_admin, created_at, disabled_at, COALESCE(sso_issuer, ''), COALESCE(sso_subject, '')"
 
 func scanUser(r rowScanner) (User, error) {
 	var u User
 	var disabled sql.Null[time.Time]
-	err := r.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.PlatformAdmin, &u.CreatedAt, &disabled)
+	err := r.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.PlatformAdmin, &u.CreatedAt, &disabled, &u.SSOIssuer, &u.SSOSubject)
 	u.CreatedAt = u.CreatedAt.UTC()
 	if disabled.Valid {
 		u.DisabledAt = disabled.V.UTC()

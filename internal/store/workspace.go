@@ -72,11 +72,13 @@ func (s *Store) ListWorkspaces(ctx context.Context) ([]Workspace, error) {
 }
 
 // ListWorkspacesForUser returns the workspaces the user is a member of,
-// ordered by name. Platform admins are not special here: that is policy,
-// decided by the caller.
+// directly or through a group binding of one of its groups, ordered by name.
+// Platform admins are not special here: that is policy, decided by the caller.
 func (s *Store) ListWorkspacesForUser(ctx context.Context, userID int64) ([]Workspace, error) {
-	return s.listWorkspaces(ctx, "SELECT "+workspaceColumns+
-		" FROM workspaces w JOIN members m ON m.workspace_id = w.id WHERE m.user_id = ? ORDER BY w.name", userID)
+	return s.listWorkspaces(ctx, "SELECT "+workspaceColumns+" FROM workspaces w WHERE"+
+		" w.id IN (SELECT m.workspace_id FROM members m WHERE m.user_id = ?)"+
+		" OR w.id IN (SELECT g.workspace_id FROM group_bindings g JOIN user_groups ug ON ug.group_name = g.group_name WHERE ug.user_id = ?)"+
+		" ORDER BY w.name", userID, userID)
 }
 
 func (s *Store) listWorkspaces(ctx context.Context, query string, args ...any) ([]Workspace, error) {

@@ -26,6 +26,7 @@ type page struct {
 	Job        string            // the job a detail page is about
 	Created    string            // the job just created, for the "Creation Successful" prompt
 	Status     int               // error pages
+	Groups     []string          // an SSO user's groups, on the "no workspace" page
 	Message    string            // error pages
 }
 
@@ -85,7 +86,11 @@ func (c *Console) pageFor(r *http.Request, p auth.Principal) (page, error) {
 		pg.CSRF = p.Session.CSRFToken
 	}
 	var err error
-	if p.User.PlatformAdmin {
+	// A platform admin through an IdP group is one on every page.
+	if pg.User.PlatformAdmin, err = c.Access.IsPlatformAdmin(r.Context(), access.SubjectOf(p.User)); err != nil {
+		return pg, err
+	}
+	if pg.User.PlatformAdmin {
 		pg.Workspaces, err = c.Store.ListWorkspaces(r.Context())
 	} else {
 		pg.Workspaces, err = c.Store.ListWorkspacesForUser(r.Context(), p.User.ID)
@@ -113,7 +118,14 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	c.render(w, http.StatusOK, "login", struct{ Next string }{next})
+	data := struct {
+		Next               string
+		SSO, LocalDisabled bool
+	}{Next: next}
+	if c.SSO != nil {
+		data.SSO, data.LocalDisabled = true, c.SSO.LocalLoginDisabled
+	}
+	c.render(w, http.StatusOK, "login", data)
 }
 
 // safeNext keeps post-login redirects on this site: it parses next and
@@ -231,6 +243,14 @@ func (c *Console) workspaces(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pg.Nav, pg.Title = "workspaces", "Workspaces"
+	if len(pg.Workspaces) == 0 && pg.User.SSOIssuer != "" {
+		gs, err := c.Store.UserGroups(r.Context(), pg.User.ID)
+		if err != nil {
+			c.fail(w, pg, http.StatusInternalServerError, "Your groups could not be read. Try again in a moment.", err)
+			return
+		}
+		pg.Groups = gs
+	}
 	c.render(w, http.StatusOK, "workspaces", pg)
 }
 

@@ -38,12 +38,14 @@ type Console struct {
 	Auth   *auth.Authenticator
 	Access *access.Checker
 	Logger *slog.Logger
+	// SSO, when set, adds "Sign in with SSO" and its routes.
+	SSO *SSO
 
 	pages map[string]*template.Template
 }
 
 // pageNames are the templates rendered inside layout.html.
-var pageNames = []string{"jobs", "job_new", "job", "clusters", "workspaces", "users", "audit", "error"}
+var pageNames = []string{"jobs", "job_new", "job", "clusters", "workspaces", "users", "audit", "error", "group_bindings"}
 
 // Register adds the console's routes to mux, next to the API's. The
 // templates are embedded, so failing to parse them is a programming error
@@ -67,6 +69,8 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /users", c.adminPage("users", "Users", access.UserList))
 	mux.HandleFunc("GET /audit", c.adminPage("audit", "Audit log", access.AuditViewGlobal))
 	mux.HandleFunc("GET /workspaces", c.workspaces)
+	mux.HandleFunc("GET /group-bindings", c.adminPage("group_bindings", "Group bindings", access.GroupBindingView))
+	c.registerSSO(mux)
 	mux.HandleFunc("/", c.notFound(mux))
 }
 
@@ -78,6 +82,11 @@ func (c *Console) parse() error {
 		return err
 	}
 	c.pages["login"] = login
+	ssoError, err := template.New("sso_error.html").Funcs(funcs).ParseFS(templateFS, "templates/sso_error.html")
+	if err != nil {
+		return err
+	}
+	c.pages["sso_error"] = ssoError
 	for _, name := range pageNames {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {

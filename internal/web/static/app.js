@@ -962,6 +962,43 @@
     load().catch((e) => toast(e.message));
   }
 
+  // ---- group bindings --------------------------------------------------------------
+
+  function initGroupBindings() {
+    const form = $("#gb-form");
+    const roleNames = { admin: "Workspace Admin", editor: "Workspace Editor", viewer: "Workspace Viewer", "platform-admin": "Platform Admin" };
+    const syncWorkspace = () => { form.workspace.disabled = form.role.value === "platform-admin"; };
+    form.role.addEventListener("change", syncWorkspace);
+    syncWorkspace();
+    async function load() {
+      const items = (await api("GET", "/group-bindings")).items;
+      $("#gb-body").replaceChildren(...(items.length ? items.map((b) => h("tr", { dataset: { group: b.group } },
+        h("th", { scope: "row" }, b.group),
+        h("td", {}, roleNames[b.role] || b.role),
+        h("td", {}, b.workspace || h("span", { class: "muted" }, "every workspace")),
+        h("td", {}, timeEl(b.created_at)),
+        h("td", {}, h("button", { type: "button", class: "btn btn-small", "aria-label": "Remove the binding of " + b.group, onclick: async () => {
+          try { await api("DELETE", "/group-bindings/" + b.id); toast("Binding of " + b.group + " removed"); load(); } catch (e) { toast(e.message); }
+        } }, "Remove"))))
+        : [h("tr", {}, h("td", { colspan: 5, class: "muted" }, "No group bindings yet."))]));
+    }
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      for (const id of ["#gb-group-error", "#gb-workspace-error", "#gb-form-error"]) showError($(id), "");
+      const req = { group: form.group.value.trim(), role: form.role.value };
+      if (req.role !== "platform-admin") req.workspace = form.workspace.value;
+      try {
+        await api("POST", "/group-bindings", req);
+        form.group.value = "";
+        toast("Group " + req.group + " bound");
+        load();
+      } catch (e) {
+        showError(e.field === "group" ? $("#gb-group-error") : e.field === "workspace" ? $("#gb-workspace-error") : $("#gb-form-error"), e.message);
+      }
+    });
+    load().catch((e) => toast(e.message));
+  }
+
   // ---- audit log -------------------------------------------------------------------
 
   function initAudit() {
@@ -1013,7 +1050,7 @@
 
   // ---- start -------------------------------------------------------------------
 
-  const pages = { login: initLogin, jobs: initJobs, job_new: initJobNew, job: initJob, clusters: initClusters, workspaces: initWorkspaces, users: initUsers, audit: initAudit };
+  const pages = { login: initLogin, jobs: initJobs, job_new: initJobNew, job: initJob, clusters: initClusters, workspaces: initWorkspaces, users: initUsers, audit: initAudit, group_bindings: initGroupBindings };
   document.addEventListener("DOMContentLoaded", () => {
     if (body.dataset.page !== "login") initLayout();
     const init = pages[body.dataset.page];
