@@ -155,18 +155,22 @@ func (c *cli) clusterAddFromContext(ctx context.Context, s *session, o outputFla
 }
 
 // undoAdd removes what a failed add created, unless the ServiceAccount was
-// there before it ran.
+// there before it ran, and returns cause. What it did goes to stderr first:
+// the server's error (cause) is printed as the last line, with its field.
 func (c *cli) undoAdd(ctx context.Context, r *registration.Registrar, existed bool, cause error) error {
 	p := r.Plan
 	if existed {
-		return fmt.Errorf("%w (ServiceAccount %s/%s was there before: left as it is)", cause, p.Namespace, p.ServiceAccount)
+		fmt.Fprintf(c.stderr, "ServiceAccount %s/%s was there before: left as it is\n", p.Namespace, p.ServiceAccount)
+		return cause
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
 	defer cancel()
 	if err := r.Remove(ctx); err != nil {
-		return fmt.Errorf("%w; removing what was created failed too: %w", cause, err)
+		fmt.Fprintf(c.stderr, "registration failed, and removing what was created failed too: %v\n", err)
+		return cause
 	}
-	return fmt.Errorf("%w (what was created in the cluster is removed again)", cause)
+	fmt.Fprintln(c.stderr, "registration failed: what was created in the cluster is removed again")
+	return cause
 }
 
 const clusterRemoveLong = `Remove a registered cluster and its workspace bindings (platform admins).
