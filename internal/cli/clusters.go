@@ -193,8 +193,6 @@ func (c *cli) clusterAddCmd() *cobra.Command {
 	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error { return c.checkAddFlags(cmd, &sa, yes) }
 	sa.bind(cmd, false)
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "with --from-context: create without asking")
-	cmd.MarkFlagsOneRequired("kubeconfig", "from-context")
-	cmd.MarkFlagsMutuallyExclusive("kube-context", "from-context")
 	_ = cmd.MarkFlagFilename("kubeconfig", "yaml", "yml", "conf")
 	return cmd
 }

@@ -32,7 +32,7 @@ func TestReadmeCommands(t *testing.T) {
 		}
 	}
 	for group, want := range subs {
-		m := regexp.MustCompile("`" + group + `\s+([a-z|\s]+)` + "`").FindStringSubmatch(list)
+		m := regexp.MustCompile("`" + group + `\s+([a-z|\s-]+)` + "`").FindStringSubmatch(list)
 		if m == nil {
 			t.Errorf("README's command list lacks `%s …`", group)
 			continue

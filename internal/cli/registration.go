@@ -103,6 +103,12 @@ func (c *cli) confirm(question string, yes bool) error {
 // checkAddFlags refuses the ServiceAccount flags without --from-context, and
 // an unconfirmable add.
 func (c *cli) checkAddFlags(cmd *cobra.Command, f *saFlags, yes bool) error {
+	switch {
+	case f.fromContext == "" && f.kubeconfig == "":
+		return usageError{"cluster add: pass --kubeconfig FILE (uploaded as is) or --from-context CTX (creates a ServiceAccount through that context of your kubeconfig)"}
+	case f.fromContext != "" && cmd.Flags().Changed("kube-context"):
+		return usageError{"cluster add: --kube-context picks a context of an uploaded file; with --from-context the context is --from-context's"}
+	}
 	if f.fromContext == "" {
 		for _, name := range []string{"namespace", "service-account", "yes"} {
 			if cmd.Flags().Changed(name) {

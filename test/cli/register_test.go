@@ -138,7 +138,7 @@ func TestClusterAddFromContext(t *testing.T) {
 	t.Run("bad flags", func(t *testing.T) {
 		s.fails(cli.ExitUsage, "pass --yes", add...)
 		s.fails(cli.ExitUsage, "--namespace goes with --from-context", "cluster", "add", "x", "--kubeconfig", g.kubeconfig, "--namespace", "a")
-		s.fails(cli.ExitUsage, "none of the others", append(add, "--kube-context", "x", "--yes")...)
+		s.fails(cli.ExitUsage, "--kube-context picks", append(add, "--kube-context", "x", "--yes")...)
 		s.fails(cli.ExitUsage, "from-context", "cluster", "remove", "second", "--cleanup")
 		s.fails(cli.ExitUsage, "from-context", "cluster", "rotate-credentials", "second")
 		s.fails(cli.ExitError, `"nope"`, "cluster", "add", "x", "--from-context", "nope", "--kubeconfig", g.kubeconfig, "--yes")
