@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -232,6 +233,10 @@ func (m *Manager) probe(ctx context.Context, c store.Cluster) (store.ClusterStat
 	if was := c.Status; was.Reachable != st.Reachable || was.ArgoInstalled != st.ArgoInstalled || was.IstioInstalled != st.IstioInstalled {
 		m.logger().Info("cluster status changed", "cluster", c.Name, "reachable", st.Reachable,
 			"argo", st.ArgoInstalled, "istio", st.IstioInstalled, "error", st.Error)
+	}
+	if conn := m.cached(c.ID); conn != nil && !bytes.Equal(conn.sealed, c.SealedKubeconfig) {
+		m.logger().Info("cluster credentials replaced; reconnecting", "cluster", c.Name)
+		m.drop(c.ID, conn)
 	}
 	if conn := m.cached(c.ID); conn != nil {
 		reason := ""

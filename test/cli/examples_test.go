@@ -69,7 +69,9 @@ func TestExamples(t *testing.T) {
 		r.cli.run("", "job", "wait", "web-bg", "--for", "deleted", "--timeout", "60s", "--workspace", "demo")
 	})
 	t.Cleanup(func() { // cluster add --from-context's objects in the second cluster, even after a failure
-		r.shell(t, "switchyard cluster remove prod --cleanup --from-context prod-admin", nil, false)
+		cmd := exec.Command(r.cli.bin, "cluster", "remove", "prod", "--cleanup", "--from-context", "prod-admin")
+		cmd.Dir, cmd.Env = r.dir, r.env(nil)
+		_ = cmd.Run()
 	})
 	ciToken := r.adminToken(t)
 	story := []exampleStep{
