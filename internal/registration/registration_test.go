@@ -152,7 +152,9 @@ func TestAddLeavesOthersAlone(t *testing.T) {
 	if _, err := admin.RbacV1().ClusterRoles().Create(ctx, theirs, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = admin.RbacV1().ClusterRoles().Delete(context.Background(), p.ClusterRole, metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		_ = admin.RbacV1().ClusterRoles().Delete(context.Background(), p.ClusterRole, metav1.DeleteOptions{})
+	})
 	r, err := New(path, "", p)
 	if err != nil {
 		t.Fatal(err)
