@@ -115,6 +115,20 @@ func (c *Client) UpdateCluster(ctx context.Context, name string, u ClusterUpdate
 	return &out, c.do(ctx, "PATCH", clusterPath(name), u, &out)
 }
 
+// KubeconfigUpdate is what ReplaceClusterKubeconfig sends: a self-contained
+// kubeconfig, as NewCluster's, and its context (empty: its current one).
+type KubeconfigUpdate struct {
+	Kubeconfig string `json:"kubeconfig"`
+	Context    string `json:"context,omitempty"`
+}
+
+// ReplaceClusterKubeconfig gives a cluster new credentials and probes it with
+// them; its settings and workspace bindings stay (platform admins).
+func (c *Client) ReplaceClusterKubeconfig(ctx context.Context, name string, u KubeconfigUpdate) (*Cluster, error) {
+	var out Cluster
+	return &out, c.do(ctx, "PUT", clusterPath(name)+"/kubeconfig", u, &out)
+}
+
 // DeleteCluster removes a cluster and its workspace bindings (platform admins).
 func (c *Client) DeleteCluster(ctx context.Context, name string) error {
 	return c.do(ctx, "DELETE", clusterPath(name), nil, nil)

@@ -23,6 +23,7 @@ func (a *API) clusterRoutes() []route {
 		{pattern: "GET /api/v1/clusters", handle: a.listClusters},
 		{pattern: "GET /api/v1/clusters/{name}", handle: a.getCluster},
 		{pattern: "PATCH /api/v1/clusters/{name}", handle: a.updateCluster},
+		{pattern: "PUT /api/v1/clusters/{name}/kubeconfig", handle: a.replaceKubeconfig, maxBody: clusterBodyBytes},
 		{pattern: "POST /api/v1/clusters/{name}/probe", handle: a.probeCluster},
 		{pattern: "DELETE /api/v1/clusters/{name}", handle: a.deleteCluster},
 	}
@@ -107,6 +108,36 @@ func (a *API) updateCluster(w http.ResponseWriter, r *http.Request, p auth.Princ
 			c.ArgoInstanceID = *req.ArgoInstanceID
 		}
 	}
+	if err := a.record(r.Context(), ev, err); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toCluster(c))
+	return nil
+}
+
+type replaceKubeconfigRequest struct {
+	Kubeconfig string `json:"kubeconfig"` // never echoed, logged or audited
+	Context    string `json:"context"`
+}
+
+// replaceKubeconfig gives a cluster new credentials (platform admins), as
+// `cluster rotate-credentials` does after making a new token: checked like
+// a registration's, probed, and stored in place of the old; the cluster's
+// settings and workspace bindings stay.
+func (a *API) replaceKubeconfig(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	var req replaceKubeconfigRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	err := a.authorize(r.Context(), p, access.ClusterUpdate, 0)
+	var c store.Cluster
+	if err == nil {
+		c, err = a.clusterByName(r)
+	}
+	if err == nil {
+		c, err = a.Clusters.ReplaceKubeconfig(r.Context(), c.ID, []byte(req.Kubeconfig), req.Context)
+	}
+	ev := clusterEvent(p, "cluster.kubeconfig", r.PathValue("name"), c.Status)
 	if err := a.record(r.Context(), ev, err); err != nil {
 		return err
 	}

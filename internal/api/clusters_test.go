@@ -462,3 +462,64 @@ func TestCreateClusterBadInput(t *testing.T) {
 		}
 	})
 }
+
+// TestReplaceKubeconfig: PUT /clusters/{name}/kubeconfig stores the new
+// credentials in place of the old (the probe sees the new server), keeps the
+// cluster's settings, checks the kubeconfig as a registration does, and never
+// repeats it.
+func TestReplaceKubeconfig(t *testing.T) {
+	forEachStore(t, func(t *testing.T, e *env) {
+		ctx := t.Context()
+		rec := &recorder{}
+		admin := e.recordedLogin("admin", adminPassword, rec)
+		if _, err := admin.CreateCluster(ctx, client.NewCluster{Name: "gone", Kubeconfig: unreachableKubeconfig, ArgoInstanceID: "team-a"}); err != nil {
+			t.Fatal(err)
+		}
+		moved := strings.Replace(unreachableKubeconfig, "https://127.0.0.1:1", "https://127.0.0.1:2", 1)
+		cl, err := admin.ReplaceClusterKubeconfig(ctx, "gone", client.KubeconfigUpdate{Kubeconfig: moved})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cl.Status.Reachable || !strings.Contains(cl.Status.Error, "127.0.0.1:2") || cl.ArgoInstanceID != "team-a" {
+			t.Errorf("after replace = %+v; want probed at 127.0.0.1:2, instance team-a kept", cl)
+		}
+		if cl, err := admin.ProbeCluster(ctx, "gone"); err != nil || !strings.Contains(cl.Status.Error, "127.0.0.1:2") {
+			t.Errorf("probe after replace = %+v, %v; want the stored kubeconfig to be the new one", cl, err)
+		}
+		withExec := strings.Replace(unreachableKubeconfig, "token: "+secretToken, "exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/"+secretToken+"}", 1)
+		for _, tt := range []struct {
+			name, cluster string
+			req           client.KubeconfigUpdate
+			status        int
+			field         string
+		}{
+			{"empty kubeconfig", "gone", client.KubeconfigUpdate{}, 422, "kubeconfig"},
+			{"garbage kubeconfig", "gone", client.KubeconfigUpdate{Kubeconfig: "{{ not yaml " + secretToken}, 422, "kubeconfig"},
+			{"credential plugin", "gone", client.KubeconfigUpdate{Kubeconfig: withExec}, 422, "kubeconfig"},
+			{"unknown context", "gone", client.KubeconfigUpdate{Kubeconfig: unreachableKubeconfig, Context: "nope"}, 422, "context"},
+			{"unknown cluster", "nope", client.KubeconfigUpdate{Kubeconfig: unreachableKubeconfig}, 404, ""},
+		} {
+			_, err := admin.ReplaceClusterKubeconfig(ctx, tt.cluster, tt.req)
+			if ce := wantStatus(t, tt.name, err, tt.status); ce != nil && ce.Field != tt.field {
+				t.Errorf("%s: field = %q, want %q (%v)", tt.name, ce.Field, tt.field, ce)
+			}
+		}
+		err = admin.Raw(ctx, "PUT", "/api/v1/clusters/gone/kubeconfig", "application/json", []byte(`{"kubeconfig":"x","name":"y"}`), nil)
+		wantStatus(t, "unknown field", err, 400)
+		if cl, err := admin.Cluster(ctx, "gone"); err != nil || !strings.Contains(cl.Status.Error, "127.0.0.1:2") {
+			t.Errorf("after refused replacements = %+v, %v; want the accepted one kept", cl, err)
+		}
+		events, err := admin.Audit(ctx, client.AuditQuery{Limit: 1000})
+		if err != nil || !hasEvent(events, "cluster.kubeconfig/success/admin") || !hasEvent(events, "cluster.kubeconfig/failure/admin") {
+			t.Errorf("audit = %+v, %v; want cluster.kubeconfig events", events, err)
+		}
+		for _, ev := range events {
+			if strings.Contains(ev.Detail, secretToken) {
+				t.Errorf("audit event %+v repeats the kubeconfig", ev)
+			}
+		}
+		if leaks := rec.leaks([]string{secretToken}); len(leaks) > 0 {
+			t.Errorf("%d responses repeat the kubeconfig, e.g. %.300s", len(leaks), leaks[0])
+		}
+	})
+}

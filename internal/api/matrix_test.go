@@ -127,6 +127,10 @@ var platformOps = []op{
 		_, err := c.ProbeCluster(ctx, f.cluster)
 		return err
 	}},
+	{"PUT cluster kubeconfig", "P", func(ctx context.Context, c *client.Client, f fixture) error {
+		_, err := c.ReplaceClusterKubeconfig(ctx, f.spare, client.KubeconfigUpdate{Kubeconfig: unreachableKubeconfig})
+		return err
+	}},
 	{"DELETE cluster", "P", func(ctx context.Context, c *client.Client, f fixture) error { return c.DeleteCluster(ctx, f.spare) }},
 	{"GET group bindings", "P", func(ctx context.Context, c *client.Client, f fixture) error {
 		_, err := c.GroupBindings(ctx)

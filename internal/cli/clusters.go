@@ -13,7 +13,7 @@ import (
 
 func (c *cli) clusterCmd() *cobra.Command {
 	return c.group("cluster", "Registered Kubernetes clusters (platform admins)",
-		c.clusterListCmd(), c.clusterGetCmd(), c.clusterAddCmd(), c.clusterRemoveCmd(), c.clusterProbeCmd(), c.clusterSetCmd())
+		c.clusterListCmd(), c.clusterGetCmd(), c.clusterAddCmd(), c.clusterRemoveCmd(), c.clusterRotateCmd(), c.clusterProbeCmd(), c.clusterSetCmd())
 }
 
 // adminFlags are the flags of the administration commands.
@@ -134,13 +134,28 @@ func (c *cli) clusterGetCmd() *cobra.Command {
 		}), &f)
 }
 
-const clusterAddLong = `Register a cluster (platform admins). The file is sent as is: it must be
-self-contained, with certificates inlined rather than paths to files. Make one
-with kubectl config view --flatten --minify --context CONTEXT > FILE.
+const clusterAddLong = `Register a cluster (platform admins), in one of two ways.
 
-The server seals it, probes the cluster (reachable? Kubernetes version? Argo
-Rollouts? Istio?) and registers it even when unreachable, with the error in its
-status. --kube-context picks a context of the file other than its current one.
+With --kubeconfig FILE alone the file is sent as is: it must be
+self-contained, with certificates inlined rather than paths to files, and no
+exec credential plugins (the server refuses them). Make one with
+kubectl config view --flatten --minify --context CONTEXT > FILE.
+--kube-context picks a context of the file other than its current one.
+
+With --from-context CTX, as argocd cluster add does, Switchyard gets an
+identity of its own in the cluster: through context CTX of your kubeconfig
+(--kubeconfig, default KUBECONFIG then ~/.kube/config; exec plugins are fine,
+this runs on your machine) it creates a ServiceAccount (--namespace,
+--service-account), a ClusterRole of exactly the rights Switchyard uses (no
+Secrets), their binding and a token Secret, then registers a self-contained
+kubeconfig carrying that token. It prints what it will create and asks on a
+terminal; elsewhere pass --yes. If the registration fails, what it created is
+removed again. cluster rotate-credentials gives a new token; cluster remove
+--cleanup deletes them.
+
+The server seals the kubeconfig, probes the cluster (reachable? Kubernetes
+version? Argo Rollouts? Istio?) and registers it even when unreachable, with
+the error in its status.
 
 If the cluster's Argo Rollouts controller runs with --instance-id, give it
 with --argo-instance-id: jobs then label their Rollouts with it, or that
@@ -148,27 +163,36 @@ controller would ignore them (cluster set changes it later).`
 
 func (c *cli) clusterAddCmd() *cobra.Command {
 	var f adminFlags
-	var file string
+	var sa saFlags
 	var nc client.NewCluster
-	cmd := c.adminCmd("add NAME --kubeconfig FILE", "Register a cluster from a kubeconfig file", clusterAddLong,
+	var yes bool
+	cmd := c.adminCmd("add NAME (--kubeconfig FILE | --from-context CTX)", "Register a cluster: upload a kubeconfig, or create a ServiceAccount", clusterAddLong,
 		`  switchyard cluster add staging --kubeconfig staging.yaml
-  switchyard cluster add staging-2 --kubeconfig - < staging.yaml`, argsBetween(1, 1), &f, false,
+  switchyard cluster add staging-2 --kubeconfig - < staging.yaml
+  switchyard cluster add prod --from-context prod-admin --yes`, argsBetween(1, 1), &f, false,
 		func(ctx context.Context, s *session, args []string) error {
-			data, err := c.readFile(file)
+			nc.Name = args[0]
+			if sa.fromContext != "" {
+				return c.clusterAddFromContext(ctx, s, f.out, &sa, nc, yes)
+			}
+			data, err := c.readFile(sa.kubeconfig)
 			if err != nil {
 				return err
 			}
-			nc.Name, nc.Kubeconfig = args[0], string(data)
+			nc.Kubeconfig = string(data)
 			cl, err := s.client.CreateCluster(ctx, nc)
 			if err != nil {
 				return err
 			}
 			return c.printCluster(f.out, cl)
 		})
-	cmd.Flags().StringVar(&file, "kubeconfig", "", "kubeconfig file of the cluster (- for stdin)")
-	cmd.Flags().StringVar(&nc.Context, "kube-context", "", "the kubeconfig context to use (default: its current context)")
+	cmd.Flags().StringVar(&sa.kubeconfig, "kubeconfig", "",
+		"the cluster's kubeconfig file to upload (- for stdin); with --from-context, your kubeconfig (default: KUBECONFIG, then ~/.kube/config)")
+	cmd.Flags().StringVar(&nc.Context, "kube-context", "", "the context of the uploaded file to use (default: its current context)")
 	cmd.Flags().StringVar(&nc.ArgoInstanceID, "argo-instance-id", "", "the --instance-id the cluster's Argo Rollouts controller runs with, if any")
-	_ = cmd.MarkFlagRequired("kubeconfig")
+	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error { return c.checkAddFlags(cmd, &sa, yes) }
+	sa.bind(cmd, false)
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "with --from-context: create without asking")
 	_ = cmd.MarkFlagFilename("kubeconfig", "yaml", "yml", "conf")
 	return cmd
 }
@@ -183,20 +207,6 @@ func (c *cli) readFile(name string) ([]byte, error) {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	return data, nil
-}
-
-func (c *cli) clusterRemoveCmd() *cobra.Command {
-	var f adminFlags
-	return c.clusterArg(c.adminCmd("remove NAME", "Remove a cluster and its workspace bindings",
-		"Remove a registered cluster and its workspace bindings (platform admins).\nNothing in the cluster itself is touched.",
-		`  switchyard cluster remove staging`, argsBetween(1, 1), &f, false,
-		func(ctx context.Context, s *session, args []string) error {
-			if err := s.client.DeleteCluster(ctx, args[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(c.stdout, "cluster %s removed\n", args[0])
-			return nil
-		}), &f)
 }
 
 func (c *cli) clusterProbeCmd() *cobra.Command {

@@ -52,6 +52,9 @@ type Listers struct {
 type Conn struct {
 	ClusterID   int64
 	ClusterName string
+	// sealed is the stored kubeconfig the Conn was built from: when another
+	// replica replaces it (rotate-credentials), the next probe reconnects.
+	sealed []byte
 	// Server is the API server's URL. Only platform administrators see it.
 	Server string
 	// Kube and Dynamic talk to the API server directly. The caches have

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -152,6 +153,39 @@ func (m *Manager) register(ctx context.Context, name string, kc kubeconfig, more
 	return c, nil
 }
 
+// ReplaceKubeconfig gives a registered cluster new credentials (rotating
+// its ServiceAccount token, say): kubeconfig is checked as Register checks
+// it, probed, sealed and stored in place of the old one with the probe's
+// status; the cluster's name, settings and workspace bindings stay. The
+// cached connection, which holds the old credentials, is closed. The
+// in-cluster cluster has no kubeconfig to replace: a *store.ValidationError.
+func (m *Manager) ReplaceKubeconfig(ctx context.Context, id int64, kubeconfig []byte, kubeContext string) (store.Cluster, error) {
+	c, err := m.Store.GetCluster(ctx, id)
+	if err != nil {
+		return store.Cluster{}, fmt.Errorf("replace kubeconfig: %w", err)
+	}
+	if c.InCluster {
+		return store.Cluster{}, fmt.Errorf("replace kubeconfig of cluster %s: %w", c.Name,
+			invalid("kubeconfig", "cluster %s is the one the server runs in: it uses the pod's ServiceAccount and has no kubeconfig", c.Name))
+	}
+	kc, err := parseKubeconfig(kubeconfig, kubeContext)
+	if err != nil {
+		return store.Cluster{}, fmt.Errorf("replace kubeconfig of cluster %s: %w", c.Name, err)
+	}
+	st := probe(ctx, kc.rest, orDefault(m.ProbeTimeout, DefaultProbeTimeout)).status(time.Now())
+	sealed, err := m.Keyring.Seal(kc.raw)
+	if err != nil {
+		return store.Cluster{}, fmt.Errorf("replace kubeconfig of cluster %s: %w", c.Name, err)
+	}
+	if err := m.Store.SetClusterKubeconfig(ctx, id, sealed, kc.context, st); err != nil {
+		return store.Cluster{}, fmt.Errorf("replace kubeconfig of cluster %s: %w", c.Name, err)
+	}
+	m.drop(id, nil)
+	m.logger().Info("cluster kubeconfig replaced", "cluster", c.Name, "id", id, "reachable", st.Reachable, "error", st.Error)
+	c.SealedKubeconfig, c.Context, c.Status = nil, kc.context, st
+	return c, nil
+}
+
 // Cluster returns a registered cluster without its kubeconfig.
 func (m *Manager) Cluster(ctx context.Context, id int64) (store.Cluster, error) {
 	c, err := m.Store.GetCluster(ctx, id)
@@ -199,6 +233,10 @@ func (m *Manager) probe(ctx context.Context, c store.Cluster) (store.ClusterStat
 	if was := c.Status; was.Reachable != st.Reachable || was.ArgoInstalled != st.ArgoInstalled || was.IstioInstalled != st.IstioInstalled {
 		m.logger().Info("cluster status changed", "cluster", c.Name, "reachable", st.Reachable,
 			"argo", st.ArgoInstalled, "istio", st.IstioInstalled, "error", st.Error)
+	}
+	if conn := m.cached(c.ID); conn != nil && !bytes.Equal(conn.sealed, c.SealedKubeconfig) {
+		m.logger().Info("cluster credentials replaced; reconnecting", "cluster", c.Name)
+		m.drop(c.ID, conn)
 	}
 	if conn := m.cached(c.ID); conn != nil {
 		reason := ""

@@ -390,6 +390,41 @@ func TestReplicas(t *testing.T) {
 	}
 }
 
+// TestReplicaReconnectsOnNewCredentials: when replica a replaces a
+// cluster's kubeconfig (cluster rotate-credentials), replica b's next probe
+// closes its Conn built with the old one; the next Conn uses the new one.
+func TestReplicaReconnectsOnNewCredentials(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a, b := newManager(t, dir), newManager(t, dir)
+	path := testenv.KubeconfigNoArgo(t)
+	c, err := a.RegisterFromPath(ctx, "switchyard-2", path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := b.Conn(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.ProbeAll(ctx); err != nil || b.cached(c.ID) != conn {
+		t.Fatalf("probe with unchanged credentials = %v; want the same Conn kept", err)
+	}
+	if _, err := a.ReplaceKubeconfig(ctx, c.ID, testenv.FlatKubeconfig(t, path), ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.ProbeAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-conn.stop:
+	default:
+		t.Error("replica b's Conn with the old credentials was not closed")
+	}
+	if again, err := b.Conn(ctx, c.ID); err != nil || again == conn {
+		t.Errorf("Conn after the replacement = %v; want a new one", err)
+	}
+}
+
 // TestRun checks the periodic loop probes every cluster, an unreachable one
 // included, without one holding up the other.
 func TestRun(t *testing.T) {

@@ -124,6 +124,7 @@ func (m *Manager) connect(ctx context.Context, id int64) (*Conn, error) {
 	if m.conns == nil {
 		m.conns = map[int64]*Conn{}
 	}
+	conn.sealed = c.SealedKubeconfig
 	m.conns[id] = conn
 	conn.start(c.Status.ArgoInstalled)
 	return conn, nil

@@ -43,18 +43,41 @@ func (r *Registrar) Add(ctx context.Context, name string) ([]byte, error) {
 
 // Rotate makes a new token Secret, waits for its token, deletes every older
 // one (which invalidates their tokens) and returns the kubeconfig with the
-// new token: register it in place of the old one.
+// new token: register it in place of the old one. RotateWith registers it
+// before the old tokens go.
 func (r *Registrar) Rotate(ctx context.Context, name string) ([]byte, error) {
+	var out []byte
+	err := r.RotateWith(ctx, name, func(_ context.Context, kubeconfig []byte) error { out = kubeconfig; return nil })
+	return out, err
+}
+
+// RotateWith makes a new token Secret, waits for its token, hands the
+// kubeconfig carrying it to install (which registers it with the server)
+// and only then deletes every older token Secret, so the registered cluster
+// is never left with a dead token. If install fails, the new Secret is
+// deleted again and the old token stays the only one.
+func (r *Registrar) RotateWith(ctx context.Context, name string, install func(ctx context.Context, kubeconfig []byte) error) error {
 	var secret string
 	err := r.runSteps(ctx, []step{
 		{"create token Secret", func(ctx context.Context) (err error) { secret, err = r.createTokenSecret(ctx); return err }},
-		{"wait for token", func(ctx context.Context) error { _, err := r.waitToken(ctx, secret); return err }},
+		{"register the new token", func(ctx context.Context) error {
+			kubeconfig, err := r.kubeconfig(ctx, name, secret)
+			if err == nil {
+				err = install(ctx, kubeconfig)
+			}
+			if err != nil {
+				if derr := r.Kube.CoreV1().Secrets(r.Plan.Namespace).Delete(ctx, secret, metav1.DeleteOptions{}); derr != nil && !apierrors.IsNotFound(derr) {
+					err = errors.Join(err, fmt.Errorf("delete the new token Secret %s/%s again: %w", r.Plan.Namespace, secret, derr))
+				}
+			}
+			return err
+		}},
 		{"delete old token Secrets", func(ctx context.Context) error { return r.deleteTokenSecrets(ctx, secret) }},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("rotate credentials of cluster %s: %w", name, err)
+		return fmt.Errorf("rotate credentials of cluster %s: %w", name, err)
 	}
-	return r.kubeconfig(ctx, name, secret)
+	return nil
 }
 
 // Remove deletes what Add created; what is already gone is fine, and what

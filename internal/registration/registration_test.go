@@ -183,3 +183,37 @@ func waitFor(ctx context.Context, t *testing.T, what string, ok func() bool) {
 		}
 	}
 }
+
+// TestRotateWithRefused: when the new kubeconfig cannot be installed, the
+// new token Secret is deleted again and the old token stays the only one,
+// still working.
+func TestRotateWithRefused(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	path := testenv.KubeconfigNoArgo(t)
+	admin, _ := testenv.Clients(t, path)
+	r, err := New(path, "", plan(t, admin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Remove(context.Background()) })
+	first, err := r.Add(ctx, "second")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := errors.New("server refused")
+	var got []byte
+	err = r.RotateWith(ctx, "second", func(_ context.Context, kubeconfig []byte) error { got = kubeconfig; return refused })
+	if !errors.Is(err, refused) || !strings.Contains(err.Error(), "register the new token") {
+		t.Fatalf("RotateWith = %v, want the install error at step register the new token", err)
+	}
+	if len(got) == 0 || string(got) == string(first) {
+		t.Errorf("install got the old kubeconfig (or none), want one with a new token")
+	}
+	if s, _ := r.tokenSecrets(ctx); len(s) != 1 {
+		t.Errorf("token Secrets after a refused rotation = %d, want 1 (the old)", len(s))
+	}
+	if _, err := clientOf(t, first).CoreV1().Namespaces().List(ctx, metav1.ListOptions{Limit: 1}); err != nil {
+		t.Errorf("the old token after a refused rotation: %v, want it working", err)
+	}
+}

@@ -154,6 +154,21 @@ func (s *Store) SetClusterArgoInstanceID(ctx context.Context, id int64, instance
 	return nil
 }
 
+// SetClusterKubeconfig replaces a cluster's sealed kubeconfig, its context
+// and its status (the probe with the new credentials) in one statement, as
+// rotating its credentials does.
+func (s *Store) SetClusterKubeconfig(ctx context.Context, id int64, sealed []byte, kubeContext string, st ClusterStatus) error {
+	err := s.execOne(ctx, notFound("cluster", id),
+		"UPDATE clusters SET sealed_kubeconfig = ?, context = ?, reachable = ?, status_error = ?, kubernetes_version = ?,"+
+			" argo_installed = ?, argo_version = ?, istio_installed = ?, probed_at = ? WHERE id = ? AND NOT in_cluster",
+		sealed, kubeContext, st.Reachable, st.Error, st.KubernetesVersion, st.ArgoInstalled, st.ArgoVersion, st.IstioInstalled,
+		nullTime(st.ProbedAt), id)
+	if err != nil {
+		return fmt.Errorf("replace the kubeconfig of cluster %d: %w", id, err)
+	}
+	return nil
+}
+
 // DeleteCluster removes a cluster and every workspace binding to it.
 func (s *Store) DeleteCluster(ctx context.Context, id int64) error {
 	if err := s.execOne(ctx, notFound("cluster", id), "DELETE FROM clusters WHERE id = ?", id); err != nil {

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/switchyard/switchyard/client"
 	"github.com/switchyard/switchyard/internal/testenv"
@@ -66,6 +68,11 @@ func TestExamples(t *testing.T) {
 		r.cli.run("", "job", "delete", "web-bg", "--yes", "--force", "--workspace", "demo")
 		r.cli.run("", "job", "wait", "web-bg", "--for", "deleted", "--timeout", "60s", "--workspace", "demo")
 	})
+	t.Cleanup(func() { // cluster add --from-context's objects in the second cluster, even after a failure
+		cmd := exec.Command(r.cli.bin, "cluster", "remove", "prod", "--cleanup", "--from-context", "prod-admin")
+		cmd.Dir, cmd.Env = r.dir, r.env(nil)
+		_ = cmd.Run()
+	})
 	ciToken := r.adminToken(t)
 	story := []exampleStep{
 		{path: "login", env: map[string]string{"SWITCHYARD_TOKEN": ciToken}},
@@ -85,7 +92,7 @@ func TestExamples(t *testing.T) {
 		{path: "job abort"}, {glue: []string{"job", "wait", "web-bg", "--for", "aborted", "--timeout", "3m"}},
 		{path: "job retry"}, {glue: []string{"job", "wait", "web-bg", "--for", "awaiting-promotion", "--timeout", "3m"}},
 		{path: "job delete"}, {glue: []string{"job", "wait", "web-bg", "--for", "deleted", "--timeout", "3m"}},
-		{path: "cluster set"}, {path: "cluster add"}, {path: "cluster remove"},
+		{path: "cluster set"}, {path: "cluster add"}, {path: "cluster rotate-credentials"}, {path: "cluster remove"},
 		{path: "user create"}, {path: "user list"},
 		{path: "workspace list"}, {path: "workspace get"}, {path: "workspace create"},
 		{path: "member list"}, {path: "member set"}, {path: "member remove"},
@@ -135,6 +142,7 @@ func newExampleRunner(t *testing.T, url, kubeconfig string) *exampleRunner {
 	if err := os.WriteFile(filepath.Join(dir, "staging.yaml"), flat, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	writeProdAdmin(t, dir)
 	s := newCLI(t)
 	return &exampleRunner{cli: s, url: url, dir: dir, skipped: map[string]bool{}}
 }
@@ -165,7 +173,9 @@ func (r *exampleRunner) help(t *testing.T, path []string) string {
 	return out
 }
 
-var subcommandLine = regexp.MustCompile(`(?m)^  ([a-z][a-z-]*)\s{2,}\S`)
+// subcommandLine is a line of a command list: a name as long as the longest
+// (rotate-credentials) is followed by one space only.
+var subcommandLine = regexp.MustCompile(`(?m)^  ([a-z][a-z-]*) +[A-Z]`)
 
 // commandPaths lists every command under path, from the help's command lists.
 func (r *exampleRunner) commandPaths(t *testing.T, path []string) [][]string {
@@ -263,7 +273,7 @@ func (r *exampleRunner) shell(t *testing.T, line string, env map[string]string, 
 
 func (r *exampleRunner) env(extra map[string]string) []string {
 	env := append(os.Environ(), "PATH="+filepath.Dir(r.cli.bin)+":"+os.Getenv("PATH"), "HOME="+r.dir,
-		"SWITCHYARD_CONFIG="+r.cli.config, "SWITCHYARD_URL=", "SWITCHYARD_TOKEN=", "SWITCHYARD_WORKSPACE=", "PASSWORD="+password)
+		"KUBECONFIG=", "SWITCHYARD_CONFIG="+r.cli.config, "SWITCHYARD_URL=", "SWITCHYARD_TOKEN=", "SWITCHYARD_WORKSPACE=", "PASSWORD="+password)
 	for k, v := range extra {
 		env = append(env, k+"="+v)
 	}
@@ -359,4 +369,23 @@ func restoreDemo(t *testing.T, kubeconfig string) {
 		}
 		t.Errorf("restore the demo Deployment: conflicts")
 	})
+}
+
+// writeProdAdmin writes ~/.kube/config (HOME is dir) with context
+// prod-admin for the second local cluster: the cluster add --from-context
+// examples make Switchyard's ServiceAccount there (kube-system/switchyard-manager).
+func writeProdAdmin(t *testing.T, dir string) {
+	t.Helper()
+	cfg, err := clientcmd.Load(testenv.FlatKubeconfig(t, testenv.KubeconfigNoArgo(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Contexts = map[string]*clientcmdapi.Context{"prod-admin": cfg.Contexts[cfg.CurrentContext]}
+	cfg.CurrentContext = "prod-admin"
+	if err := os.MkdirAll(filepath.Join(dir, ".kube"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := clientcmd.WriteToFile(*cfg, filepath.Join(dir, ".kube", "config")); err != nil {
+		t.Fatal(err)
+	}
 }
