@@ -350,9 +350,9 @@ func TestJobListAt1280(t *testing.T) {
 	}
 	const (
 		job   = "checkout-frontend-eu"
-		image = "registry.example.com/payments/checkout-frontend:2026.12.01-build.4711"
-		next  = "registry.example.com/payments/checkout-frontend:2026.12.02-build.4712"
-		proxy = "docker.io/envoyproxy/envoy:v1.31.2"
+		image = "mirror-eu-west-1/payments/checkout-frontend:2026.12.01-build.4711"
+		next  = "mirror-eu-west-1/payments/checkout-frontend:2026.12.02-build.4712"
+		proxy = "mirror-eu-west-1/envoyproxy/envoy:v1.31.2"
 	)
 	lbl := map[string]string{"app": "checkout"}
 	replicas := int32(2)
