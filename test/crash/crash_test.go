@@ -16,11 +16,8 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/switchyard/switchyard/client"
@@ -121,23 +118,7 @@ func newFixture(ctx context.Context, t *testing.T, readyDelay string) *fixture {
 	t.Helper()
 	kc, _ := testenv.Clients(t, testenv.Kubeconfig(t))
 	ns := testenv.Namespace(t, kc, "crash")
-	lbl := map[string]string{"app": "app"}
-	replicas := int32(3)
-	dep := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "app"},
-		Spec: appsv1.DeploymentSpec{Replicas: &replicas, Selector: &metav1.LabelSelector{MatchLabels: lbl},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: lbl, Annotations: map[string]string{"pod-ready.stage.kwok.x-k8s.io/delay": readyDelay}},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "example/app:1"}}}}},
-	}
-	if _, err := kc.AppsV1().Deployments(ns).Create(ctx, dep, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "app"}, Spec: corev1.ServiceSpec{Selector: lbl,
-		Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}}}}
-	if _, err := kc.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	testenv.App(ctx, t, kc, ns, "app", 3, map[string]string{"pod-ready.stage.kwok.x-k8s.io/delay": readyDelay})
 	f := &fixture{kube: kc, ns: ns}
 	waitFor(ctx, t, "the app's endpoints", func() bool { return f.readyEndpoints(ctx) == 3 })
 	f.watch = testenv.WatchEndpoints(ctx, t, kc, ns, "app")
