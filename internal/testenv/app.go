@@ -34,3 +34,12 @@ func App(ctx context.Context, t testing.TB, kc kubernetes.Interface, ns, name st
 		t.Fatalf("create service %s/%s: %v", ns, name, err)
 	}
 }
+
+// NeverReadyAnnotation on a pod keeps it from ever getting ready on the test
+// clusters (hack/cluster/stages.yaml).
+const NeverReadyAnnotation = "switchyard.dev/never-ready"
+
+// NeverReadyPatch is a strategic merge patch for an App's Deployment that
+// ships a new version (image example/app:never) whose pods never get ready.
+const NeverReadyPatch = `{"spec":{"template":{"metadata":{"annotations":{"` + NeverReadyAnnotation + `":"true"}},` +
+	`"spec":{"containers":[{"name":"app","image":"example/app:never"}]}}}}`
