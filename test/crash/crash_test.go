@@ -7,7 +7,6 @@ package crash
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -41,16 +40,6 @@ func TestMain(m *testing.M) {
 	// Only this build of the server reads SWITCHYARD_TEST_CRASH_AFTER
 	// (internal/server/crash_crashtest.go).
 	os.Exit(testenv.RunWithBinary(m, func(path string) { bin = path }, "-tags", "crashtest"))
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // start runs the server on dataDir and waits until it is ready. crashAfter,
@@ -181,7 +170,7 @@ func TestCrashDuringCreate(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			f := newFixture(ctx, t, "0s")
-			data, addr := t.TempDir(), freeAddr(t)
+			data, addr := t.TempDir(), testenv.FreeAddr(t)
 			s := start(t, data, addr, "")
 			ws := setup(ctx, t, s.admin(t), f)
 			s.kill()
@@ -212,7 +201,7 @@ func TestCrashDuringDelete(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	f := newFixture(ctx, t, "3s")
-	data, addr := t.TempDir(), freeAddr(t)
+	data, addr := t.TempDir(), testenv.FreeAddr(t)
 	s := start(t, data, addr, "")
 	c := s.admin(t)
 	ws := setup(ctx, t, c, f)

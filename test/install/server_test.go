@@ -37,7 +37,7 @@ func startServer(t *testing.T, dir string, prefix []string, env []string, args .
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	argv := append(append(append([]string(nil), prefix...), bin, "serve", "--addr", addr, "--data-dir", dir, "--log-level", "debug"), args...)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(append(os.Environ(), "SWITCHYARD_ADMIN_PASSWORD="+password), env...)
