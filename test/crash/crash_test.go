@@ -84,14 +84,7 @@ func (s *server) waitDied(t *testing.T) {
 
 func (s *server) admin(t *testing.T) *client.Client {
 	t.Helper()
-	c, err := client.New(s.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Login(context.Background(), "admin", password); err != nil {
-		t.Fatalf("login: %v", err)
-	}
-	return c
+	return testenv.SignIn(t, s.url, "admin", password)
 }
 
 // fixture is the application under test and the watch on its Service.

@@ -83,14 +83,7 @@ func (s *server) logText(t testing.TB) string {
 // admin signs in as the platform administrator.
 func (s *server) admin(t testing.TB) *client.Client {
 	t.Helper()
-	c, err := client.New(s.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Login(context.Background(), "admin", password); err != nil {
-		t.Fatalf("login: %v", err)
-	}
-	return c
+	return testenv.SignIn(t, s.url, "admin", password)
 }
 
 // chartServiceAccount applies the chart's ServiceAccount and RBAC (and only
