@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -43,3 +44,22 @@ const NeverReadyAnnotation = "switchyard.dev/never-ready"
 // ships a new version (image example/app:never) whose pods never get ready.
 const NeverReadyPatch = `{"spec":{"template":{"metadata":{"annotations":{"` + NeverReadyAnnotation + `":"true"}},` +
 	`"spec":{"containers":[{"name":"app","image":"example/app:never"}]}}}}`
+
+// Eventually polls ok every 100 ms until it holds, failing the test after
+// 90 s (or when ctx ends); describe, if given, says what was seen last.
+func Eventually(ctx context.Context, t testing.TB, what string, ok func() bool, describe ...func() string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	for !ok() {
+		select {
+		case <-ctx.Done():
+			last := ""
+			if len(describe) > 0 {
+				last = ": " + describe[0]()
+			}
+			t.Fatalf("timed out waiting for %s%s", what, last)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}

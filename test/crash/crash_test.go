@@ -102,7 +102,7 @@ func newFixture(ctx context.Context, t *testing.T, readyDelay string) *fixture {
 	ns := testenv.Namespace(t, kc, "crash")
 	testenv.App(ctx, t, kc, ns, "app", 3, map[string]string{"pod-ready.stage.kwok.x-k8s.io/delay": readyDelay})
 	f := &fixture{kube: kc, ns: ns}
-	waitFor(ctx, t, "the app's endpoints", func() bool { return f.readyEndpoints(ctx) == 3 })
+	testenv.Eventually(ctx, t, "the app's endpoints", func() bool { return f.readyEndpoints(ctx) == 3 })
 	f.watch = testenv.WatchEndpoints(ctx, t, kc, ns, "app")
 	return f
 }
@@ -117,19 +117,6 @@ func (f *fixture) readyEndpoints(ctx context.Context) int {
 		n += testenv.ReadyEndpoints(&list.Items[i])
 	}
 	return n
-}
-
-func waitFor(ctx context.Context, t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-	for !ok() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("timed out waiting for %s", what)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
 }
 
 // setup registers the local cluster and a workspace bound to the fixture's namespace.
@@ -149,7 +136,7 @@ func setup(ctx context.Context, t *testing.T, c *client.Client, f *fixture) stri
 
 func waitJob(ctx context.Context, t *testing.T, c *client.Client, ws, name string, ok func(j *client.Job, err error) bool) {
 	t.Helper()
-	waitFor(ctx, t, "job "+name, func() bool {
+	testenv.Eventually(ctx, t, "job "+name, func() bool {
 		j, err := c.Job(ctx, ws, name)
 		return ok(j, err)
 	})
@@ -206,7 +193,7 @@ func TestCrashDuringDelete(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() { _, err := c.DeleteJob(ctx, ws, "app-bg", false); errc <- err }()
 	// Kill once the deletion has scaled the Deployment up: its pods take 3 s to get ready.
-	waitFor(ctx, t, "the deletion to scale the Deployment up", func() bool {
+	testenv.Eventually(ctx, t, "the deletion to scale the Deployment up", func() bool {
 		select {
 		case err := <-errc:
 			t.Fatalf("delete returned before the server was killed: %v", err)

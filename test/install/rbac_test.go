@@ -146,7 +146,7 @@ func makeApp(ctx context.Context, t *testing.T, kc kubernetes.Interface, ns stri
 	t.Helper()
 	const replicas = 2
 	testenv.App(ctx, t, kc, ns, "web", replicas, nil)
-	eventually(ctx, t, "Deployment web ready", func() bool {
+	testenv.Eventually(ctx, t, "Deployment web ready", func() bool {
 		d, err := kc.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
 		return err == nil && d.Status.ReadyReplicas == replicas
 	})
@@ -179,7 +179,7 @@ func jobLifecycle(ctx context.Context, t *testing.T, c *client.Client, ws, ns st
 				t.Fatalf("%s: %v", st.name, err)
 			}
 			var last *client.Job
-			eventually(ctx, t, st.name+" done", func() bool {
+			testenv.Eventually(ctx, t, st.name+" done", func() bool {
 				j, err := c.Job(ctx, ws, job)
 				if st.done == nil { // deleted: gone or marked so
 					return client.StatusOf(err) == http.StatusNotFound || (err == nil && j.Phase == client.PhaseDeleted)
@@ -210,25 +210,6 @@ func jobString(j *client.Job) string {
 		return "no job read"
 	}
 	return "phase " + j.Phase + " (" + j.Message + j.StaleReason + "), active " + strings.Join(j.ActiveImages, ",") + ", preview " + strings.Join(j.PreviewImages, ",")
-}
-
-// eventually polls ok until it holds, failing after 90 s; describe, if
-// given, says what was seen last.
-func eventually(ctx context.Context, t *testing.T, what string, ok func() bool, describe ...func() string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-	for !ok() {
-		select {
-		case <-ctx.Done():
-			last := ""
-			if len(describe) > 0 {
-				last = ": " + describe[0]()
-			}
-			t.Fatalf("timed out waiting for %s%s", what, last)
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
 }
 
 // recorder is a TLS reverse proxy to the API server that records, for every
