@@ -21,9 +21,7 @@ import (
 // and waits until Argo has made its ReplicaSet, returning the Rollout then.
 func neverReady(ctx context.Context, t *testing.T, e *Engine, tg Target, blue string) *unstructured.Unstructured {
 	t.Helper()
-	patch := `{"spec":{"template":{"metadata":{"annotations":{"switchyard.dev/never-ready":"true"}},` +
-		`"spec":{"containers":[{"name":"app","image":"example/app:never"}]}}}}`
-	if _, err := e.Kube.AppsV1().Deployments(tg.Spec.Namespace).Patch(ctx, tg.Spec.Deployment, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+	if _, err := e.Kube.AppsV1().Deployments(tg.Spec.Namespace).Patch(ctx, tg.Spec.Deployment, types.StrategicMergePatchType, []byte(testenv.NeverReadyPatch), metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	var ro *unstructured.Unstructured

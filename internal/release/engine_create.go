@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -57,8 +58,7 @@ func (e *Engine) checkRollouts(ctx context.Context, t Target, dep *appsv1.Deploy
 		return fmt.Errorf("list rollouts in %s: %w", t.Spec.Namespace, err)
 	}
 	for _, ro := range list.Items {
-		ours := ro.GetLabels()[LabelJob] == t.Spec.Name && ro.GetLabels()[LabelManagedBy] == ManagedByValue
-		if ro.GetName() == t.Spec.Name && !ours {
+		if ro.GetName() == t.Spec.Name && !t.owns(ro.GetLabels()) {
 			return &FieldError{Field: "name", Rule: fmt.Sprintf("a Rollout named %q already exists in namespace %q", t.Spec.Name, t.Spec.Namespace)}
 		}
 		if str(&ro, "spec", "workloadRef", "name") == dep.Name && ro.GetName() != t.Spec.Name {
@@ -72,18 +72,27 @@ func (e *Engine) checkRollouts(ctx context.Context, t Target, dep *appsv1.Deploy
 }
 
 func (e *Engine) checkPreviewName(ctx context.Context, t Target) error {
-	name := PreviewServiceName(t.Spec.Name)
-	svc, err := e.Kube.CoreV1().Services(t.Spec.Namespace).Get(ctx, name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil
+	svc, found, err := e.getPreview(ctx, t)
+	if err != nil || !found {
+		return err
 	}
-	if err != nil {
-		return fmt.Errorf("get service %s/%s: %w", t.Spec.Namespace, name, err)
-	}
-	if svc.Labels[LabelJob] != t.Spec.Name || svc.Labels[LabelManagedBy] != ManagedByValue {
-		return &FieldError{Field: "name", Rule: fmt.Sprintf("the preview Service %q this job needs already exists and is not Switchyard's", name)}
+	if !t.owns(svc.Labels) {
+		return &FieldError{Field: "name", Rule: fmt.Sprintf("the preview Service %q this job needs already exists and is not Switchyard's", svc.Name)}
 	}
 	return nil
+}
+
+// getPreview gets the job's preview Service; found is false when there is none.
+func (e *Engine) getPreview(ctx context.Context, t Target) (svc *corev1.Service, found bool, err error) {
+	name := PreviewServiceName(t.Spec.Name)
+	svc, err = e.Kube.CoreV1().Services(t.Spec.Namespace).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("get service %s/%s: %w", t.Spec.Namespace, name, err)
+	}
+	return svc, true, nil
 }
 
 func hasRollout(items []unstructured.Unstructured, name string) bool {

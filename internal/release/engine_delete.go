@@ -211,20 +211,16 @@ func (e *Engine) restoreService(ctx context.Context, t Target) error {
 }
 
 func (e *Engine) deletePreview(ctx context.Context, t Target) error {
-	name := PreviewServiceName(t.Spec.Name)
-	svc, err := e.Kube.CoreV1().Services(t.Spec.Namespace).Get(ctx, name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil
+	svc, found, err := e.getPreview(ctx, t)
+	if err != nil || !found {
+		return err
 	}
-	if err != nil {
-		return fmt.Errorf("get service %s/%s: %w", t.Spec.Namespace, name, err)
-	}
-	if svc.Labels[LabelJob] != t.Spec.Name || svc.Labels[LabelManagedBy] != ManagedByValue {
+	if !t.owns(svc.Labels) {
 		return nil // not ours: leave it
 	}
-	err = e.Kube.CoreV1().Services(t.Spec.Namespace).Delete(ctx, name, metav1.DeleteOptions{})
+	err = e.Kube.CoreV1().Services(t.Spec.Namespace).Delete(ctx, svc.Name, metav1.DeleteOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("delete service %s/%s: %w", t.Spec.Namespace, name, err)
+		return fmt.Errorf("delete service %s/%s: %w", t.Spec.Namespace, svc.Name, err)
 	}
 	return nil
 }

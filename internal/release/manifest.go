@@ -37,6 +37,11 @@ func (t Target) labels() map[string]string {
 	return map[string]string{LabelManagedBy: ManagedByValue, LabelJob: t.Spec.Name, LabelWorkspace: t.Workspace}
 }
 
+// owns says whether labels mark an object as this job's, made by Switchyard.
+func (t Target) owns(labels map[string]string) bool {
+	return labels[LabelJob] == t.Spec.Name && labels[LabelManagedBy] == ManagedByValue
+}
+
 // PreviewService builds the preview Service of a job: the active Service's
 // ports and selector (without Argo's hash, which Argo sets), type ClusterIP.
 func PreviewService(t Target, active *corev1.Service) *corev1.Service {

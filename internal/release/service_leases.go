@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // withLease runs fn holding the job's lease, so that no other request or
@@ -45,16 +47,11 @@ func (s *Service) leaseTTL() time.Duration {
 
 // renewLease extends the lease every third of its TTL until ctx ends.
 func (s *Service) renewLease(ctx context.Context, jobID int64, owner string, ttl time.Duration) {
-	t := time.NewTicker(ttl / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if ok, err := s.Store.ClaimJob(ctx, jobID, owner, ttl); err != nil || !ok {
-				s.log().Warn("renew job lease", "job", jobID, "held", ok, "err", err)
-			}
+	// A condition that never holds: the poll is a ticker that stops with ctx.
+	_ = wait.PollUntilContextCancel(ctx, ttl/3, false, func(ctx context.Context) (bool, error) {
+		if ok, err := s.Store.ClaimJob(ctx, jobID, owner, ttl); err != nil || !ok {
+			s.log().Warn("renew job lease", "job", jobID, "held", ok, "err", err)
 		}
-	}
+		return false, nil
+	})
 }

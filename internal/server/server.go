@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/wait"
+
 	"github.com/switchyard/switchyard/internal/access"
 	"github.com/switchyard/switchyard/internal/api"
 	"github.com/switchyard/switchyard/internal/auth"
@@ -191,18 +193,13 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // sweepSessions deletes expired sessions every interval until ctx ends.
 // Expiry is enforced on every request anyway; this only keeps the table small.
 func (s *Server) sweepSessions(ctx context.Context, interval time.Duration, logger *slog.Logger) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := s.store.DeleteExpiredSessions(ctx); err != nil && ctx.Err() == nil {
-				logger.Warn("delete expired sessions", "err", err)
-			}
+	// A condition that never holds: the poll is a ticker that stops with ctx.
+	_ = wait.PollUntilContextCancel(ctx, interval, false, func(ctx context.Context) (bool, error) {
+		if _, err := s.store.DeleteExpiredSessions(ctx); err != nil && ctx.Err() == nil {
+			logger.Warn("delete expired sessions", "err", err)
 		}
-	}
+		return false, nil
+	})
 }
 
 // CloseStreams ends the API's open change streams (Run does it on shutdown;
@@ -296,16 +293,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, logger *slog.Logger
 // window every interval until ctx ends, so that names tried once don't stay
 // in memory.
 func (s *Server) pruneLimiters(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			s.api.Auth.PruneLimiters()
-		}
-	}
+	_ = wait.PollUntilContextCancel(ctx, interval, false, func(context.Context) (bool, error) {
+		s.api.Auth.PruneLimiters()
+		return false, nil
+	})
 }
 
 // routes returns the HTTP handler with every route of the server.

@@ -138,22 +138,6 @@ func (s *Store) keepWorkspaceAdmins(ctx context.Context, tx *sql.Tx, userID int6
 	return nil
 }
 
-// execOneTx is execOne inside a transaction.
-func (s *Store) execOneTx(ctx context.Context, tx *sql.Tx, notFound error, query string, args ...any) error {
-	res, err := tx.ExecContext(ctx, s.d.rebind(query), args...)
-	if err != nil {
-		return err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return notFound
-	}
-	return nil
-}
-
 func scanID(r rowScanner) (int64, error) {
 	var id int64
 	return id, r.Scan(&id)

@@ -140,6 +140,18 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // notFound when it changed none.
 func (s *Store) execOne(ctx context.Context, notFound error, query string, args ...any) error {
 	res, err := s.exec(ctx, query, args...)
+	return changedOne(res, err, notFound)
+}
+
+// execOneTx is execOne inside a transaction.
+func (s *Store) execOneTx(ctx context.Context, tx *sql.Tx, notFound error, query string, args ...any) error {
+	res, err := tx.ExecContext(ctx, s.d.rebind(query), args...)
+	return changedOne(res, err, notFound)
+}
+
+// changedOne passes on the error of a statement expected to change exactly
+// one row, or returns notFound when it changed none.
+func changedOne(res sql.Result, err, notFound error) error {
 	if err != nil {
 		return err
 	}

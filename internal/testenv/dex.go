@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -52,7 +51,7 @@ type Dex struct {
 func StartDex(t testing.TB, clients []DexClient, users []DexUser) *Dex {
 	t.Helper()
 	bin := need(t, "SWITCHYARD_TEST_DEX", "SWITCHYARD_REQUIRE_TOOLS", "Dex (hack/oidc/build-dex.sh)")
-	addr := freeAddr(t)
+	addr := FreeAddr(t)
 	d := &Dex{Issuer: "http://" + addr + "/dex", log: &syncBuffer{}}
 	cfgPath := filepath.Join(t.TempDir(), "dex.json") // JSON is YAML: Dex reads it as is
 	if err := os.WriteFile(cfgPath, dexConfig(t, d.Issuer, addr, clients, users), 0o600); err != nil {
@@ -121,18 +120,6 @@ func dexConfig(t testing.TB, issuer, addr string, clients []DexClient, users []D
 		t.Fatal(err)
 	}
 	return b
-}
-
-// freeAddr returns a loopback address with a port free a moment ago (Dex takes the
-// port from its configuration, not from an inherited listener).
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 func (d *Dex) waitReady(t testing.TB, exited <-chan error) {

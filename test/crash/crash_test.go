@@ -7,7 +7,6 @@ package crash
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,11 +15,8 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/switchyard/switchyard/client"
@@ -44,16 +40,6 @@ func TestMain(m *testing.M) {
 	// Only this build of the server reads SWITCHYARD_TEST_CRASH_AFTER
 	// (internal/server/crash_crashtest.go).
 	os.Exit(testenv.RunWithBinary(m, func(path string) { bin = path }, "-tags", "crashtest"))
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // start runs the server on dataDir and waits until it is ready. crashAfter,
@@ -98,14 +84,7 @@ func (s *server) waitDied(t *testing.T) {
 
 func (s *server) admin(t *testing.T) *client.Client {
 	t.Helper()
-	c, err := client.New(s.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Login(context.Background(), "admin", password); err != nil {
-		t.Fatalf("login: %v", err)
-	}
-	return c
+	return testenv.SignIn(t, s.url, "admin", password)
 }
 
 // fixture is the application under test and the watch on its Service.
@@ -121,25 +100,9 @@ func newFixture(ctx context.Context, t *testing.T, readyDelay string) *fixture {
 	t.Helper()
 	kc, _ := testenv.Clients(t, testenv.Kubeconfig(t))
 	ns := testenv.Namespace(t, kc, "crash")
-	lbl := map[string]string{"app": "app"}
-	replicas := int32(3)
-	dep := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "app"},
-		Spec: appsv1.DeploymentSpec{Replicas: &replicas, Selector: &metav1.LabelSelector{MatchLabels: lbl},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: lbl, Annotations: map[string]string{"pod-ready.stage.kwok.x-k8s.io/delay": readyDelay}},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "example/app:1"}}}}},
-	}
-	if _, err := kc.AppsV1().Deployments(ns).Create(ctx, dep, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "app"}, Spec: corev1.ServiceSpec{Selector: lbl,
-		Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}}}}
-	if _, err := kc.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	testenv.App(ctx, t, kc, ns, "app", 3, map[string]string{"pod-ready.stage.kwok.x-k8s.io/delay": readyDelay})
 	f := &fixture{kube: kc, ns: ns}
-	waitFor(ctx, t, "the app's endpoints", func() bool { return f.readyEndpoints(ctx) == 3 })
+	testenv.Eventually(ctx, t, "the app's endpoints", func() bool { return f.readyEndpoints(ctx) == 3 })
 	f.watch = testenv.WatchEndpoints(ctx, t, kc, ns, "app")
 	return f
 }
@@ -154,19 +117,6 @@ func (f *fixture) readyEndpoints(ctx context.Context) int {
 		n += testenv.ReadyEndpoints(&list.Items[i])
 	}
 	return n
-}
-
-func waitFor(ctx context.Context, t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-	for !ok() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("timed out waiting for %s", what)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
 }
 
 // setup registers the local cluster and a workspace bound to the fixture's namespace.
@@ -186,7 +136,7 @@ func setup(ctx context.Context, t *testing.T, c *client.Client, f *fixture) stri
 
 func waitJob(ctx context.Context, t *testing.T, c *client.Client, ws, name string, ok func(j *client.Job, err error) bool) {
 	t.Helper()
-	waitFor(ctx, t, "job "+name, func() bool {
+	testenv.Eventually(ctx, t, "job "+name, func() bool {
 		j, err := c.Job(ctx, ws, name)
 		return ok(j, err)
 	})
@@ -200,7 +150,7 @@ func TestCrashDuringCreate(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			f := newFixture(ctx, t, "0s")
-			data, addr := t.TempDir(), freeAddr(t)
+			data, addr := t.TempDir(), testenv.FreeAddr(t)
 			s := start(t, data, addr, "")
 			ws := setup(ctx, t, s.admin(t), f)
 			s.kill()
@@ -231,7 +181,7 @@ func TestCrashDuringDelete(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	f := newFixture(ctx, t, "3s")
-	data, addr := t.TempDir(), freeAddr(t)
+	data, addr := t.TempDir(), testenv.FreeAddr(t)
 	s := start(t, data, addr, "")
 	c := s.admin(t)
 	ws := setup(ctx, t, c, f)
@@ -243,7 +193,7 @@ func TestCrashDuringDelete(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() { _, err := c.DeleteJob(ctx, ws, "app-bg", false); errc <- err }()
 	// Kill once the deletion has scaled the Deployment up: its pods take 3 s to get ready.
-	waitFor(ctx, t, "the deletion to scale the Deployment up", func() bool {
+	testenv.Eventually(ctx, t, "the deletion to scale the Deployment up", func() bool {
 		select {
 		case err := <-errc:
 			t.Fatalf("delete returned before the server was killed: %v", err)

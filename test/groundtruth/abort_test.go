@@ -32,8 +32,7 @@ func TestAbortUnderPromoteFull(t *testing.T) {
 	blue := str(ro, "status", "stableRS")
 	waitSelector(ctx, t, kc, ns, "app-active", blue)
 
-	patch := `{"spec":{"template":{"metadata":{"annotations":{"switchyard.dev/never-ready":"true"}},"spec":{"containers":[{"name":"app","image":"example/app:never"}]}}}}`
-	if _, err := kc.AppsV1().Deployments(ns).Patch(ctx, "app", types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+	if _, err := kc.AppsV1().Deployments(ns).Patch(ctx, "app", types.StrategicMergePatchType, []byte(testenv.NeverReadyPatch), metav1.PatchOptions{}); err != nil {
 		t.Fatalf("ship a never-ready version: %v", err)
 	}
 	waitRollout(ctx, t, rollouts, "a green ReplicaSet", func(ro *unstructured.Unstructured) bool {

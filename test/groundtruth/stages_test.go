@@ -24,7 +24,7 @@ func TestKwokStages(t *testing.T) {
 	for name, anno := range map[string]map[string]string{
 		"fast":  nil,
 		"slow":  {"pod-ready.stage.kwok.x-k8s.io/delay": "3s"},
-		"never": {"switchyard.dev/never-ready": "true"},
+		"never": {testenv.NeverReadyAnnotation: "true"},
 	} {
 		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: anno},
 			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "example/c:1"}}}}

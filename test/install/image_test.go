@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/switchyard/switchyard/internal/testenv"
 )
 
 // The parts of the OCI image spec the test reads, by its field names: the
@@ -253,7 +255,7 @@ func checkRootfs(t *testing.T, rootfs string) {
 // environment, on loopback, and GETs /healthz. As root it chroots into the
 // image and takes the image's user, so only the image's files are there.
 func serveFromImage(t *testing.T, rootfs string, cfg ociConfig) {
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	args := append(slices.Clone(cfg.Config.Cmd), "--addr", addr)
 	exe := "/usr/local/bin/" + cfg.Config.Entrypoint[0]
 	cmd := exec.Command(exe, args...)

@@ -13,11 +13,8 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -147,23 +144,9 @@ func checkNoSecrets(ctx context.Context, t *testing.T, admin *rest.Config, tok s
 // Service "web" selecting it, and waits for the Deployment to be ready.
 func makeApp(ctx context.Context, t *testing.T, kc kubernetes.Interface, ns string) {
 	t.Helper()
-	lbl := map[string]string{"app": "web"}
-	replicas := int32(2)
-	dep := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "web"},
-		Spec: appsv1.DeploymentSpec{Replicas: &replicas, Selector: &metav1.LabelSelector{MatchLabels: lbl},
-			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: lbl},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "example/app:1"}}}}},
-	}
-	if _, err := kc.AppsV1().Deployments(ns).Create(ctx, dep, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web"}, Spec: corev1.ServiceSpec{Selector: lbl,
-		Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}}}}
-	if _, err := kc.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	eventually(ctx, t, "Deployment web ready", func() bool {
+	const replicas = 2
+	testenv.App(ctx, t, kc, ns, "web", replicas, nil)
+	testenv.Eventually(ctx, t, "Deployment web ready", func() bool {
 		d, err := kc.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
 		return err == nil && d.Status.ReadyReplicas == replicas
 	})
@@ -196,7 +179,7 @@ func jobLifecycle(ctx context.Context, t *testing.T, c *client.Client, ws, ns st
 				t.Fatalf("%s: %v", st.name, err)
 			}
 			var last *client.Job
-			eventually(ctx, t, st.name+" done", func() bool {
+			testenv.Eventually(ctx, t, st.name+" done", func() bool {
 				j, err := c.Job(ctx, ws, job)
 				if st.done == nil { // deleted: gone or marked so
 					return client.StatusOf(err) == http.StatusNotFound || (err == nil && j.Phase == client.PhaseDeleted)
@@ -227,25 +210,6 @@ func jobString(j *client.Job) string {
 		return "no job read"
 	}
 	return "phase " + j.Phase + " (" + j.Message + j.StaleReason + "), active " + strings.Join(j.ActiveImages, ",") + ", preview " + strings.Join(j.PreviewImages, ",")
-}
-
-// eventually polls ok until it holds, failing after 90 s; describe, if
-// given, says what was seen last.
-func eventually(ctx context.Context, t *testing.T, what string, ok func() bool, describe ...func() string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-	for !ok() {
-		select {
-		case <-ctx.Done():
-			last := ""
-			if len(describe) > 0 {
-				last = ": " + describe[0]()
-			}
-			t.Fatalf("timed out waiting for %s%s", what, last)
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
 }
 
 // recorder is a TLS reverse proxy to the API server that records, for every

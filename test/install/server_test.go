@@ -37,7 +37,7 @@ func startServer(t *testing.T, dir string, prefix []string, env []string, args .
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	addr := freeAddr(t)
+	addr := testenv.FreeAddr(t)
 	argv := append(append(append([]string(nil), prefix...), bin, "serve", "--addr", addr, "--data-dir", dir, "--log-level", "debug"), args...)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(append(os.Environ(), "SWITCHYARD_ADMIN_PASSWORD="+password), env...)
@@ -83,14 +83,7 @@ func (s *server) logText(t testing.TB) string {
 // admin signs in as the platform administrator.
 func (s *server) admin(t testing.TB) *client.Client {
 	t.Helper()
-	c, err := client.New(s.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Login(context.Background(), "admin", password); err != nil {
-		t.Fatalf("login: %v", err)
-	}
-	return c
+	return testenv.SignIn(t, s.url, "admin", password)
 }
 
 // chartServiceAccount applies the chart's ServiceAccount and RBAC (and only
