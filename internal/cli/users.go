@@ -120,7 +120,8 @@ func (c *cli) userRevokeTokenCmd() *cobra.Command {
 	var f adminFlags
 	return c.adminCmd("revoke-token NAME ID", "Revoke one of a user's API tokens", `Revoke one of a user's API tokens by id (see user tokens; platform admins):
 it answers 401 from its next request.`,
-		`  switchyard user revoke-token alice 12`, argsBetween(2, 2), &f, false,
+		`  switchyard user revoke-token alice 12
+  switchyard user revoke-token alice "$(switchyard user tokens alice -o jsonpath='{.items[0].id}')"`, argsBetween(2, 2), &f, false,
 		func(ctx context.Context, s *session, args []string) error {
 			id, err := strconv.ParseInt(args[1], 10, 64)
 			if err != nil || id <= 0 {

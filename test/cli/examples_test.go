@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -94,11 +95,17 @@ func TestExamples(t *testing.T) {
 		{path: "job delete"}, {glue: []string{"job", "wait", "web-bg", "--for", "deleted", "--timeout", "3m"}},
 		{path: "cluster set"}, {path: "cluster add"}, {path: "cluster rotate-credentials"}, {path: "cluster remove"},
 		{path: "user create"}, {path: "user list"},
+		// user revoke-token's first example names token 12: alice makes tokens until hers is 12.
+		{hook: giveAliceToken12}, {path: "user tokens"}, {path: "user revoke-token"},
+		{path: "user set"}, {path: "user disable"}, {path: "user enable"},
 		{path: "workspace list"}, {path: "workspace get"}, {path: "workspace create"},
+		// group-binding remove's example names binding 3: the add examples make 1 and 2.
+		{path: "group-binding add"}, {glue: []string{"group-binding", "add", "release-viewers", "--role", "viewer", "-w", "payments"}},
+		{path: "group-binding list"}, {path: "group-binding remove"},
 		{path: "member list"}, {path: "member set"}, {path: "member remove"},
 		{path: "binding list"}, {path: "binding add"}, {path: "binding remove"},
 		{path: "token create"}, {path: "token list"}, {path: "token revoke"},
-		{path: "audit list"}, {path: "workspace delete"},
+		{path: "audit list"}, {path: "workspace delete"}, {path: "user delete"},
 		{path: "completion"}, {path: "serve"},
 		{path: "context use"}, {path: "logout"},
 	}
@@ -387,5 +394,34 @@ func writeProdAdmin(t *testing.T, dir string) {
 	}
 	if err := clientcmd.WriteToFile(*cfg, filepath.Join(dir, ".kube", "config")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// giveAliceToken12 signs in as alice (made by the user create examples) and
+// creates API tokens until one has ID 12, the one user revoke-token's example
+// revokes; the story made fewer than 12 tokens before.
+func giveAliceToken12(t *testing.T, r *exampleRunner) {
+	c, err := client.New(r.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Login(t.Context(), "alice", password); err != nil {
+		t.Fatalf("sign in as alice: %v", err)
+	}
+	for i := 0; ; i++ {
+		tok, err := c.CreateToken(t.Context(), fmt.Sprintf("laptop-%d", i), 0)
+		if err != nil {
+			t.Fatalf("alice creates a token: %v", err)
+		}
+		if tok.ID >= 12 {
+			if tok.ID != 12 {
+				t.Fatalf("alice's token is %d: the story made more than 11 tokens before, so user revoke-token's example names none", tok.ID)
+			}
+			break
+		}
+	}
+	// A second token for the jsonpath example (it revokes the first one listed).
+	if _, err := c.CreateToken(t.Context(), "desktop", 0); err != nil {
+		t.Fatalf("alice creates a token: %v", err)
 	}
 }
