@@ -34,11 +34,15 @@ func inPod(dir string) []string {
 // API server. The server registers the cluster, reaches it with that
 // token, and stores nothing secret; a restart keeps the one registration.
 func TestInCluster(t *testing.T) {
+	skip := t.Skip
+	if os.Getenv("SWITCHYARD_REQUIRE_TOOLS") == "1" { // make test: a missing tool is a failure
+		skip = t.Fatal
+	}
 	if os.Getuid() != 0 {
-		t.Skip("needs root for a mount namespace (unshare --mount)")
+		skip("needs root for a mount namespace (unshare --mount)")
 	}
 	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Skip("needs unshare (util-linux)")
+		skip("needs unshare (util-linux)")
 	}
 	kubeconfig := testenv.Kubeconfig(t)
 	kc, _ := testenv.Clients(t, kubeconfig)
