@@ -198,6 +198,14 @@ func (c *Conn) start(argo bool) {
 // waitSynced waits until the caches are filled, ctx ends, or timeout has
 // passed since start. A timeout or a closed Conn is an *UnreachableError.
 func (c *Conn) waitSynced(ctx context.Context, timeout time.Duration) error {
+	// Synced caches win over an expired timer: select picks at random among
+	// ready cases, and once timeout has passed since start the timer is ready
+	// at once on every call.
+	select {
+	case <-c.synced:
+		return nil
+	default:
+	}
 	timer := time.NewTimer(time.Until(c.started.Add(timeout)))
 	defer timer.Stop()
 	select {
