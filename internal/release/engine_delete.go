@@ -159,17 +159,49 @@ func (e *Engine) waitDeployment(ctx context.Context, t Target, stable *appsv1.Re
 			e.log().Info("deployment scaled down during deletion: scaling it up again", "namespace", t.Spec.Namespace, "deployment", t.Spec.Deployment, "replicas", *dep.Spec.Replicas)
 			return false, e.restoreDeployment(ctx, t, stable, replicas)
 		}
-		return DeploymentAvailable(dep), nil
+		if !DeploymentAvailable(dep) {
+			return false, nil
+		}
+		// The Deployment's status sums its ReplicaSets' statuses, which may
+		// not have caught up with a scale-down and up again yet (3 available
+		// from before the scale-down, 0 a moment later): believe it only once
+		// every ReplicaSet it scales has observed its own latest spec.
+		rss, err := e.ReplicaSets(ctx, t, string(dep.UID))
+		if err != nil {
+			return false, err
+		}
+		return replicaSetsCaughtUp(rss, desiredReplicas(dep)), nil
 	})
+}
+
+// desiredReplicas is a Deployment's spec.replicas, 1 when unset.
+func desiredReplicas(dep *appsv1.Deployment) int32 {
+	if dep.Spec.Replicas != nil {
+		return *dep.Spec.Replicas
+	}
+	return 1
+}
+
+// replicaSetsCaughtUp reports whether every ReplicaSet with replicas has
+// observed its latest spec and, together, they have want available.
+func replicaSetsCaughtUp(rss []*appsv1.ReplicaSet, want int32) bool {
+	var available int32
+	for _, rs := range rss {
+		if rs.Spec.Replicas != nil && *rs.Spec.Replicas == 0 && rs.Status.Replicas == 0 {
+			continue
+		}
+		if rs.Status.ObservedGeneration < rs.Generation {
+			return false
+		}
+		available += rs.Status.AvailableReplicas
+	}
+	return available >= want
 }
 
 // DeploymentAvailable reports whether a Deployment has rolled out its latest
 // template with every replica available.
 func DeploymentAvailable(dep *appsv1.Deployment) bool {
-	want := int32(1)
-	if dep.Spec.Replicas != nil {
-		want = *dep.Spec.Replicas
-	}
+	want := desiredReplicas(dep)
 	s := dep.Status
 	return s.ObservedGeneration >= dep.Generation && s.UpdatedReplicas == want && s.AvailableReplicas >= want && s.Replicas == want
 }

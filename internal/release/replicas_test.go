@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/switchyard/switchyard/internal/cluster"
@@ -148,5 +149,34 @@ func TestReplicaChangeNotices(t *testing.T) {
 	case <-relayed:
 	case <-time.After(10 * time.Second):
 		t.Fatal("RelayChanges did not end with its context")
+	}
+}
+
+// TestReplicaSetsCaughtUp: a ReplicaSet whose status is from before its
+// latest spec (scaled down and up again, still saying 3 available from before)
+// is not believed; a scaled-down old one doesn't count.
+func TestReplicaSetsCaughtUp(t *testing.T) {
+	rs := func(gen, observed int64, replicas, statusReplicas, available int32) *appsv1.ReplicaSet {
+		r := &appsv1.ReplicaSet{}
+		r.Generation, r.Spec.Replicas = gen, &replicas
+		r.Status.ObservedGeneration, r.Status.Replicas, r.Status.AvailableReplicas = observed, statusReplicas, available
+		return r
+	}
+	tests := []struct {
+		name string
+		rss  []*appsv1.ReplicaSet
+		want bool
+	}{
+		{"caught up", []*appsv1.ReplicaSet{rs(3, 3, 3, 3, 3)}, true},
+		{"status from before the scale-down", []*appsv1.ReplicaSet{rs(3, 1, 3, 3, 3)}, false},
+		{"observed, pods not back yet", []*appsv1.ReplicaSet{rs(3, 3, 3, 3, 0)}, false},
+		{"old one scaled down", []*appsv1.ReplicaSet{rs(5, 4, 0, 0, 0), rs(2, 2, 3, 3, 3)}, true},
+		{"old one still scaling down", []*appsv1.ReplicaSet{rs(5, 4, 0, 2, 2), rs(2, 2, 3, 3, 3)}, false},
+		{"none", nil, false},
+	}
+	for _, tt := range tests {
+		if got := replicaSetsCaughtUp(tt.rss, 3); got != tt.want {
+			t.Errorf("%s: replicaSetsCaughtUp = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

@@ -84,10 +84,8 @@ func TestExamples(t *testing.T) {
 		{path: "job list"}, {path: "job get"}, {path: "job describe"}, {path: "job history"}, {path: "job events"},
 		{hook: startListWatch}, {path: "job deploy"}, {hook: checkListWatch}, {path: "job watch"},
 		{path: "job promote"}, {glue: []string{"job", "wait", "web-bg", "--for", "healthy", "--timeout", "3m"}},
-		// The revision before the current is 1.1.0, which 1.2.0 replaced before it was promoted:
-		// rolling back to it is a new blue-green round.
-		{path: "job rollback"}, {glue: []string{"job", "wait", "web-bg", "--for", "awaiting-promotion", "--timeout", "3m"}},
-		{glue: []string{"job", "promote", "web-bg"}}, {glue: []string{"job", "wait", "web-bg", "--for", "healthy", "--timeout", "3m"}},
+		// The revision before the current is 1.1.0, which 1.2.0 replaced before it was promoted.
+		{path: "job rollback", hook: rolledBackTo110},
 		{glue: []string{"job", "deploy", "web-bg", "--image", "web=example/web:1.4.0"}},
 		{glue: []string{"job", "wait", "web-bg", "--for", "awaiting-promotion", "--timeout", "3m"}},
 		{path: "job abort"}, {glue: []string{"job", "wait", "web-bg", "--for", "aborted", "--timeout", "3m"}},
@@ -288,6 +286,30 @@ func (r *exampleRunner) env(extra map[string]string) []string {
 }
 
 // checkVersion: version -o json has the client's and the server's build.
+// rolledBackTo110 waits until job rollback has brought 1.1.0 back to the
+// active Service. Argo decides how (rollout/sync.go isFastRollback): while
+// 1.1.0's ReplicaSet is still on standby (scale-down deadline not passed:
+// Argo gives one to an unpromoted preview replaced by a newer one, unless it
+// scaled it down first) traffic switches at once; otherwise the rollback is a
+// new blue-green round that waits for a promote. Both are right: the help says
+// "a version still on standby takes traffic at once".
+func rolledBackTo110(t *testing.T, r *exampleRunner) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for promoted := false; ; time.Sleep(500 * time.Millisecond) {
+		j := r.cli.job("web-bg")
+		switch {
+		case j.Phase == "Healthy" && len(j.ActiveImages) == 1 && j.ActiveImages[0] == "example/web:1.1.0":
+			return
+		case j.Phase == "Awaiting promotion" && !promoted:
+			r.cli.ok("job", "promote", "web-bg")
+			promoted = true
+		case time.Now().After(deadline):
+			t.Fatalf("after job rollback: %s, active %v; want Healthy on example/web:1.1.0", j.Phase, j.ActiveImages)
+		}
+	}
+}
+
 func checkVersion(t *testing.T, r *exampleRunner) {
 	var v struct {
 		Client, Server client.BuildInfo
