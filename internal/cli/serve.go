@@ -96,11 +96,14 @@ func envInt(key string, def int) int {
 func oidcSecret(opts *server.Options, secretFile, scopes string) error {
 	opts.OIDC.ClientSecret = os.Getenv("SWITCHYARD_OIDC_CLIENT_SECRET")
 	if secretFile != "" {
-		b, err := os.ReadFile(secretFile)
+		if opts.OIDC.ClientSecret != "" {
+			return usageError{"serve: SWITCHYARD_OIDC_CLIENT_SECRET and --oidc-client-secret-file are both set: set one of them"}
+		}
+		secret, err := server.ReadSecretFile(secretFile)
 		if err != nil {
 			return usageError{"serve: --oidc-client-secret-file: " + err.Error()}
 		}
-		opts.OIDC.ClientSecret = strings.TrimSpace(string(b))
+		opts.OIDC.ClientSecret = strings.TrimSpace(secret)
 	}
 	for sc := range strings.SplitSeq(scopes, ",") {
 		if sc = strings.TrimSpace(sc); sc != "" {

@@ -42,7 +42,7 @@ func ReadSecretFiles(opts *Options, getenv func(string) string) error {
 		if *v != "" {
 			return fmt.Errorf("%s and %s are both set: set one of them", sf.direct, sf.fileEnv)
 		}
-		secret, err := readSecretFile(path)
+		secret, err := ReadSecretFile(path)
 		if err != nil {
 			return fmt.Errorf("%s: %w", sf.fileEnv, err)
 		}
@@ -51,7 +51,9 @@ func ReadSecretFiles(opts *Options, getenv func(string) string) error {
 	return nil
 }
 
-func readSecretFile(path string) (string, error) {
+// ReadSecretFile reads one secret from a file: at most MaxSecretFileBytes,
+// one trailing newline dropped, never empty.
+func ReadSecretFile(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
