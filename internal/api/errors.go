@@ -121,10 +121,51 @@ func statusFor(err error, admin bool) *Error {
 		}
 		return &Error{Status: http.StatusServiceUnavailable, Code: "cluster_unreachable", Message: unreachable.Error() + "; try again later"}
 	}
+	if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
+		return clusterRefused(err, admin)
+	}
 	if e := clusterError(err); e != nil { // wrong secret key (500)
 		return e
 	}
 	return &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error; see the server log"}
+}
+
+// clusterRefused is the answer when a cluster's API server refused
+// Switchyard's own credentials (RBAC forbids a verb, or the token expired or
+// was revoked): not the caller's fault, and not a fault of this server
+// either, so a 502 saying what the cluster refused. Platform administrators,
+// who can fix the credentials, read the cluster's own words; others what was
+// refused, without the cluster's user names.
+func clusterRefused(err error, admin bool) *Error {
+	code, what := "cluster_forbidden", "the cluster refused Switchyard's credentials"
+	if apierrors.IsUnauthorized(err) {
+		code, what = "cluster_unauthorized", "the cluster no longer accepts Switchyard's credentials (expired or revoked)"
+	}
+	msg := what + "; a platform administrator can grant what the README's RBAC lists or run switchyard cluster rotate-credentials"
+	if admin {
+		msg = what + ": " + err.Error() + "; grant what the README's RBAC lists or run switchyard cluster rotate-credentials"
+	} else if d := apiStatusDetails(err); d != "" {
+		msg = what + " (" + d + "); ask a platform administrator to grant it or to rotate the cluster's credentials"
+	}
+	return &Error{Status: http.StatusBadGateway, Code: code, Message: msg}
+}
+
+// apiStatusDetails names the object a Kubernetes status error is about
+// ("deployments.apps web"), or "".
+func apiStatusDetails(err error) string {
+	var se apierrors.APIStatus
+	if !errors.As(err, &se) {
+		return ""
+	}
+	d := se.Status().Details
+	if d == nil || d.Kind == "" {
+		return ""
+	}
+	kind := d.Kind
+	if d.Group != "" {
+		kind += "." + d.Group
+	}
+	return strings.TrimSpace("on " + kind + " " + d.Name)
 }
 
 // fieldErrors returns every *release.FieldError in err's tree (errors.Join
