@@ -141,9 +141,9 @@ func clusterRefused(err error, admin bool) *Error {
 	if apierrors.IsUnauthorized(err) {
 		code, what = "cluster_unauthorized", "the cluster no longer accepts Switchyard's credentials (expired or revoked)"
 	}
-	msg := what + "; a platform administrator can grant what the README's RBAC lists or run switchyard cluster rotate-credentials"
+	msg := what + "; a platform administrator can grant what Switchyard needs (cluster.Permissions) or run switchyard cluster rotate-credentials"
 	if admin {
-		msg = what + ": " + err.Error() + "; grant what the README's RBAC lists or run switchyard cluster rotate-credentials"
+		msg = what + ": " + err.Error() + "; grant what Switchyard needs (cluster.Permissions) or run switchyard cluster rotate-credentials"
 	} else if d := apiStatusDetails(err); d != "" {
 		msg = what + " (" + d + "); ask a platform administrator to grant it or to rotate the cluster's credentials"
 	}
