@@ -156,7 +156,7 @@ func (e *Engine) waitDeployment(ctx context.Context, t Target, stable *appsv1.Re
 			return false, fmt.Errorf("get deployment %s/%s: %w", t.Spec.Namespace, t.Spec.Deployment, err)
 		}
 		if dep.Spec.Replicas != nil && *dep.Spec.Replicas < replicas {
-			e.log().Info("deployment scaled down during deletion: scaling it up again", "namespace", t.Spec.Namespace, "deployment", t.Spec.Deployment, "replicas", *dep.Spec.Replicas)
+			e.log().InfoContext(ctx, "deployment scaled down during deletion: scaling it up again", "namespace", t.Spec.Namespace, "deployment", t.Spec.Deployment, "replicas", *dep.Spec.Replicas)
 			return false, e.restoreDeployment(ctx, t, stable, replicas)
 		}
 		if !DeploymentAvailable(dep) {

@@ -29,7 +29,7 @@ func (s *Service) changed(job store.Job) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := s.Store.NotifyJobChange(ctx, store.JobChange{ClusterID: job.ClusterID, Namespace: job.Namespace}); err != nil {
-			s.log().Warn("tell other replicas of a job change", "job", job.Name, "err", err)
+			s.log().WarnContext(ctx, "tell other replicas of a job change", "job", job.Name, "err", err)
 		}
 	}()
 }
@@ -46,7 +46,7 @@ func (s *Service) RelayChanges(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		s.log().Warn("listen for other replicas' job changes: retrying", "err", err)
+		s.log().WarnContext(ctx, "listen for other replicas' job changes: retrying", "err", err)
 		select {
 		case <-ctx.Done():
 		case <-time.After(2 * time.Second):

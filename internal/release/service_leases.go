@@ -32,7 +32,7 @@ func (s *Service) withLease(ctx context.Context, jobID int64, fn func(ctx contex
 		stopRenew()
 		<-renewed
 		if err := s.Store.ReleaseJob(context.WithoutCancel(ctx), jobID, owner); err != nil {
-			s.log().Warn("release job lease", "job", jobID, "err", err)
+			s.log().WarnContext(ctx, "release job lease", "job", jobID, "err", err)
 		}
 	}()
 	return fn(ctx)
@@ -50,7 +50,7 @@ func (s *Service) renewLease(ctx context.Context, jobID int64, owner string, ttl
 	// A condition that never holds: the poll is a ticker that stops with ctx.
 	_ = wait.PollUntilContextCancel(ctx, ttl/3, false, func(ctx context.Context) (bool, error) {
 		if ok, err := s.Store.ClaimJob(ctx, jobID, owner, ttl); err != nil || !ok {
-			s.log().Warn("renew job lease", "job", jobID, "held", ok, "err", err)
+			s.log().WarnContext(ctx, "renew job lease", "job", jobID, "held", ok, "err", err)
 		}
 		return false, nil
 	})

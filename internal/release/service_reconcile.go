@@ -21,7 +21,7 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	for {
 		if err := s.ReconcileOnce(ctx); err != nil && ctx.Err() == nil {
-			s.log().Warn("finish half-done jobs", "err", err)
+			s.log().WarnContext(ctx, "finish half-done jobs", "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -69,7 +69,7 @@ func (s *Service) finish(ctx context.Context, id int64) error {
 			if !errors.As(err, &fe) {
 				return err
 			}
-			s.log().Warn("half-made job can't be finished: undoing it", "job", job.Name, "reason", err)
+			s.log().WarnContext(ctx, "half-made job can't be finished: undoing it", "job", job.Name, "reason", err)
 			return s.undo(ctx, eng, t, job, err)
 		}
 		if err := s.finishCreate(ctx, eng, t, job); err != nil {
@@ -108,6 +108,6 @@ func (s *Service) audit(ctx context.Context, job store.Job, action, outcome, det
 	_, err := s.Store.AppendAudit(ctx, store.AuditEvent{Actor: "switchyard", WorkspaceID: &ws, Target: "job " + job.Name,
 		Action: action, Outcome: outcome, Detail: detail})
 	if err != nil {
-		s.log().Warn("audit", "job", job.Name, "err", err)
+		s.log().WarnContext(ctx, "audit", "job", job.Name, "err", err)
 	}
 }

@@ -165,7 +165,7 @@ func (s *Service) remember(ctx context.Context, job *store.Job, st Status) {
 	}
 	now := s.now()
 	if err := s.Store.ObserveJob(ctx, job.ID, string(st.Phase), st.Message, images, now); err != nil {
-		s.log().Warn("record job status", "job", job.Name, "err", err)
+		s.log().WarnContext(ctx, "record job status", "job", job.Name, "err", err)
 		return
 	}
 	job.LastPhase, job.LastMessage, job.LastImages, job.ObservedAt = string(st.Phase), st.Message, images, &now
