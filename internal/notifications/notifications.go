@@ -75,7 +75,9 @@ type Request struct {
 // size before anything else is done with it.
 func (r Request) Check() (Request, error) {
 	var errs []error
-	bad := func(field, problem string) { errs = append(errs, &store.ValidationError{Field: field, Problem: problem}) }
+	bad := func(field, problem string) {
+		errs = append(errs, &store.ValidationError{Field: field, Problem: problem})
+	}
 	if err := checkURL(r.URL); err != nil {
 		bad("url", err.Error())
 	}

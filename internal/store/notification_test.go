@@ -1,0 +1,151 @@
+package store
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+func mustSubscription(t *testing.T, s *Store, ws int64, events ...string) Subscription {
+	t.Helper()
+	sub, err := s.CreateSubscription(t.Context(), Subscription{WorkspaceID: ws, URL: "http://127.0.0.1:1/hook", Events: events,
+		Format: FormatJSON, SealedSecret: []byte("sealed"), CreatedBy: "alice"}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sub
+}
+
+// TestSubscriptions covers create, get, list, the per-workspace limit and delete.
+func TestSubscriptions(t *testing.T) {
+	openEach(t, func(t *testing.T, s *Store) {
+		ctx := t.Context()
+		ws := mustWorkspace(t, s, "team")
+		other := mustWorkspace(t, s, "other")
+		a := mustSubscription(t, s, ws.ID, "promoted", "aborted")
+		got, err := s.GetSubscription(ctx, ws.ID, a.ID)
+		if err != nil || got.URL != a.URL || fmt.Sprint(got.Events) != "[promoted aborted]" || string(got.SealedSecret) != "sealed" {
+			t.Fatalf("get = %+v, %v; want %+v", got, err, a)
+		}
+		if _, err := s.GetSubscription(ctx, other.ID, a.ID); err == nil {
+			t.Fatal("another workspace's subscription was found")
+		}
+		mustSubscription(t, s, ws.ID, "deleted")
+		mustSubscription(t, s, ws.ID, "deleted")
+		_, err = s.CreateSubscription(ctx, Subscription{WorkspaceID: ws.ID, URL: "http://x", Format: FormatJSON, SealedSecret: []byte("x")}, 3)
+		checkErr(t, "fourth subscription (limit 3)", err, ErrInvalid)
+		_, err = s.CreateSubscription(ctx, Subscription{WorkspaceID: ws.ID, Format: FormatJSON, SealedSecret: []byte("x")}, 3)
+		checkErr(t, "no URL", err, ErrInvalid)
+		list, err := s.ListSubscriptions(ctx, ws.ID)
+		if err != nil || len(list) != 3 {
+			t.Fatalf("list = %d, %v; want 3", len(list), err)
+		}
+		checkErr(t, "delete from another workspace", s.DeleteSubscription(ctx, other.ID, a.ID), ErrNotFound)
+		checkErr(t, "delete", s.DeleteSubscription(ctx, ws.ID, a.ID), nil)
+		checkErr(t, "delete again", s.DeleteSubscription(ctx, ws.ID, a.ID), ErrNotFound)
+	})
+}
+
+// TestOutboxOnce records one event from many goroutines at once (replicas
+// racing): one row, one delivery per subscription that wants the kind.
+func TestOutboxOnce(t *testing.T) {
+	openEach(t, func(t *testing.T, s *Store) {
+		ctx := t.Context()
+		ws := mustWorkspace(t, s, "team")
+		wants := mustSubscription(t, s, ws.ID, "promoted", "aborted")
+		mustSubscription(t, s, ws.ID, "deleted") // does not want it
+		ev := NotificationEvent{Key: "job/1/promoted/2/abc", WorkspaceID: ws.ID, JobID: 1, Kind: "promoted", Payload: `{"job":"app"}`}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		created := 0
+		for range 8 {
+			wg.Go(func() {
+				ok, err := s.RecordEvent(ctx, ev)
+				if err != nil {
+					t.Error(err)
+				}
+				if ok {
+					mu.Lock()
+					created++
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if n, _ := s.CountEvents(ctx, ws.ID, "promoted"); created != 1 || n != 1 {
+			t.Fatalf("created %d times, %d rows; want 1 and 1", created, n)
+		}
+		ds, err := s.ClaimDeliveries(ctx, "r1", time.Minute, 10)
+		if err != nil || len(ds) != 1 || ds[0].Subscription.ID != wants.ID || ds[0].Event.Payload != ev.Payload {
+			t.Fatalf("claimed %+v, %v; want one delivery to subscription %d", ds, err, wants.ID)
+		}
+		// A prefix of a kind is not the kind.
+		if _, err := s.RecordEvent(ctx, NotificationEvent{Key: "k2", WorkspaceID: ws.ID, JobID: 1, Kind: "promote", Payload: "{}"}); err != nil {
+			t.Fatal(err)
+		}
+		if more, _ := s.ClaimDeliveries(ctx, "r1", time.Minute, 10); len(more) != 0 {
+			t.Fatalf("kind %q queued %d deliveries, want none", "promote", len(more))
+		}
+	})
+}
+
+// TestDeliveryLease checks that a claimed delivery is nobody else's until
+// its lease ends, that a finished attempt moves it on, that a holder whose
+// lease was taken over can't finish it, and that the log keeps the last
+// MaxAttemptsKept attempts.
+func TestDeliveryLease(t *testing.T) {
+	openEach(t, func(t *testing.T, s *Store) {
+		ctx := t.Context()
+		now := testTime
+		fixedClock(s, &now)
+		ws := mustWorkspace(t, s, "team")
+		sub := mustSubscription(t, s, ws.ID, "promoted")
+		if _, err := s.RecordEvent(ctx, NotificationEvent{Key: "k", WorkspaceID: ws.ID, JobID: 1, Kind: "promoted", Payload: "{}"}); err != nil {
+			t.Fatal(err)
+		}
+		ds, _ := s.ClaimDeliveries(ctx, "r1", time.Minute, 10)
+		if len(ds) != 1 {
+			t.Fatalf("r1 claimed %d, want 1", len(ds))
+		}
+		if other, _ := s.ClaimDeliveries(ctx, "r2", time.Minute, 10); len(other) != 0 {
+			t.Fatalf("r2 claimed %d while r1 holds the lease, want 0", len(other))
+		}
+		// r1 stalls past its lease: r2 takes over, and r1's late answer is refused.
+		now = now.Add(2 * time.Minute)
+		if other, _ := s.ClaimDeliveries(ctx, "r2", time.Minute, 10); len(other) != 1 {
+			t.Fatalf("r2 claimed %d after r1's lease ended, want 1", len(other))
+		}
+		a := Attempt{SubscriptionID: sub.ID, DeliveryID: ds[0].ID, EventKind: "promoted", JobName: "app", Attempt: 1,
+			StatusCode: 500, Error: "HTTP 500", Outcome: AttemptRetrying, AttemptedAt: now}
+		checkErr(t, "r1 finishing a lease it lost", s.FinishAttempt(ctx, "r1", a, now.Add(time.Second)), ErrNotFound)
+		checkErr(t, "r2 finishing", s.FinishAttempt(ctx, "r2", a, now.Add(time.Second)), nil)
+		if again, _ := s.ClaimDeliveries(ctx, "r2", time.Minute, 10); len(again) != 0 {
+			t.Fatalf("claimed %d before the retry is due, want 0", len(again))
+		}
+		now = now.Add(2 * time.Second)
+		again, _ := s.ClaimDeliveries(ctx, "r2", time.Minute, 10)
+		if len(again) != 1 || again[0].Attempts != 1 {
+			t.Fatalf("claimed %+v once the retry was due, want one with 1 attempt made", again)
+		}
+		for i := range MaxAttemptsKept + 5 {
+			a.Attempt, a.Outcome = i+2, AttemptRetrying
+			checkErr(t, "attempt", s.FinishAttempt(ctx, "r2", a, now), nil)
+			if _, err := s.ClaimDeliveries(ctx, "r2", time.Minute, 10); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a.Attempt, a.Outcome, a.StatusCode, a.Error, a.AttemptedAt = a.Attempt+1, AttemptDelivered, 204, "", now.Add(time.Second)
+		checkErr(t, "delivered", s.FinishAttempt(ctx, "r2", a, now), nil)
+		if done, _ := s.ClaimDeliveries(ctx, "r2", time.Minute, 10); len(done) != 0 {
+			t.Fatalf("claimed %d delivered deliveries, want 0", len(done))
+		}
+		log, err := s.ListAttempts(ctx, sub.ID)
+		if err != nil || len(log) != MaxAttemptsKept {
+			t.Fatalf("log has %d attempts, %v; want %d", len(log), err, MaxAttemptsKept)
+		}
+		if log[0].Outcome != AttemptDelivered || log[0].StatusCode != 204 || !log[0].AttemptedAt.Equal(dbTime(now.Add(time.Second))) {
+			t.Fatalf("newest attempt %+v, want the delivered one", log[0])
+		}
+	})
+}
