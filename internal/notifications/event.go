@@ -102,7 +102,8 @@ func Detect(ws string, job store.Job, v release.View, ro *unstructured.Unstructu
 			out[len(out)-1].Check = metric
 		}
 		if post {
-			add(KindSwitchedBack, active, "abort", at)
+			// Argo moves traffic back to the stable version (perhaps a reconcile after the abort is seen).
+			add(KindSwitchedBack, stableVersion(vs), "abort", at)
 		} else {
 			add(KindAborted, &newest, at)
 		}
@@ -123,6 +124,15 @@ func Detect(ws string, job store.Job, v release.View, ro *unstructured.Unstructu
 func activeVersion(vs []release.Version) *release.Version {
 	for i := range vs {
 		if vs[i].Active {
+			return &vs[i]
+		}
+	}
+	return nil
+}
+
+func stableVersion(vs []release.Version) *release.Version {
+	for i := range vs {
+		if vs[i].Stable {
 			return &vs[i]
 		}
 	}

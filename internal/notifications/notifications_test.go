@@ -89,7 +89,7 @@ func TestDetect(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	blue := release.Version{Revision: 1, PodHash: "aaa", Images: []string{"app:1"}, CreatedAt: t0}
 	green := release.Version{Revision: 2, PodHash: "bbb", Images: []string{"app:2"}, CreatedAt: t0.Add(time.Minute)}
-	on := func(v release.Version) release.Version { v.Active = true; return v }
+	on := func(v release.Version) release.Version { v.Active, v.Stable = true, true; return v }
 	back := blue // blue brought back by a rollback: a newer revision, an older ReplicaSet
 	back.Revision = 3
 	job := store.Job{ID: 7, Name: "app-bg", State: store.JobActive, ClusterName: "local", Namespace: "ns"}
@@ -121,6 +121,9 @@ func TestDetect(t *testing.T) {
 			rollout("2026-01-01T00:05:00Z"), false, []string{"job/7/check-failed/2026-01-01T00:05:00Z", "job/7/aborted/2026-01-01T00:05:00Z"}},
 		{"check failed after the switch", job, release.PhaseAborted, post, []release.Version{green, on(blue)},
 			rollout("2026-01-01T00:05:00Z"), false, []string{"job/7/check-failed/2026-01-01T00:05:00Z", "job/7/switched-back/abort/2026-01-01T00:05:00Z"}},
+		{"check failed after the switch, traffic not back yet", job, release.PhaseAborted, post,
+			[]release.Version{func() release.Version { g := green; g.Active = true; return g }(), func() release.Version { b := blue; b.Stable = true; return b }()},
+			rollout("2026-01-01T00:05:00Z"), false, []string{"job/7/check-failed/2026-01-01T00:05:00Z", "job/7/switched-back/abort/2026-01-01T00:05:00Z"}},
 		{"degraded", job, release.PhaseDegraded, "ProgressDeadlineExceeded", []release.Version{green, on(blue)}, rollout(""), false,
 			[]string{"job/7/degraded/2/bbb"}},
 		{"stale", job, release.PhaseUnknown, "", []release.Version{on(green), blue}, rollout(""), true, nil},
@@ -146,6 +149,9 @@ func TestDetect(t *testing.T) {
 			}
 			if strings.Contains(tt.name, "check failed") && evs[0].Check != "error-rate" {
 				t.Errorf("check = %q, want error-rate", evs[0].Check)
+			}
+			if strings.HasPrefix(tt.name, "check failed after the switch") && evs[1].Revision != 1 {
+				t.Errorf("switched back to revision %d, want 1 (the stable version)", evs[1].Revision)
 			}
 		})
 	}
