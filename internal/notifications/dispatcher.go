@@ -338,7 +338,7 @@ func (d *Dispatcher) post(ctx context.Context, del store.Delivery, e Event) (int
 	ts := d.now().Unix()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, del.Subscription.URL, bytes.NewReader(body))
 	if err != nil {
-		return 0, "build the request: " + errors.Unwrap(err).Error()
+		return 0, "build the request: " + withoutURL(err).Error()
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Switchyard-Webhook")
@@ -348,11 +348,7 @@ func (d *Dispatcher) post(ctx context.Context, del store.Delivery, e Event) (int
 	req.Header.Set(HeaderSignature, Sign(secret, ts, body))
 	resp, err := d.client.Do(req)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // the URL may hold a token (Slack's do): keep it out of the log
-		}
-		return 0, truncate(err.Error(), maxErrorLen)
+		return 0, truncate(withoutURL(err).Error(), maxErrorLen)
 	}
 	defer resp.Body.Close()
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
@@ -365,4 +361,14 @@ func (d *Dispatcher) post(ctx context.Context, del store.Delivery, e Event) (int
 		msg += ": " + string(bytes.ToValidUTF8(s, []byte("?")))
 	}
 	return resp.StatusCode, truncate(msg, maxErrorLen)
+}
+
+// withoutURL drops the URL a *url.Error names: it may hold a token (Slack's
+// do), and the delivery log and the server's log must not show it.
+func withoutURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Err != nil {
+		return ue.Err
+	}
+	return err
 }
