@@ -59,6 +59,29 @@ type Dispatcher struct {
 	once   sync.Once
 	wake   chan struct{}
 	client *http.Client
+	// seen holds the keys this replica knows are in the outbox, so that a
+	// job sitting in one state costs no write at every change and sweep.
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+// maxSeen bounds the seen cache; past it the cache starts afresh (the
+// outbox's UNIQUE key still keeps each event once).
+const maxSeen = 100_000
+
+func (d *Dispatcher) known(key string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.seen[key]
+}
+
+func (d *Dispatcher) remember(key string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.seen == nil || len(d.seen) >= maxSeen {
+		d.seen = map[string]bool{}
+	}
+	d.seen[key] = true
 }
 
 func (d *Dispatcher) init() {
@@ -208,11 +231,22 @@ func (d *Dispatcher) rollout(ctx context.Context, job store.Job) *unstructured.U
 // record adds the events a job shows to the outbox and wakes the sender when
 // one is new.
 func (d *Dispatcher) record(ctx context.Context, job store.Job, v release.View, ro *unstructured.Unstructured) {
+	now := d.now()
+	fresh := false
+	for _, e := range Detect("", job, v, ro, now) {
+		fresh = fresh || !d.known(e.Key)
+	}
+	if !fresh {
+		return // the usual case: nothing new since the last look
+	}
 	ws, err := d.Store.GetWorkspace(ctx, job.WorkspaceID)
 	if err != nil {
 		return // deleted with its jobs
 	}
-	for _, e := range Detect(ws.Name, job, v, ro, d.now()) {
+	for _, e := range Detect(ws.Name, job, v, ro, now) {
+		if d.known(e.Key) {
+			continue
+		}
 		payload, err := json.Marshal(e)
 		if err != nil {
 			continue
@@ -225,6 +259,7 @@ func (d *Dispatcher) record(ctx context.Context, job store.Job, v release.View, 
 			}
 			continue
 		}
+		d.remember(e.Key)
 		if created {
 			d.log().Info("notification event", "key", e.Key, "job", job.Name, "event", e.Kind)
 			d.Wake()
