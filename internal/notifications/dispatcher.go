@@ -50,9 +50,9 @@ type Dispatcher struct {
 	Logger *slog.Logger
 	// Client sends the deliveries; nil means one with Timeout that follows no redirects.
 	Client *http.Client
-	// Zero values mean the defaults above.
-	RetryBase, MaxBackoff, Timeout, Poll, Sweep time.Duration
-	MaxAttempts                                 int
+	// Zero values mean the defaults above; Lease, Timeout + 20 s.
+	RetryBase, MaxBackoff, Timeout, Poll, Sweep, Lease time.Duration
+	MaxAttempts                                        int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
@@ -299,7 +299,7 @@ const sendBatch = 10
 // returns how many it claimed.
 func (d *Dispatcher) SendDue(ctx context.Context) int {
 	d.init()
-	lease := or(d.Timeout, DefaultTimeout) + 20*time.Second
+	lease := or(d.Lease, or(d.Timeout, DefaultTimeout)+20*time.Second)
 	ds, err := d.Store.ClaimDeliveries(ctx, d.Owner, lease, sendBatch)
 	if err != nil && ctx.Err() == nil {
 		d.log().Warn("notifications: claim deliveries", "err", err)
