@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/switchyard/switchyard/internal/access"
 	"github.com/switchyard/switchyard/internal/auth"
@@ -146,9 +147,14 @@ func urlHost(raw string) string {
 	return truncateBytes(host, 100)
 }
 
+// truncateBytes cuts s to at most n bytes, never inside a character.
 func truncateBytes(s string, n int) string {
+	s = strings.ToValidUTF8(s, "?")
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }

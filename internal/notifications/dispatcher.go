@@ -393,7 +393,7 @@ func (d *Dispatcher) post(ctx context.Context, del store.Delivery, e Event) (int
 	}
 	msg := fmt.Sprintf("HTTP %d", resp.StatusCode)
 	if s := bytes.TrimSpace(snippet); len(s) > 0 {
-		msg += ": " + string(bytes.ToValidUTF8(s, []byte("?")))
+		msg += ": " + string(s)
 	}
 	return resp.StatusCode, truncate(msg, maxErrorLen)
 }

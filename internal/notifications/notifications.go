@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/switchyard/switchyard/internal/store"
 )
@@ -56,10 +57,11 @@ const (
 
 // Limits on a subscription.
 const (
-	MaxURLLen                 = 2048
-	MinSecretLen              = 16
-	MaxSecretLen              = 256
-	MaxSubscriptionsPerWorksp = 20
+	maxEventEntries              = 14 // twice the kinds: repeats are forgiven, lists of thousands are not
+	MaxURLLen                    = 2048
+	MinSecretLen                 = 16
+	MaxSecretLen                 = 256
+	MaxSubscriptionsPerWorkspace = 20
 )
 
 // Request is what a user asks for to subscribe.
@@ -82,8 +84,8 @@ func (r Request) Check() (Request, error) {
 		bad("url", err.Error())
 	}
 	switch {
-	case len(r.Events) > len(Kinds)*2:
-		bad("events", fmt.Sprintf("must list at most %d event kinds", len(Kinds)))
+	case len(r.Events) > maxEventEntries:
+		bad("events", fmt.Sprintf("must have at most %d entries (there are %d event kinds)", maxEventEntries, len(Kinds)))
 	case len(r.Events) == 0:
 		r.Events = kindStrings(Kinds)
 	default:
@@ -151,11 +153,24 @@ func checkURL(raw string) error {
 	return nil
 }
 
+// truncate cuts s to at most n bytes (and an ellipsis), never inside a
+// character, and makes it printable: it ends up in the delivery log and in
+// error messages, and PostgreSQL refuses invalid UTF-8 and NUL.
 func truncate(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(s, "?"))
 	if len(s) <= n {
 		return s
 	}
-	return s[:n] + "…"
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 func kindStrings(ks []Kind) []string {

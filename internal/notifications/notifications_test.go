@@ -184,3 +184,22 @@ func TestBackoff(t *testing.T) {
 		t.Fatalf("backoff = %v, want %v", got, want)
 	}
 }
+
+// TestTruncate: what a receiver answers goes into the log as printable
+// UTF-8 (PostgreSQL refuses NUL and invalid UTF-8), cut between characters.
+func TestTruncate(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"fine", 100, "fine"},
+		{"nul\x00and\nnewline", 100, "nul and newline"},
+		{"bad \xff byte", 100, "bad ? byte"},
+		{"ééééé", 5, "éé…"}, // 2 bytes each: two fit in 5
+	} {
+		if got := truncate(tc.in, tc.n); got != tc.want {
+			t.Errorf("truncate(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+		}
+	}
+}

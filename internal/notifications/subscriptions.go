@@ -33,7 +33,7 @@ func (s *Subscriptions) Create(ctx context.Context, workspaceID int64, actor str
 		return store.Subscription{}, "", fmt.Errorf("seal the secret: %w", err)
 	}
 	sub, err := s.Store.CreateSubscription(ctx, store.Subscription{WorkspaceID: workspaceID, URL: r.URL, Events: r.Events,
-		Format: r.Format, SealedSecret: sealed, CreatedBy: actor}, MaxSubscriptionsPerWorksp)
+		Format: r.Format, SealedSecret: sealed, CreatedBy: actor}, MaxSubscriptionsPerWorkspace)
 	if err != nil {
 		return store.Subscription{}, "", err
 	}
