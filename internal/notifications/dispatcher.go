@@ -34,6 +34,9 @@ const (
 	deletedWindow = 10 * time.Minute
 	// maxErrorLen bounds the error text kept in the delivery log.
 	maxErrorLen = 300
+	// Finished deliveries are kept 30 days, the events of a deleted job 7
+	// (a receiver down for days still gets the "deleted"); pruned hourly.
+	keepDone, keepDeleted, pruneEvery = 30 * 24 * time.Hour, 7 * 24 * time.Hour, time.Hour
 )
 
 // Dispatcher finds job events and delivers them. Run it on every replica:
@@ -144,12 +147,19 @@ func (d *Dispatcher) watch(ctx context.Context) {
 	sweep := time.NewTicker(or(d.Sweep, DefaultSweep))
 	defer sweep.Stop()
 	d.ScanAll(ctx)
+	var pruned time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-sweep.C:
 			d.ScanAll(ctx)
+			if now := d.now(); now.Sub(pruned) > pruneEvery {
+				pruned = now
+				if err := d.Store.PruneNotifications(ctx, now.Add(-keepDone), now.Add(-keepDeleted)); err != nil && ctx.Err() == nil {
+					d.log().Warn("notifications: prune", "err", err)
+				}
+			}
 		case <-signal:
 			mu.Lock()
 			batch := pending

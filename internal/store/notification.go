@@ -354,3 +354,19 @@ func (s *Store) JobsDeletedSince(ctx context.Context, since time.Time) ([]Job, e
 	}
 	return jobs, nil
 }
+
+// PruneNotifications deletes what no longer matters: deliveries finished
+// (delivered or failed) before doneBefore, with their log entries, and the
+// events of jobs deleted before deletedBefore. Events of live jobs stay:
+// their keys keep a state the job still shows from being notified again.
+func (s *Store) PruneNotifications(ctx context.Context, doneBefore, deletedBefore time.Time) error {
+	if _, err := s.exec(ctx, "DELETE FROM notification_deliveries WHERE state <> ? AND next_attempt_at < ?",
+		DeliveryPending, dbTime(doneBefore)); err != nil {
+		return fmt.Errorf("prune deliveries: %w", err)
+	}
+	if _, err := s.exec(ctx, "DELETE FROM notification_events WHERE job_id IN (SELECT id FROM jobs WHERE state = ? AND deleted_at < ?)",
+		JobDeleted, dbTime(deletedBefore)); err != nil {
+		return fmt.Errorf("prune events: %w", err)
+	}
+	return nil
+}

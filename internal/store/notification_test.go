@@ -152,6 +152,54 @@ func TestDeliveryLease(t *testing.T) {
 	})
 }
 
+// TestPruneNotifications keeps live jobs' events and pending deliveries,
+// and drops old finished deliveries and the events of long-deleted jobs.
+func TestPruneNotifications(t *testing.T) {
+	openEach(t, func(t *testing.T, s *Store) {
+		ctx := t.Context()
+		now := testTime
+		fixedClock(s, &now)
+		ws := mustWorkspace(t, s, "team")
+		sub := mustSubscription(t, s, ws.ID, "promoted", "deleted")
+		live, err := s.CreateJob(ctx, Job{WorkspaceID: ws.ID, Name: "live", ClusterID: 1, ClusterName: "c", Namespace: "ns",
+			Deployment: "a", Service: "a", State: JobActive, CreatedBy: "alice"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gone, err := s.CreateJob(ctx, Job{WorkspaceID: ws.ID, Name: "gone", ClusterID: 1, ClusterName: "c", Namespace: "ns",
+			Deployment: "b", Service: "b", State: JobActive, CreatedBy: "alice"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkErr(t, "delete job", s.SetJobState(ctx, gone.ID, gone.State, JobDeleted, true), nil)
+		for _, ev := range []NotificationEvent{
+			{Key: "job/live/promoted", JobID: live.ID, Kind: "promoted"},
+			{Key: "job/live/promoted/3", JobID: live.ID, Kind: "promoted"},
+			{Key: "job/gone/deleted", JobID: gone.ID, Kind: "deleted"},
+		} {
+			ev.WorkspaceID, ev.Payload = ws.ID, "{}"
+			if _, err := s.RecordEvent(ctx, ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ds, _ := s.ClaimDeliveries(ctx, "r", time.Minute, 1)
+		checkErr(t, "finish", s.FinishAttempt(ctx, "r", Attempt{SubscriptionID: sub.ID, DeliveryID: ds[0].ID, EventKind: "promoted",
+			Attempt: 1, StatusCode: 200, Outcome: AttemptDelivered, AttemptedAt: now}, now), nil)
+		now = now.Add(48 * time.Hour)
+		checkErr(t, "prune", s.PruneNotifications(ctx, now.Add(-24*time.Hour), now.Add(-24*time.Hour)), nil)
+		if n, _ := s.CountEvents(ctx, ws.ID, ""); n != 2 {
+			t.Errorf("%d events left, want the live job's 2", n)
+		}
+		pending, _ := s.ClaimDeliveries(ctx, "r", time.Minute, 10)
+		if len(pending) != 1 || pending[0].Event.Key != "job/live/promoted/3" {
+			t.Errorf("pending after prune %+v, want only the live job's undelivered one", pending)
+		}
+		if log, _ := s.ListAttempts(ctx, sub.ID); len(log) != 0 {
+			t.Errorf("log after prune has %d attempts, want none (their delivery is gone)", len(log))
+		}
+	})
+}
+
 // BenchmarkOutbox measures one event's way through the outbox: recorded
 // with its delivery queued, claimed, and its attempt recorded, on each
 // dialect.
