@@ -64,6 +64,10 @@ const (
 	JobRetry        Action = "job.retry"
 	JobRollback     Action = "job.rollback"
 	JobDelete       Action = "job.delete"
+	// Webhook subscriptions: their URLs (Slack's hold a token) and delivery
+	// logs are the workspace admins'.
+	NotificationView   Action = "notification.view"
+	NotificationManage Action = "notification.manage"
 )
 
 // Errors returned by Decide and Authorize. Both are final: retrying will not help.
@@ -96,6 +100,9 @@ var minRole = map[Action]string{
 	JobRetry:        store.RoleEditor,
 	JobRollback:     store.RoleEditor,
 	JobDelete:       store.RoleEditor,
+
+	NotificationView:   store.RoleAdmin,
+	NotificationManage: store.RoleAdmin,
 }
 
 // platformActions are the actions that involve no workspace.

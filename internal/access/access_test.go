@@ -39,6 +39,8 @@ var allowed = map[access.Action]string{
 	access.JobRetry:           "PAE",
 	access.JobRollback:        "PAE",
 	access.JobDelete:          "PAE",
+	access.NotificationView:   "PA",
+	access.NotificationManage: "PA",
 	access.GroupBindingView:   "P",
 	access.GroupBindingManage: "P",
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/switchyard/switchyard/internal/access"
 	"github.com/switchyard/switchyard/internal/auth"
 	"github.com/switchyard/switchyard/internal/cluster"
+	"github.com/switchyard/switchyard/internal/notifications"
 	"github.com/switchyard/switchyard/internal/release"
 	"github.com/switchyard/switchyard/internal/store"
 )
@@ -56,6 +57,8 @@ type API struct {
 	LocalLoginDisabled bool
 	// CLISSO, when set, lets the CLI sign in through the OpenID provider.
 	CLISSO *CLISSO
+	// Notifications manages the workspaces' webhook subscriptions (routes in notifications.go).
+	Notifications *notifications.Subscriptions
 
 	streams streams
 }
@@ -95,6 +98,7 @@ func (a *API) routes() [][]route {
 		a.resourceRoutes(),
 		a.jobRoutes(),
 		a.changeRoutes(),
+		a.notificationRoutes(),
 	}
 }
 

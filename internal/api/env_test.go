@@ -20,6 +20,7 @@ import (
 	"github.com/switchyard/switchyard/internal/api"
 	"github.com/switchyard/switchyard/internal/auth"
 	"github.com/switchyard/switchyard/internal/cluster"
+	"github.com/switchyard/switchyard/internal/notifications"
 	"github.com/switchyard/switchyard/internal/store"
 	"github.com/switchyard/switchyard/internal/testenv"
 )
@@ -76,6 +77,8 @@ func newEnv(t *testing.T, opts store.Options) *env {
 		Logger:       logger,
 		MaxBodyBytes: 64 << 10,
 		Clusters:     mgr,
+
+		Notifications: &notifications.Subscriptions{Store: st, Keyring: keys},
 	}
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(srv.Close)

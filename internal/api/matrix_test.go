@@ -20,6 +20,7 @@ type fixture struct {
 	life           string // a user of this case alone, for the lifecycle routes
 	lifeToken      int64  // an API token of life
 	groupBindingID int64  // a group binding of ws, for DELETE group binding
+	notificationID int64  // a webhook subscription of ws
 }
 
 // op is one route of the API, called as some user.
@@ -68,6 +69,25 @@ var workspaceOps = []op{
 	{"GET workspace audit", "PA", func(ctx context.Context, c *client.Client, f fixture) error {
 		_, err := c.WorkspaceAudit(ctx, f.ws, client.AuditQuery{})
 		return err
+	}},
+	{"GET notifications", "PA", func(ctx context.Context, c *client.Client, f fixture) error {
+		_, err := c.Notifications(ctx, f.ws)
+		return err
+	}},
+	{"POST notification", "PA", func(ctx context.Context, c *client.Client, f fixture) error {
+		_, err := c.CreateNotification(ctx, f.ws, client.NewNotification{URL: "http://127.0.0.1:1/hook"})
+		return err
+	}},
+	{"GET notification", "PA", func(ctx context.Context, c *client.Client, f fixture) error {
+		_, err := c.Notification(ctx, f.ws, f.notificationID)
+		return err
+	}},
+	{"GET notification deliveries", "PA", func(ctx context.Context, c *client.Client, f fixture) error {
+		_, err := c.NotificationDeliveries(ctx, f.ws, f.notificationID)
+		return err
+	}},
+	{"DELETE notification", "PA", func(ctx context.Context, c *client.Client, f fixture) error {
+		return c.DeleteNotification(ctx, f.ws, f.notificationID)
 	}},
 	// The Deployment and Service pickers need a reachable cluster: their
 	// role checks are in TestClustersAndPickers.
@@ -197,6 +217,11 @@ func TestRoleMatrix(t *testing.T) {
 							t.Fatal(err)
 						}
 						f.groupBindingID = gb.ID
+						n, err := e.admin.CreateNotification(ctx, f.ws, client.NewNotification{URL: "http://127.0.0.1:1/hook"})
+						if err != nil {
+							t.Fatal(err)
+						}
+						f.notificationID = n.ID
 						err = o.call(ctx, c, f)
 						wantStatus(t, name, err, expectStatus(o.allowed, key, own, workspaceOp))
 					})

@@ -133,7 +133,7 @@ func (c *cli) rootCmd() *cobra.Command {
 	add("server", c.serveCmd())
 	add("session", c.loginCmd(), c.logoutCmd(), c.whoamiCmd(), c.contextCmd())
 	add("jobs", c.jobCmd())
-	add("admin", c.clusterCmd(), c.workspaceCmd(), c.memberCmd(), c.bindingCmd(), c.groupBindingCmd(), c.tokenCmd(), c.userCmd(), c.auditCmd())
+	add("admin", c.clusterCmd(), c.workspaceCmd(), c.memberCmd(), c.bindingCmd(), c.groupBindingCmd(), c.notificationCmd(), c.tokenCmd(), c.userCmd(), c.auditCmd())
 	root.AddCommand(c.versionCmd())
 	root.InitDefaultCompletionCmd()
 	if comp, _, err := root.Find([]string{"completion"}); err == nil && comp != root {

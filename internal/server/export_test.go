@@ -7,3 +7,10 @@ func SetTimeouts(s *Server, read, write time.Duration) { s.readTimeout, s.writeT
 
 // SetStreamKeepAlive makes idle change streams send a comment every d.
 func SetStreamKeepAlive(s *Server, d time.Duration) { s.api.StreamKeepAlive = d }
+
+// SetNotificationTimings makes the notification dispatcher retry after
+// retryBase (doubling), look for due deliveries every poll and at every job
+// every sweep.
+func SetNotificationTimings(s *Server, retryBase, poll, sweep time.Duration) {
+	s.notifier.RetryBase, s.notifier.Poll, s.notifier.Sweep = retryBase, poll, sweep
+}

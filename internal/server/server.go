@@ -22,6 +22,7 @@ import (
 	"github.com/switchyard/switchyard/internal/auth"
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/logging"
+	"github.com/switchyard/switchyard/internal/notifications"
 	"github.com/switchyard/switchyard/internal/proxy"
 	"github.com/switchyard/switchyard/internal/release"
 	"github.com/switchyard/switchyard/internal/store"
@@ -77,6 +78,7 @@ type Server struct {
 	store    *store.Store
 	clusters *cluster.Manager
 	jobs     *release.Service
+	notifier *notifications.Dispatcher
 	api      *api.API
 	handler  http.Handler
 	demo     bool
@@ -127,7 +129,9 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error
 		st.Close()
 		return nil, err
 	}
-	jobs := &release.Service{Store: st, Clusters: clusters, Logger: logger, Owner: replicaID(), AfterStep: crashHook(logger)}
+	owner := replicaID()
+	jobs := &release.Service{Store: st, Clusters: clusters, Logger: logger, Owner: owner, AfterStep: crashHook(logger)}
+	notifier := &notifications.Dispatcher{Store: st, Jobs: jobs, Clusters: clusters, Keyring: clusters.Keyring, Owner: owner, Logger: logger}
 	sso, cliSSO, err := newSSO(ctx, opts, clusters.Keyring, logger)
 	if err != nil {
 		clusters.Close()
@@ -143,6 +147,7 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error
 		Clusters: clusters,
 		Jobs:     jobs,
 
+		Notifications:      &notifications.Subscriptions{Store: st, Keyring: clusters.Keyring},
 		MaxStreamsPerUser:  opts.MaxStreamsPerUser,
 		LocalLoginDisabled: sso != nil && sso.LocalLoginDisabled,
 		CLISSO:             cliSSO,
@@ -153,7 +158,7 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error
 	// The resolver runs first: the access log and everything below it see the
 	// forwarded client.
 	handler := resolver.Handler(access.Handler(routes(a, sso)))
-	return &Server{store: st, clusters: clusters, jobs: jobs, api: a, handler: handler, demo: opts.DemoKubeconfig != "", externalURL: external,
+	return &Server{store: st, clusters: clusters, jobs: jobs, notifier: notifier, api: a, handler: handler, demo: opts.DemoKubeconfig != "", externalURL: external,
 		maxConnsPerClient: cmp.Or(opts.MaxConnsPerClient, DefaultMaxConnsPerClient),
 		readTimeout:       ReadTimeout, writeTimeout: WriteTimeout}, nil
 }
@@ -275,6 +280,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, logger *slog.Logger
 	wg.Go(func() { _ = s.jobs.Run(bg) })
 	// Job changes other replicas make reach this one's live streams.
 	wg.Go(func() { s.jobs.RelayChanges(bg) })
+	// Job events to webhooks: every replica looks, the outbox keeps each event once.
+	wg.Go(func() { s.notifier.Run(bg) })
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)

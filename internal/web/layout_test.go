@@ -223,7 +223,7 @@ func TestLayoutFits(t *testing.T) {
 		pages          []string
 	}{
 		{"erin", userPassword, pages},
-		{"admin", adminPassword, append(pages, "/clusters", "/users", "/audit", "/w/bare/audit")},
+		{"admin", adminPassword, append(pages, "/clusters", "/users", "/audit", "/w/bare/audit", "/w/bare/notifications")},
 	} {
 		t.Run(user.name, func(t *testing.T) {
 			b := e.browser(t)

@@ -23,6 +23,7 @@ type page struct {
 	Role       string            // the user's role in Workspace; "" when not a member
 	CanEdit    bool              // may create and operate jobs in Workspace
 	CanAudit   bool              // may read Workspace's audit log (its admins)
+	CanNotify  bool              // may manage Workspace's webhook notifications (its admins)
 	Job        string            // the job a detail page is about
 	Created    string            // the job just created, for the "Creation Successful" prompt
 	Status     int               // error pages
@@ -173,6 +174,7 @@ func (c *Console) workspacePage(name string) http.HandlerFunc {
 		}
 		pg.CanEdit = c.Access.Authorize(r.Context(), subject, access.JobCreate, ws.ID) == nil
 		pg.CanAudit = c.Access.Authorize(r.Context(), subject, access.AuditView, ws.ID) == nil
+		pg.CanNotify = c.Access.Authorize(r.Context(), subject, access.NotificationManage, ws.ID) == nil
 		switch name {
 		case "jobs":
 			pg.Title, pg.Created = "Progressive Delivery", r.URL.Query().Get("created")
@@ -200,6 +202,12 @@ func (c *Console) workspacePage(name string) http.HandlerFunc {
 				return
 			}
 			pg.Nav, pg.Title = "audit", "Audit log · "+ws.Name
+		case "notifications":
+			if !pg.CanNotify {
+				c.fail(w, pg, http.StatusForbidden, "The notifications of "+ws.Name+" are for its Workspace Admins.", nil)
+				return
+			}
+			pg.Nav, pg.Title = "notifications", "Notifications · "+ws.Name
 		}
 		c.render(w, http.StatusOK, name, pg)
 	}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/access"
 	"github.com/switchyard/switchyard/internal/auth"
+	"github.com/switchyard/switchyard/internal/notifications"
 	"github.com/switchyard/switchyard/internal/release"
 	"github.com/switchyard/switchyard/internal/store"
 )
@@ -45,7 +46,7 @@ type Console struct {
 }
 
 // pageNames are the templates rendered inside layout.html.
-var pageNames = []string{"jobs", "job_new", "job", "clusters", "workspaces", "users", "audit", "error", "group_bindings"}
+var pageNames = []string{"jobs", "job_new", "job", "clusters", "workspaces", "users", "audit", "error", "group_bindings", "notifications"}
 
 // Register adds the console's routes to mux, next to the API's. The
 // templates are embedded, so failing to parse them is a programming error
@@ -65,6 +66,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /w/{ws}/jobs/new", c.workspacePage("job_new"))
 	mux.HandleFunc("GET /w/{ws}/jobs/{job}", c.workspacePage("job"))
 	mux.HandleFunc("GET /w/{ws}/audit", c.workspacePage("audit"))
+	mux.HandleFunc("GET /w/{ws}/notifications", c.workspacePage("notifications"))
 	mux.HandleFunc("GET /clusters", c.clusters)
 	mux.HandleFunc("GET /users", c.adminPage("users", "Users", access.UserList))
 	mux.HandleFunc("GET /audit", c.adminPage("audit", "Audit log", access.AuditViewGlobal))
@@ -76,7 +78,8 @@ func (c *Console) Register(mux *http.ServeMux) {
 
 func (c *Console) parse() error {
 	c.pages = map[string]*template.Template{}
-	funcs := template.FuncMap{"roleLabel": roleLabel, "phases": func() []release.Phase { return release.Phases }}
+	funcs := template.FuncMap{"roleLabel": roleLabel, "phases": func() []release.Phase { return release.Phases },
+		"notificationKinds": func() []notifications.Kind { return notifications.Kinds }}
 	login, err := template.New("login.html").Funcs(funcs).ParseFS(templateFS, "templates/login.html")
 	if err != nil {
 		return err

@@ -100,6 +100,8 @@ func TestExamples(t *testing.T) {
 		// group-binding remove's example names binding 3: the add examples make 1 and 2.
 		{path: "group-binding add"}, {glue: []string{"group-binding", "add", "release-viewers", "--role", "viewer", "-w", "payments"}},
 		{path: "group-binding list"}, {path: "group-binding remove"},
+		// notification deliveries' example names notification 1: the add examples make 1 and 2.
+		{path: "notification add"}, {path: "notification list"}, {path: "notification deliveries"}, {path: "notification remove"},
 		{path: "member list"}, {path: "member set"}, {path: "member remove"},
 		{path: "binding list"}, {path: "binding add"}, {path: "binding remove"},
 		{path: "token create"}, {path: "token list"}, {path: "token revoke"},

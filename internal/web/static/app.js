@@ -999,6 +999,61 @@
     load().catch((e) => toast(e.message));
   }
 
+  // ---- notifications ---------------------------------------------------------------
+
+  function initNotifications() {
+    const form = $("#nt-form"), base = wsPath() + "/notifications";
+    const formats = { json: "Generic JSON", slack: "Slack" };
+    async function showLog(n) {
+      const items = (await api("GET", base + "/" + n.id + "/deliveries")).items;
+      $("#nt-log-title").textContent = "Delivery log · " + n.url;
+      $("#nt-log-body").replaceChildren(...(items.length ? items.map((a) => h("tr", { dataset: { outcome: a.outcome } },
+        h("td", {}, timeEl(a.attempted_at)),
+        h("td", {}, h("code", {}, a.event)),
+        h("td", {}, a.job),
+        h("td", {}, String(a.attempt)),
+        h("td", {}, h("span", { class: "status " + (a.outcome === "delivered" ? "status-ok" : a.outcome === "retrying" ? "status-wait" : "status-bad") },
+          h("span", { class: "dot", "aria-hidden": "true" }), a.outcome)),
+        h("td", {}, a.status_code ? String(a.status_code) : h("span", { class: "muted" }, "no answer")),
+        h("td", { class: "detail" }, a.error || "")))
+        : [h("tr", {}, h("td", { colspan: 7, class: "muted" }, "Nothing sent yet."))]));
+      $("#nt-log").hidden = false;
+    }
+    async function load() {
+      const items = (await api("GET", base)).items;
+      $("#nt-body").replaceChildren(...(items.length ? items.map((n) => h("tr", { dataset: { id: n.id } },
+        h("th", { scope: "row", class: "detail" }, n.url),
+        h("td", {}, n.events.join(", ")),
+        h("td", {}, formats[n.format] || n.format),
+        h("td", {}, timeEl(n.created_at)),
+        h("td", {},
+          h("button", { type: "button", class: "btn btn-small", "aria-label": "Delivery log of " + n.url, onclick: () => showLog(n).catch((e) => toast(e.message)) }, "Deliveries"),
+          " ",
+          h("button", { type: "button", class: "btn btn-small", "aria-label": "Remove the webhook " + n.url, onclick: async () => {
+            try { await api("DELETE", base + "/" + n.id); toast("Webhook removed"); $("#nt-log").hidden = true; load(); } catch (e) { toast(e.message); }
+          } }, "Remove"))))
+        : [h("tr", {}, h("td", { colspan: 5, class: "muted" }, "No webhooks yet."))]));
+    }
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      for (const id of ["#nt-url-error", "#nt-events-error", "#nt-form-error"]) showError($(id), "");
+      const events = [...form.querySelectorAll("input[name=events]:checked")].map((c) => c.value);
+      if (!events.length) { showError($("#nt-events-error"), "Pick at least one event."); return; }
+      const req = { url: form.url.value.trim(), format: form.format.value, events };
+      try {
+        const n = await api("POST", base, req);
+        form.url.value = "";
+        $("#nt-secret-value").textContent = n.secret;
+        $("#nt-secret").hidden = false;
+        toast("Webhook added");
+        load();
+      } catch (e) {
+        showError(e.field === "url" ? $("#nt-url-error") : e.field === "events" ? $("#nt-events-error") : $("#nt-form-error"), e.message);
+      }
+    });
+    load().catch((e) => toast(e.message));
+  }
+
   // ---- audit log -------------------------------------------------------------------
 
   function initAudit() {
@@ -1050,7 +1105,7 @@
 
   // ---- start -------------------------------------------------------------------
 
-  const pages = { login: initLogin, jobs: initJobs, job_new: initJobNew, job: initJob, clusters: initClusters, workspaces: initWorkspaces, users: initUsers, audit: initAudit, group_bindings: initGroupBindings };
+  const pages = { login: initLogin, jobs: initJobs, job_new: initJobNew, job: initJob, clusters: initClusters, workspaces: initWorkspaces, users: initUsers, audit: initAudit, group_bindings: initGroupBindings, notifications: initNotifications };
   document.addEventListener("DOMContentLoaded", () => {
     if (body.dataset.page !== "login") initLayout();
     const init = pages[body.dataset.page];
