@@ -166,12 +166,32 @@ func (e *Engine) waitDeployment(ctx context.Context, t Target, stable *appsv1.Re
 		// not have caught up with a scale-down and up again yet (3 available
 		// from before the scale-down, 0 a moment later): believe it only once
 		// every ReplicaSet it scales has observed its own latest spec.
-		rss, err := e.ReplicaSets(ctx, t, string(dep.UID))
+		rss, err := e.deploymentReplicaSets(ctx, dep)
 		if err != nil {
 			return false, err
 		}
 		return replicaSetsCaughtUp(rss, desiredReplicas(dep)), nil
 	})
+}
+
+// deploymentReplicaSets lists the ReplicaSets dep owns, live from the API
+// server: those its selector matches, then by owner.
+func (e *Engine) deploymentReplicaSets(ctx context.Context, dep *appsv1.Deployment) ([]*appsv1.ReplicaSet, error) {
+	sel, err := metav1.LabelSelectorAsSelector(dep.Spec.Selector)
+	if err != nil {
+		return nil, fmt.Errorf("deployment %s/%s selector: %w", dep.Namespace, dep.Name, err)
+	}
+	list, err := e.Kube.AppsV1().ReplicaSets(dep.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	if err != nil {
+		return nil, fmt.Errorf("list replicasets of deployment %s/%s: %w", dep.Namespace, dep.Name, err)
+	}
+	var out []*appsv1.ReplicaSet
+	for i := range list.Items {
+		if metav1.IsControlledBy(&list.Items[i], dep) {
+			out = append(out, &list.Items[i])
+		}
+	}
+	return out, nil
 }
 
 // desiredReplicas is a Deployment's spec.replicas, 1 when unset.
