@@ -394,6 +394,14 @@ func (c *Conn) Rollout(ctx context.Context, ns, name string) (*unstructured.Unst
 	return u, nil
 }
 
+// RolloutsReadable returns nil when Rollout reads a synced cache, else the
+// error Rollout would return: Argo Rollouts not installed, or ctx ended
+// before the cache filled.
+func (c *Conn) RolloutsReadable(ctx context.Context) error {
+	_, err := c.rolloutCache(ctx)
+	return err
+}
+
 // rolloutCache returns the synced Rollout cache.
 func (c *Conn) rolloutCache(ctx context.Context) (*rolloutCache, error) {
 	c.mu.Lock()
