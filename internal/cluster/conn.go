@@ -18,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/informers"
@@ -72,6 +73,8 @@ type Conn struct {
 	Listers   Listers
 
 	cacheDynamic dynamic.Interface // the Rollout cache's client
+	rsIndex      cache.Indexer     // ReplicaSets by owner UID
+	podIndex     cache.Indexer     // pods by namespace and RolloutHashLabel
 	logger       *slog.Logger
 	changes      *Changes // where informer events are published
 	stop         chan struct{}
@@ -131,6 +134,16 @@ func newConn(c store.Cluster, rc *rest.Config, logger *slog.Logger, changes *Cha
 		Pods:        fRollout.Core().V1().Pods().Lister(),
 		Events:      fEvents.Core().V1().Events().Lister(),
 	}
+	// A job's view reads its Rollout's ReplicaSets and their pods: by index,
+	// not by a scan of the namespace.
+	if err := fRollout.Apps().V1().ReplicaSets().Informer().AddIndexers(cache.Indexers{byOwner: ownerUIDs}); err != nil {
+		return nil, fmt.Errorf("informers of cluster %s: %w", c.Name, err)
+	}
+	if err := fRollout.Core().V1().Pods().Informer().AddIndexers(cache.Indexers{byHash: podHash}); err != nil {
+		return nil, fmt.Errorf("informers of cluster %s: %w", c.Name, err)
+	}
+	conn.rsIndex = fRollout.Apps().V1().ReplicaSets().Informer().GetIndexer()
+	conn.podIndex = fRollout.Core().V1().Pods().Informer().GetIndexer()
 	for _, inf := range []cache.SharedIndexInformer{
 		f.Core().V1().Namespaces().Informer(), f.Apps().V1().Deployments().Informer(),
 		f.Core().V1().Services().Informer(), fRollout.Apps().V1().ReplicaSets().Informer(),
@@ -150,6 +163,60 @@ func newConn(c store.Cluster, rc *rest.Config, logger *slog.Logger, changes *Cha
 		}
 	}
 	return conn, nil
+}
+
+// Names of the caches' indexes.
+const (
+	byOwner = "owner"
+	byHash  = "hash"
+)
+
+func ownerUIDs(obj any) ([]string, error) {
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return nil, nil
+	}
+	var out []string
+	for _, o := range m.GetOwnerReferences() {
+		out = append(out, string(o.UID))
+	}
+	return out, nil
+}
+
+func podHash(obj any) ([]string, error) {
+	m, err := meta.Accessor(obj)
+	if err != nil || m.GetLabels()[RolloutHashLabel] == "" {
+		return nil, nil
+	}
+	return []string{m.GetNamespace() + "/" + m.GetLabels()[RolloutHashLabel]}, nil
+}
+
+// ReplicaSetsOwnedBy returns the cached ReplicaSets an object (a Rollout)
+// owns. They are shared with the cache: do not modify them.
+func (c *Conn) ReplicaSetsOwnedBy(uid types.UID) []*appsv1.ReplicaSet {
+	objs, _ := c.rsIndex.ByIndex(byOwner, string(uid))
+	out := make([]*appsv1.ReplicaSet, 0, len(objs))
+	for _, o := range objs {
+		if rs, ok := o.(*appsv1.ReplicaSet); ok {
+			out = append(out, rs)
+		}
+	}
+	return out
+}
+
+// PodsWithHash returns the cached pods of a namespace that carry one of the
+// pod-template hashes. They are shared with the cache: do not modify them.
+func (c *Conn) PodsWithHash(ns string, hashes []string) []*corev1.Pod {
+	var out []*corev1.Pod
+	for _, h := range hashes {
+		objs, _ := c.podIndex.ByIndex(byHash, ns+"/"+h)
+		for _, o := range objs {
+			if p, ok := o.(*corev1.Pod); ok {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
 }
 
 // lastApplied is the annotation kubectl apply keeps a whole copy of the

@@ -11,7 +11,7 @@ import (
 
 // DefaultPhaseCoalesce is how long watchPhases gathers informer events
 // before it re-reads the jobs they touch.
-const DefaultPhaseCoalesce = 20 * time.Millisecond
+const DefaultPhaseCoalesce = 200 * time.Millisecond
 
 // watchPhases keeps the stored status of every live job current, until ctx
 // ends, so that List answers a filter on the phase from the store's index

@@ -8,10 +8,6 @@ import (
 	"strings"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/selection"
-
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/store"
 )
@@ -146,18 +142,7 @@ func (s *Service) observeCached(ctx context.Context, conn *cluster.Conn, job sto
 		}
 		return Observe(nil, nil), nil
 	}
-	all, err := conn.Listers.ReplicaSets.ReplicaSets(job.Namespace).List(labels.Everything())
-	if err != nil {
-		return Status{}, fmt.Errorf("list replicasets: %w", err)
-	}
-	var owned []*appsv1.ReplicaSet
-	for _, rs := range all {
-		for _, o := range rs.OwnerReferences {
-			if o.UID == ro.GetUID() {
-				owned = append(owned, rs)
-			}
-		}
-	}
+	owned := conn.ReplicaSetsOwnedBy(ro.GetUID())
 	dep, err := conn.Listers.Deployments.Deployments(job.Namespace).Get(job.Deployment)
 	if err != nil {
 		dep = nil // gone: judge by the Rollout alone
@@ -165,15 +150,7 @@ func (s *Service) observeCached(ctx context.Context, conn *cluster.Conn, job sto
 	st := ObserveWorkload(ro, owned, dep)
 	NoticeStall(&st, ro, time.Now(), orDefault(s.StallAfter, DefaultStallAfter))
 	if hashes := versionHashes(st.Versions); len(hashes) > 0 {
-		req, err := labels.NewRequirement(HashLabel, selection.In, hashes)
-		if err != nil {
-			return Status{}, fmt.Errorf("select pods: %w", err)
-		}
-		pods, err := conn.Listers.Pods.Pods(job.Namespace).List(labels.NewSelector().Add(*req))
-		if err != nil {
-			return Status{}, fmt.Errorf("list pods: %w", err)
-		}
-		AttachPods(&st, pods)
+		AttachPods(&st, conn.PodsWithHash(job.Namespace, hashes))
 	}
 	return st, nil
 }
