@@ -24,6 +24,7 @@ while [ $# -gt 0 ]; do
 	--jobs=*) jobs=${1#*=} ;;
 	--replicas) replicas=$2; shift ;;
 	--replicas=*) replicas=${1#*=} ;;
+	-h|--help) go run ./hack/bench -h; exit 0 ;;
 	esac
 	shift
 done
