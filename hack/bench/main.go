@@ -395,6 +395,7 @@ func switchBacks(ctx context.Context, o options, kc kubernetes.Interface, sy *cl
 	var api time.Duration
 	for _, m := range methods {
 		var ds []time.Duration
+		failed := 0
 		for range o.switchSamples {
 			// Ship green, promote it; blue stays on standby.
 			if err := sleep(ctx, 1100*time.Millisecond); err != nil { // Argo's one-second clock
@@ -424,9 +425,18 @@ func switchBacks(ctx context.Context, o options, kc kubernetes.Interface, sy *cl
 			}
 			d, err := timeSelector(ctx, kc, a, blue, m.do)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", m.name, err)
+				// Counted, not fatal: past blue's standby window a roll back
+				// is a new release waiting for its promotion.
+				log.Printf("switch back by %s: %v", m.name, err)
+				failed++
+				if j, err := sy.Job(ctx, "bench", a.name); err == nil && j.Phase == client.PhaseAwaitingPromotion {
+					if _, err := sy.Promote(ctx, "bench", a.name, false); err != nil {
+						return nil, err
+					}
+				}
+			} else {
+				ds = append(ds, d)
 			}
-			ds = append(ds, d)
 			if _, err := waitPhase(ctx, sy, a.name, client.PhaseHealthy); err != nil {
 				return nil, err
 			}
@@ -438,9 +448,13 @@ func switchBacks(ctx context.Context, o options, kc kubernetes.Interface, sy *cl
 		} else {
 			other = fmt.Sprintf("Switchyard ÷ this: %.2f", float64(api)/float64(max(s.p50, 1)))
 		}
-		rows = append(rows, row{"switch back: " + m.name, s.String(), other, ""})
+		note := ""
+		if failed > 0 {
+			note = fmt.Sprintf("%d of %d did not switch within a minute", failed, o.switchSamples)
+		}
+		rows = append(rows, row{"switch back: " + m.name, s.String(), other, note})
 	}
-	rows[len(rows)-1].note = "kubectl rows include the process start"
+	rows[len(rows)-1].note = strings.TrimPrefix(rows[len(rows)-1].note+"; kubectl rows include the process start", "; ")
 	return rows, nil
 }
 
@@ -461,6 +475,9 @@ func timeSelector(ctx context.Context, kc kubernetes.Interface, a app, hash stri
 		return 0, err
 	}
 	timeout := time.After(time.Minute)
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
 	for {
 		select {
 		case ev, ok := <-w.ResultChan():
