@@ -16,7 +16,7 @@ LDFLAGS := -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Revision=$(REV
 BIN_DIR ?= bin
 PLUGIN_DIR ?= $(HOME)/.local/bin
 
-.PHONY: build run demo test test-unit image helm cluster-build cluster-up cluster-up-second cluster-down clean install-kubectl-plugin
+.PHONY: build run demo test test-unit bench image helm cluster-build cluster-up cluster-up-second cluster-down clean install-kubectl-plugin
 
 # What `make image` names the image (its OCI labels take VERSION and REVISION above).
 IMAGE ?= switchyard:$(VERSION)
@@ -50,6 +50,9 @@ demo: build cluster-up # local cluster + switchyard serve with that cluster regi
 
 test: # everything: deps, local clusters, PostgreSQL, unit + integration tests
 	bash hack/test.sh
+
+bench: # Switchyard at scale beside Argo's tools, one table; BENCH_ARGS="--jobs 10000 --per-namespace 500" for the big case
+	bash hack/bench/bench.sh $(BENCH_ARGS)
 
 test-unit: # tests that need no cluster and no PostgreSQL
 	$(GO) test ./...

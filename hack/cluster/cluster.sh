@@ -6,11 +6,13 @@
 #   hack/cluster/cluster.sh down [NAME|--all]     stop a cluster and remove its state
 #   hack/cluster/cluster.sh kubeconfig [NAME]     print the kubeconfig path of a cluster
 #   hack/cluster/cluster.sh argo-controller       print the path of the built rollouts-controller
+#   hack/cluster/cluster.sh argo-plugin           build (or reuse) kubectl-argo-rollouts, print its path
 #
 # Flags of "up":  --no-argo   no Argo Rollouts (CRDs nor controller): a cluster without Argo
 #                 --no-istio  no Istio CRDs
 #                 --no-demo   no demo workload (namespace "demo")
 #                 --nodes N   simulated nodes (default 3)
+#                 --config F  another kwokctl configuration file (e.g. hack/bench/kwokctl.yaml)
 #
 # A cluster is real Kubernetes (etcd, kube-apiserver, kube-controller-manager,
 # kube-scheduler built from k8s.io/kubernetes) with kwok simulating nodes and pods,
@@ -72,6 +74,19 @@ build() {
 		GOBIN="$KWOK_BIN" go install \
 			"sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@$KWOK_VERSION"
 	fi
+}
+
+# argo_plugin builds kubectl-argo-rollouts (its dashboard included) from the
+# module the controller is built from, once per version.
+argo_plugin() {
+	if [ ! -x "$ARGO_BIN/kubectl-argo-rollouts" ]; then
+		log "building kubectl-argo-rollouts $ARGO_VERSION (a few minutes)"
+		mkdir -p "$ARGO_BIN"
+		(cd "$ROOT/hack/tools" && go build -ldflags "-s -w -X github.com/argoproj/argo-rollouts/utils/version.gitTag=$ARGO_VERSION -X github.com/argoproj/argo-rollouts/utils/version.gitCommit=release -X github.com/argoproj/argo-rollouts/utils/version.gitTreeState=clean" \
+			-o "$ARGO_BIN/kubectl-argo-rollouts.tmp" github.com/argoproj/argo-rollouts/cmd/kubectl-argo-rollouts)
+		mv "$ARGO_BIN/kubectl-argo-rollouts.tmp" "$ARGO_BIN/kubectl-argo-rollouts"
+	fi
+	echo "$ARGO_BIN/kubectl-argo-rollouts"
 }
 
 kubeconfig_path() { echo "$KWOK_WORKDIR/clusters/$1/kubeconfig.yaml"; }
@@ -138,7 +153,7 @@ wait_ready() {
 }
 
 up() {
-	local argo=1 istio=1 demo=1 nodes=3
+	local argo=1 istio=1 demo=1 nodes=3 configs=()
 	NAME=switchyard
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -146,6 +161,7 @@ up() {
 		--no-istio) istio=0 ;;
 		--no-demo) demo=0 ;;
 		--nodes) nodes=$2; shift ;;
+		--config) configs+=(--config "$2"); shift ;;
 		-*) die "unknown flag $1" ;;
 		*) NAME=$1 ;;
 		esac
@@ -171,7 +187,7 @@ up() {
 		--kube-scheduler-binary "$KUBE_BIN/kube-scheduler" \
 		--kwok-controller-binary "$KWOK_BIN/kwok" \
 		--disable-qps-limits --wait 60s \
-		--config "$ROOT/hack/cluster/stages.yaml" >"$RUN/kwokctl-$NAME.log" 2>&1 ||
+		--config "$ROOT/hack/cluster/stages.yaml" "${configs[@]}" >"$RUN/kwokctl-$NAME.log" 2>&1 ||
 		{ tail -30 "$RUN/kwokctl-$NAME.log" >&2; die "kwokctl create cluster failed"; }
 	"$KWOK_BIN/kwokctl" scale node --name "$NAME" --replicas "$nodes" >>"$RUN/kwokctl-$NAME.log" 2>&1
 	for _ in $(seq 1 150); do
@@ -223,5 +239,6 @@ up) up "$@" ;;
 down) down "$@" ;;
 kubeconfig) kubeconfig_path "${1:-switchyard}" ;;
 argo-controller) echo "$ARGO_BIN/rollouts-controller" ;;
+argo-plugin) argo_plugin ;;
 *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

@@ -17,6 +17,10 @@ const (
 	// ManagedByRolloutAnnotation is set by Argo Rollouts on the Services it
 	// switches; its value names the Rollout.
 	ManagedByRolloutAnnotation = "argo-rollouts.argoproj.io/managed-by-rollouts"
+	// ManagedByLabel=ManagedByValue marks what Switchyard made (its jobs'
+	// Rollouts): the Rollout cache holds only what carries it.
+	ManagedByLabel = "app.kubernetes.io/managed-by"
+	ManagedByValue = "switchyard"
 )
 
 // RolloutGVR is the Argo Rollouts Rollout resource.

@@ -5,17 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/informers"
@@ -32,10 +35,12 @@ import (
 // with the cache: never modify them (DeepCopy first).
 //
 // To keep memory in proportion to what Switchyard manages rather than to the
-// cluster's size, ReplicaSets and Pods are cached only when Argo Rollouts made
+// cluster's size, Rollouts are cached only when Switchyard made them (they
+// carry ManagedByLabel), ReplicaSets and Pods only when Argo Rollouts made
 // them (they carry RolloutHashLabel), and Events only when they are about a
 // Rollout. Namespaces, Deployments and Services are cached whole: the pickers
-// list them.
+// list them. Every object enters its cache without what nothing reads
+// (trimObject), and pods as the little a job's view shows of them (trimPod).
 type Listers struct {
 	Namespaces  corelisters.NamespaceLister
 	Deployments appslisters.DeploymentLister
@@ -68,6 +73,8 @@ type Conn struct {
 	Listers   Listers
 
 	cacheDynamic dynamic.Interface // the Rollout cache's client
+	rsIndex      cache.Indexer     // ReplicaSets by owner UID
+	podIndex     cache.Indexer     // pods by namespace and RolloutHashLabel
 	logger       *slog.Logger
 	changes      *Changes // where informer events are published
 	stop         chan struct{}
@@ -109,10 +116,10 @@ func newConn(c store.Cluster, rc *rest.Config, logger *slog.Logger, changes *Cha
 	if err != nil {
 		return nil, fmt.Errorf("dynamic client for cluster %s: %w", c.Name, err)
 	}
-	f := informers.NewSharedInformerFactoryWithOptions(cacheKube, 0, informers.WithTransform(stripManagedFields))
-	fRollout := informers.NewSharedInformerFactoryWithOptions(cacheKube, 0, informers.WithTransform(stripManagedFields),
+	f := informers.NewSharedInformerFactoryWithOptions(cacheKube, 0, informers.WithTransform(trimObject))
+	fRollout := informers.NewSharedInformerFactoryWithOptions(cacheKube, 0, informers.WithTransform(trimObject),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = RolloutHashLabel }))
-	fEvents := informers.NewSharedInformerFactoryWithOptions(cacheKube, 0, informers.WithTransform(stripManagedFields),
+	fEvents := informers.NewSharedInformerFactoryWithOptions(cacheKube, 0, informers.WithTransform(trimObject),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = "involvedObject.kind=Rollout" }))
 	conn := &Conn{
 		ClusterID: c.ID, ClusterName: c.Name, Server: rc.Host, Kube: kube, Dynamic: dyn, cacheDynamic: cacheDyn, Informers: []informers.SharedInformerFactory{f, fRollout, fEvents},
@@ -127,6 +134,16 @@ func newConn(c store.Cluster, rc *rest.Config, logger *slog.Logger, changes *Cha
 		Pods:        fRollout.Core().V1().Pods().Lister(),
 		Events:      fEvents.Core().V1().Events().Lister(),
 	}
+	// A job's view reads its Rollout's ReplicaSets and their pods: by index,
+	// not by a scan of the namespace.
+	if err := fRollout.Apps().V1().ReplicaSets().Informer().AddIndexers(cache.Indexers{byOwner: ownerUIDs}); err != nil {
+		return nil, fmt.Errorf("informers of cluster %s: %w", c.Name, err)
+	}
+	if err := fRollout.Core().V1().Pods().Informer().AddIndexers(cache.Indexers{byHash: podHash}); err != nil {
+		return nil, fmt.Errorf("informers of cluster %s: %w", c.Name, err)
+	}
+	conn.rsIndex = fRollout.Apps().V1().ReplicaSets().Informer().GetIndexer()
+	conn.podIndex = fRollout.Core().V1().Pods().Informer().GetIndexer()
 	for _, inf := range []cache.SharedIndexInformer{
 		f.Core().V1().Namespaces().Informer(), f.Apps().V1().Deployments().Informer(),
 		f.Core().V1().Services().Informer(), fRollout.Apps().V1().ReplicaSets().Informer(),
@@ -148,13 +165,106 @@ func newConn(c store.Cluster, rc *rest.Config, logger *slog.Logger, changes *Cha
 	return conn, nil
 }
 
-// stripManagedFields drops managedFields before objects enter the caches:
-// nothing reads them and they are often half of an object's size.
-func stripManagedFields(obj any) (any, error) {
+// Names of the caches' indexes.
+const (
+	byOwner = "owner"
+	byHash  = "hash"
+)
+
+func ownerUIDs(obj any) ([]string, error) {
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return nil, nil
+	}
+	var out []string
+	for _, o := range m.GetOwnerReferences() {
+		out = append(out, string(o.UID))
+	}
+	return out, nil
+}
+
+func podHash(obj any) ([]string, error) {
+	m, err := meta.Accessor(obj)
+	if err != nil || m.GetLabels()[RolloutHashLabel] == "" {
+		return nil, nil
+	}
+	return []string{m.GetNamespace() + "/" + m.GetLabels()[RolloutHashLabel]}, nil
+}
+
+// ReplicaSetsOwnedBy returns the cached ReplicaSets an object (a Rollout)
+// owns. They are shared with the cache: do not modify them.
+func (c *Conn) ReplicaSetsOwnedBy(uid types.UID) []*appsv1.ReplicaSet {
+	objs, _ := c.rsIndex.ByIndex(byOwner, string(uid))
+	out := make([]*appsv1.ReplicaSet, 0, len(objs))
+	for _, o := range objs {
+		if rs, ok := o.(*appsv1.ReplicaSet); ok {
+			out = append(out, rs)
+		}
+	}
+	return out
+}
+
+// PodsWithHash returns the cached pods of a namespace that carry one of the
+// pod-template hashes. They are shared with the cache: do not modify them.
+func (c *Conn) PodsWithHash(ns string, hashes []string) []*corev1.Pod {
+	var out []*corev1.Pod
+	for _, h := range hashes {
+		objs, _ := c.podIndex.ByIndex(byHash, ns+"/"+h)
+		for _, o := range objs {
+			if p, ok := o.(*corev1.Pod); ok {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// lastApplied is the annotation kubectl apply keeps a whole copy of the
+// object in.
+const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+
+// trimObject is the transform of every cache: it drops, before an object is
+// stored, what nothing reads and what is often most of its size, its
+// managedFields and kubectl's last-applied copy of itself; pods are trimmed
+// further (trimPod).
+func trimObject(obj any) (any, error) {
 	if m, err := meta.Accessor(obj); err == nil {
 		m.SetManagedFields(nil)
+		if a := m.GetAnnotations(); a[lastApplied] != "" {
+			a = maps.Clone(a)
+			delete(a, lastApplied)
+			m.SetAnnotations(a)
+		}
+	}
+	if p, ok := obj.(*corev1.Pod); ok {
+		return trimPod(p), nil
 	}
 	return obj, nil
+}
+
+// trimPod keeps of a pod what a job's view reads (release.AttachPods): its
+// identity, labels and owners, the node it runs on, its phase and
+// conditions, and of each container its restarts and why it waits. The rest
+// of its spec and status (containers, volumes, images…) is most of a pod.
+func trimPod(p *corev1.Pod) *corev1.Pod {
+	out := &corev1.Pod{
+		TypeMeta: p.TypeMeta,
+		ObjectMeta: metav1.ObjectMeta{
+			Name: p.Name, Namespace: p.Namespace, UID: p.UID, ResourceVersion: p.ResourceVersion, Generation: p.Generation,
+			CreationTimestamp: p.CreationTimestamp, DeletionTimestamp: p.DeletionTimestamp, Labels: p.Labels, OwnerReferences: p.OwnerReferences,
+		},
+		Spec: corev1.PodSpec{NodeName: p.Spec.NodeName},
+		Status: corev1.PodStatus{Phase: p.Status.Phase, Reason: p.Status.Reason, Message: p.Status.Message,
+			Conditions: p.Status.Conditions},
+	}
+	for _, cs := range p.Status.ContainerStatuses {
+		t := corev1.ContainerStatus{Name: cs.Name, RestartCount: cs.RestartCount, Ready: cs.Ready}
+		if w := cs.State.Waiting; w != nil {
+			t.State.Waiting = &corev1.ContainerStateWaiting{Reason: w.Reason}
+		}
+		out.Status.ContainerStatuses = append(out.Status.ContainerStatuses, t)
+	}
+	return out
 }
 
 // watchError records list/watch failures (instead of client-go's default
@@ -248,11 +358,13 @@ func (c *Conn) setArgo(installed bool) {
 
 // newRolloutCache starts the dynamic informer of Rollouts.
 func (c *Conn) newRolloutCache() *rolloutCache {
-	f := dynamicinformer.NewFilteredDynamicSharedInformerFactory(c.cacheDynamic, 0, "", nil)
+	f := dynamicinformer.NewFilteredDynamicSharedInformerFactory(c.cacheDynamic, 0, "", func(o *metav1.ListOptions) {
+		o.LabelSelector = ManagedByLabel + "=" + ManagedByValue
+	})
 	gi := f.ForResource(RolloutGVR)
 	ro := &rolloutCache{factory: f, informer: gi.Informer(), lister: gi.Lister(), stop: make(chan struct{})}
 	// Neither fails before the informer starts.
-	_ = ro.informer.SetTransform(stripManagedFields)
+	_ = ro.informer.SetTransform(trimObject)
 	_ = ro.informer.SetWatchErrorHandler(c.watchError)
 	_, _ = ro.informer.AddEventHandler(publishing(c.changes, c.ClusterID))
 	f.Start(ro.stop)
@@ -400,6 +512,14 @@ func (c *Conn) Rollout(ctx context.Context, ns, name string) (*unstructured.Unst
 		return nil, fmt.Errorf("get rollout %s/%s: unexpected %T in cache", ns, name, o)
 	}
 	return u, nil
+}
+
+// RolloutsReadable returns nil when Rollout reads a synced cache, else the
+// error Rollout would return: Argo Rollouts not installed, or ctx ended
+// before the cache filled.
+func (c *Conn) RolloutsReadable(ctx context.Context) error {
+	_, err := c.rolloutCache(ctx)
+	return err
 }
 
 // rolloutCache returns the synced Rollout cache.

@@ -64,6 +64,6 @@ func inClusterConfig() (*rest.Config, error) {
 		return nil, fmt.Errorf("in-cluster config (is the server running in a pod with a ServiceAccount token?): %w", err)
 	}
 	rc.UserAgent = "switchyard"
-	rc.QPS, rc.Burst = 20, 40
+	rc.QPS, rc.Burst = ClientQPS, ClientBurst
 	return rc, nil
 }

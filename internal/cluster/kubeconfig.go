@@ -177,6 +177,14 @@ func finish(cfg *clientcmdapi.Config) (kubeconfig, error) {
 	return kubeconfig{context: cfg.CurrentContext, raw: raw, rest: rc}, nil
 }
 
+// ClientQPS and ClientBurst bound the requests per second one connection to
+// a cluster sends (client-go's own limiter): eight clients creating jobs at
+// once send about ten requests each a job.
+const (
+	ClientQPS   = 100
+	ClientBurst = 200
+)
+
 // restConfig builds the client config of a reduced kubeconfig.
 func restConfig(raw []byte) (*rest.Config, error) {
 	rc, err := clientcmd.RESTConfigFromKubeConfig(raw)
@@ -184,6 +192,6 @@ func restConfig(raw []byte) (*rest.Config, error) {
 		return nil, err
 	}
 	rc.UserAgent = "switchyard"
-	rc.QPS, rc.Burst = 20, 40
+	rc.QPS, rc.Burst = ClientQPS, ClientBurst
 	return rc, nil
 }

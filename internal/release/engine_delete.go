@@ -51,7 +51,7 @@ func (e *Engine) Delete(ctx context.Context, t Target, force bool) error {
 	if n, found, _ := unstructured.NestedInt64(ro.Object, "spec", "replicas"); found && n > 0 {
 		replicas = int32(n)
 	}
-	rss, err := e.ReplicaSets(ctx, t, string(ro.GetUID()))
+	rss, err := e.ReplicaSets(ctx, t, ro)
 	if err != nil {
 		return err
 	}

@@ -272,7 +272,7 @@ func (e *Engine) Rollback(ctx context.Context, t Target, revision int) (int, err
 	if err != nil {
 		return 0, err
 	}
-	rss, err := e.ReplicaSets(ctx, t, string(ro.GetUID()))
+	rss, err := e.ReplicaSets(ctx, t, ro)
 	if err != nil {
 		return 0, err
 	}
@@ -332,9 +332,16 @@ func revisionOf(rs *appsv1.ReplicaSet) int {
 	return r
 }
 
-// ReplicaSets lists the ReplicaSets the Rollout with uid owns, live from the API server.
-func (e *Engine) ReplicaSets(ctx context.Context, t Target, uid string) ([]*appsv1.ReplicaSet, error) {
-	list, err := e.Kube.AppsV1().ReplicaSets(t.Spec.Namespace).List(ctx, metav1.ListOptions{})
+// ReplicaSets lists the ReplicaSets the Rollout owns, live from the API server.
+func (e *Engine) ReplicaSets(ctx context.Context, t Target, ro *unstructured.Unstructured) ([]*appsv1.ReplicaSet, error) {
+	uid := string(ro.GetUID())
+	// Only Argo's (they carry its hash) that the Rollout's selector matches:
+	// not every ReplicaSet of the namespace, which can be thousands.
+	sel := HashLabel
+	if ml, found, _ := unstructured.NestedStringMap(ro.Object, "spec", "selector", "matchLabels"); found && len(ml) > 0 {
+		sel += "," + labels.SelectorFromSet(ml).String()
+	}
+	list, err := e.Kube.AppsV1().ReplicaSets(t.Spec.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel})
 	if err != nil {
 		return nil, fmt.Errorf("list replicasets in %s: %w", t.Spec.Namespace, err)
 	}
@@ -356,7 +363,7 @@ func (e *Engine) Status(ctx context.Context, t Target) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
-	rss, err := e.ReplicaSets(ctx, t, string(ro.GetUID()))
+	rss, err := e.ReplicaSets(ctx, t, ro)
 	if err != nil {
 		return Status{}, err
 	}

@@ -1,16 +1,22 @@
 package release
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/store"
+	"github.com/switchyard/switchyard/internal/testenv"
 )
 
-// TestListPhasePaging: filtering on the live phase reads every job in
-// batches, then pages the matches, so the total counts every match and a page
-// holds only its own.
+// TestListPhasePaging: a filter on the live phase is answered by the store,
+// the jobs of a cluster that can't be read counting as Unknown and deleting
+// jobs as Deleting: the total counts every match and a page holds only its own.
 func TestListPhasePaging(t *testing.T) {
 	ctx := t.Context()
 	st, mgr := newManager(ctx, t)
@@ -36,7 +42,7 @@ func TestListPhasePaging(t *testing.T) {
 			}
 		}
 	}
-	s := &Service{Store: st, Clusters: mgr, ListBatch: 3} // several batches for 10 jobs
+	s := &Service{Store: st, Clusters: mgr}
 	list := func(phase string, limit, offset int) string {
 		t.Helper()
 		views, total, err := s.List(ctx, store.JobFilter{WorkspaceID: &ws.ID, Phase: phase, Sort: "name", Limit: limit, Offset: offset})
@@ -66,5 +72,41 @@ func TestListPhasePaging(t *testing.T) {
 		if got := list(c.phase, c.limit, c.offset); got != c.want {
 			t.Errorf("List(phase %s, limit %d, offset %d) = %q, want %q", c.phase, c.limit, c.offset, got, c.want)
 		}
+	}
+}
+
+// TestListPhaseFollowsCluster: the phase List filters on is kept current from
+// the cluster's informers, not from requests: a Rollout deleted behind
+// Switchyard's back moves its job from Healthy to Degraded in the list
+// without anyone viewing the job in between.
+func TestListPhaseFollowsCluster(t *testing.T) {
+	e := engine(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ns := testenv.Namespace(t, e.Kube, "phases")
+	app(ctx, t, e, ns)
+	svc, ws := newService(ctx, t, ns)
+	run, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() { _ = svc.Run(run) }()
+	if _, _, err := svc.Create(ctx, ws, "alice", CreateRequest{Cluster: "local", Spec: Spec{Name: "app-bg", Namespace: ns, Deployment: "app", Service: "app"}}); err != nil {
+		t.Fatal(err)
+	}
+	listed := func(phase Phase) func() bool {
+		return func() bool {
+			views, total, err := svc.List(ctx, store.JobFilter{WorkspaceID: &ws.ID, Phase: string(phase)})
+			return err == nil && total == 1 && len(views) == 1 && views[0].Status.Phase == phase
+		}
+	}
+	testenv.Eventually(ctx, t, "the job listed as Healthy", listed(PhaseHealthy))
+	if err := e.Dynamic.Resource(cluster.RolloutGVR).Namespace(ns).Delete(ctx, "app-bg", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(ctx, t, "the job listed as Degraded once its Rollout is gone", func() bool {
+		j, err := svc.Store.GetJobByName(ctx, ws.ID, "app-bg")
+		return err == nil && j.LastPhase == string(PhaseDegraded) // recorded by the informers' events alone
+	})
+	if !listed(PhaseDegraded)() || listed(PhaseHealthy)() {
+		t.Fatal("the phase filter does not follow the recorded phase")
 	}
 }

@@ -12,8 +12,8 @@ import (
 
 // Labels and annotations Switchyard puts on what it creates.
 const (
-	LabelManagedBy = "app.kubernetes.io/managed-by"
-	ManagedByValue = "switchyard"
+	LabelManagedBy = cluster.ManagedByLabel // the Rollout cache holds only what carries it
+	ManagedByValue = cluster.ManagedByValue
 	LabelJob       = "switchyard.dev/job"
 	LabelWorkspace = "switchyard.dev/workspace"
 	FieldManager   = "switchyard"

@@ -42,9 +42,10 @@ type Service struct {
 	// StallAfter is how long a Rollout may go unpicked by Argo Rollouts before
 	// the job's status hints at why; zero means DefaultStallAfter.
 	StallAfter time.Duration
-	// ListBatch is how many jobs List reads from the store at a time when it
-	// filters on the live phase; zero means DefaultListBatch.
-	ListBatch int
+	// PhaseCoalesce is how long watchPhases gathers the burst of informer
+	// events one change makes before it re-reads the jobs they touch; zero
+	// means DefaultPhaseCoalesce.
+	PhaseCoalesce time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// AfterStep, when set, is called with the name of each step of a creation

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/store"
@@ -58,7 +59,14 @@ func (s *Service) create(ctx context.Context, ws store.Workspace, actor string, 
 		return View{}, nil, err
 	}
 	s.checkpoint("record")
-	if err := s.withLease(ctx, job.ID, func(ctx context.Context) error { return s.finishCreate(ctx, eng, t, job) }); err != nil {
+	err = s.withLease(ctx, job.ID, func(ctx context.Context) error { return s.finishCreate(ctx, eng, t, job) })
+	if errors.Is(err, ErrBusy) {
+		// Run (here or on another replica) took the job up between its
+		// recording and this claim: it makes it; this request waits for it
+		// rather than refusing a creation that is under way.
+		err = s.waitCreated(ctx, job.ID)
+	}
+	if err != nil {
 		return View{}, nil, err
 	}
 	if job, err = s.Store.GetJob(ctx, job.ID); err != nil {
@@ -74,14 +82,24 @@ func requiredField(field, v string) error {
 	return nil
 }
 
-// checkCluster probes the cluster afresh: it must be reachable (or it is an
+// probeReuse is how recent a probe of a reachable cluster with Argo Rollouts
+// a creation trusts instead of probing afresh: under a burst of creations one
+// probe serves them all, instead of each opening a connection of its own.
+const probeReuse = 2 * time.Second
+
+// checkCluster probes the cluster afresh (unless it was found well less than
+// probeReuse ago): it must be reachable (or it is an
 // *cluster.UnreachableError: the request was right, the cluster is down) and
 // run Argo Rollouts (or the cluster field is at fault); Istio's absence is
 // only a warning.
 func (s *Service) checkCluster(ctx context.Context, c store.Cluster) ([]string, error) {
-	st, err := s.Clusters.Probe(ctx, c.ID)
-	if err != nil && !errors.Is(err, cluster.ErrUnreachable) {
-		return nil, err
+	st := c.Status
+	if st.ProbedAt == nil || s.now().Sub(*st.ProbedAt) >= probeReuse || !st.Reachable || !st.ArgoInstalled {
+		var err error
+		st, err = s.Clusters.Probe(ctx, c.ID)
+		if err != nil && !errors.Is(err, cluster.ErrUnreachable) {
+			return nil, err
+		}
 	}
 	switch {
 	case !st.Reachable:
@@ -131,6 +149,30 @@ func (s *Service) record(ctx context.Context, eng *Engine, ws store.Workspace, c
 		s.changed(job)
 	}
 	return job, err
+}
+
+// waitCreated waits, up to WaitTimeout, until the job another holder of its
+// lease is making is no longer being created: nil once it is active, an
+// error when it was undone, ErrBusy when it is still creating.
+func (s *Service) waitCreated(ctx context.Context, id int64) error {
+	ctx, cancel := context.WithTimeout(ctx, orDefault(s.WaitTimeout, DefaultWaitTimeout))
+	defer cancel()
+	for {
+		job, err := s.Store.GetJob(ctx, id)
+		switch {
+		case err != nil:
+			return err
+		case job.State == store.JobActive:
+			return nil
+		case job.State != store.JobCreating:
+			return fmt.Errorf("create job %s: it could not be made and was undone (%s)", job.Name, job.State)
+		}
+		select {
+		case <-ctx.Done():
+			return ErrBusy
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // finishCreate makes the job's objects and marks it active.

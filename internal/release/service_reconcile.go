@@ -9,8 +9,8 @@ import (
 	"github.com/switchyard/switchyard/internal/store"
 )
 
-// Run finishes, every ReconcileEvery until ctx ends, what requests left half
-// done: jobs still creating (the server crashed mid-creation) are made, or
+// Run keeps the jobs' stored phases current (watchPhases) and finishes,
+// every ReconcileEvery until ctx ends, what requests left half done: jobs still creating (the server crashed mid-creation) are made, or
 // undone when they no longer can be; jobs still deleting are deleted. Each job
 // is worked on under its lease, so several replicas running Run on one
 // database never do a step twice at the same time.
@@ -18,6 +18,9 @@ func (s *Service) Run(ctx context.Context) error {
 	every := s.ReconcileEvery
 	if every == 0 {
 		every = DefaultReconcileEvery
+	}
+	if s.Clusters != nil {
+		go s.watchPhases(ctx)
 	}
 	for {
 		if err := s.ReconcileOnce(ctx); err != nil && ctx.Err() == nil {

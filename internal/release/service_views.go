@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
-
-	appsv1 "k8s.io/api/apps/v1"
-	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/selection"
 
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/store"
@@ -36,8 +33,46 @@ func (s *Service) Get(ctx context.Context, ws store.Workspace, name string) (Vie
 	return s.view(ctx, job), nil
 }
 
-// view reads the status of a stored job.
+// view reads the status of a stored job and records it when it changed.
 func (s *Service) view(ctx context.Context, job store.Job) View {
+	return s.views(ctx, []store.Job{job})[0]
+}
+
+// views reads the status of stored jobs and records what changed: a changed
+// status one job at a time, the mere confirmation that a status still holds
+// (once a minute at most) for all of them in one write.
+func (s *Service) views(ctx context.Context, jobs []store.Job) []View {
+	out := make([]View, len(jobs))
+	var touch []int64
+	now := s.now()
+	for i, job := range jobs {
+		out[i] = s.observeView(ctx, job)
+		if out[i].Stale || job.State == store.JobDeleted || job.State == store.JobDeleting {
+			continue
+		}
+		switch s.recordable(job, out[i].Status, now) {
+		case statusChanged:
+			s.remember(ctx, &out[i].Job, out[i].Status)
+		case statusHolds:
+			touch = append(touch, job.ID)
+		}
+	}
+	if len(touch) > 0 {
+		if err := s.Store.TouchJobs(ctx, touch, now); err != nil {
+			s.log().Warn("record job status", "jobs", len(touch), "err", err)
+			return out
+		}
+		for i := range out {
+			if slices.Contains(touch, out[i].Job.ID) {
+				out[i].Job.ObservedAt = &now
+			}
+		}
+	}
+	return out
+}
+
+// observeView reads the status of a stored job; it writes nothing.
+func (s *Service) observeView(ctx context.Context, job store.Job) View {
 	switch job.State {
 	case store.JobDeleted:
 		return View{Job: job, Status: Status{Phase: PhaseDeleted, Versions: []Version{}}}
@@ -53,7 +88,6 @@ func (s *Service) view(ctx context.Context, job store.Job) View {
 				// Not made until every object is: the Rollout alone may already be Healthy.
 				st.Phase, st.Message = PhaseCreating, "creating the job's objects in the cluster"
 			}
-			s.remember(ctx, &job, st)
 			return View{Job: job, Status: st}
 		}
 	}
@@ -108,18 +142,7 @@ func (s *Service) observeCached(ctx context.Context, conn *cluster.Conn, job sto
 		}
 		return Observe(nil, nil), nil
 	}
-	all, err := conn.Listers.ReplicaSets.ReplicaSets(job.Namespace).List(labels.Everything())
-	if err != nil {
-		return Status{}, fmt.Errorf("list replicasets: %w", err)
-	}
-	var owned []*appsv1.ReplicaSet
-	for _, rs := range all {
-		for _, o := range rs.OwnerReferences {
-			if o.UID == ro.GetUID() {
-				owned = append(owned, rs)
-			}
-		}
-	}
+	owned := conn.ReplicaSetsOwnedBy(ro.GetUID())
 	dep, err := conn.Listers.Deployments.Deployments(job.Namespace).Get(job.Deployment)
 	if err != nil {
 		dep = nil // gone: judge by the Rollout alone
@@ -127,15 +150,7 @@ func (s *Service) observeCached(ctx context.Context, conn *cluster.Conn, job sto
 	st := ObserveWorkload(ro, owned, dep)
 	NoticeStall(&st, ro, time.Now(), orDefault(s.StallAfter, DefaultStallAfter))
 	if hashes := versionHashes(st.Versions); len(hashes) > 0 {
-		req, err := labels.NewRequirement(HashLabel, selection.In, hashes)
-		if err != nil {
-			return Status{}, fmt.Errorf("select pods: %w", err)
-		}
-		pods, err := conn.Listers.Pods.Pods(job.Namespace).List(labels.NewSelector().Add(*req))
-		if err != nil {
-			return Status{}, fmt.Errorf("list pods: %w", err)
-		}
-		AttachPods(&st, pods)
+		AttachPods(&st, conn.PodsWithHash(job.Namespace, hashes))
 	}
 	return st, nil
 }
@@ -150,20 +165,44 @@ func versionHashes(vs []Version) []string {
 	return out
 }
 
-// remember stores the status when it changed, so that it can be shown while
-// the cluster is unreachable.
-func (s *Service) remember(ctx context.Context, job *store.Job, st Status) {
-	images := ""
+// What views does with a status it read.
+const (
+	statusRecorded = iota // stored and confirmed less than a minute ago: nothing to write
+	statusHolds           // stored, but last confirmed a minute ago or more
+	statusChanged         // not what is stored
+)
+
+// recordable says whether the status read for a job differs from the stored
+// one, or only needs confirming.
+func (s *Service) recordable(job store.Job, st Status, now time.Time) int {
+	if job.LastPhase != string(st.Phase) || job.LastMessage != st.Message || job.LastImages != activeImages(st) {
+		return statusChanged
+	}
+	if job.ObservedAt == nil || now.Sub(*job.ObservedAt) >= time.Minute {
+		return statusHolds
+	}
+	return statusRecorded
+}
+
+func activeImages(st Status) string {
 	for _, v := range st.Versions {
 		if v.Active {
-			images = strings.Join(v.Images, ",")
+			return strings.Join(v.Images, ",")
 		}
 	}
-	if job.LastPhase == string(st.Phase) && job.LastMessage == st.Message && job.LastImages == images &&
-		job.ObservedAt != nil && s.now().Sub(*job.ObservedAt) < time.Minute {
+	return ""
+}
+
+// remember stores the status when it changed (or was last confirmed a
+// minute ago or more), so that it can be shown while the cluster is
+// unreachable, and so that List can filter on the phase with the store's
+// index.
+func (s *Service) remember(ctx context.Context, job *store.Job, st Status) {
+	now := s.now()
+	if s.recordable(*job, st, now) == statusRecorded {
 		return
 	}
-	now := s.now()
+	images := activeImages(st)
 	if err := s.Store.ObserveJob(ctx, job.ID, string(st.Phase), st.Message, images, now); err != nil {
 		s.log().WarnContext(ctx, "record job status", "job", job.Name, "err", err)
 		return
@@ -172,55 +211,70 @@ func (s *Service) remember(ctx context.Context, job *store.Job, st Status) {
 }
 
 // List returns the jobs the filter selects with their live status, and the
-// total count for paging. Filtering by phase uses the live status: the stored
-// phase may lag, so every match of the other filters is read, filtered, and
-// then paged.
+// total count for paging. The store answers every filter and sort from its
+// indexes, the phase too: watchPhases keeps each job's stored phase current
+// from the clusters' informers, and the jobs of a cluster that can't be read
+// now count as Unknown, as their views say. Only the page's jobs are viewed.
 func (s *Service) List(ctx context.Context, f store.JobFilter) ([]View, int, error) {
-	if f.Phase == "" {
-		jobs, total, err := s.Store.ListJobs(ctx, f)
-		if err != nil {
-			return nil, 0, err
-		}
-		views := make([]View, 0, len(jobs))
-		for _, j := range jobs {
-			views = append(views, s.view(ctx, j))
-		}
-		return views, total, nil
-	}
-	phase, limit, offset := f.Phase, f.Limit, f.Offset
-	f.Phase, f.Limit, f.Offset = "", s.listBatch(), 0
-	var matched []View
-	for {
-		jobs, total, err := s.Store.ListJobs(ctx, f)
-		if err != nil {
-			return nil, 0, err
-		}
-		for _, j := range jobs {
-			if v := s.view(ctx, j); strings.EqualFold(string(v.Status.Phase), phase) {
-				matched = append(matched, v)
-			}
-		}
-		f.Offset += len(jobs)
-		if len(jobs) == 0 || f.Offset >= total {
-			break
+	var err error
+	if f.Phase != "" {
+		var none bool
+		if f, none, err = s.phaseFilter(ctx, f); err != nil || none {
+			return []View{}, 0, err
 		}
 	}
-	total := len(matched)
-	offset = min(max(offset, 0), total)
-	end := total
-	if limit > 0 && offset+limit < end {
-		end = offset + limit
+	jobs, total, err := s.Store.ListJobs(ctx, f)
+	if err != nil {
+		return nil, 0, err
 	}
-	return matched[offset:end], total, nil
+	return s.views(ctx, jobs), total, nil
 }
 
-// DefaultListBatch is how many jobs List reads from the store at a time when
-// it filters on the live phase.
-const DefaultListBatch = 500
-
-func (s *Service) listBatch() int {
-	if s.ListBatch > 0 {
-		return s.ListBatch
+// phaseFilter turns a filter on the live phase (any case) into one on the
+// job's state and stored phase; none says that no job can match.
+func (s *Service) phaseFilter(ctx context.Context, f store.JobFilter) (_ store.JobFilter, none bool, _ error) {
+	phase := Phase(f.Phase)
+	for _, p := range Phases {
+		if strings.EqualFold(string(p), f.Phase) {
+			phase = p
+		}
 	}
-	return DefaultListBatch
+	f.Phase = ""
+	switch phase {
+	case PhaseDeleting:
+		f.States = []string{store.JobDeleting}
+		return f, false, nil
+	case PhaseDeleted:
+		f.States = []string{store.JobDeleted}
+		return f, !f.IncludeDeleted, nil // deleted jobs are listed only on request
+	}
+	live := f
+	live.States = []string{store.JobCreating, store.JobActive}
+	ids, err := s.Store.JobClusters(ctx, live)
+	if err != nil {
+		return f, false, err
+	}
+	f.Stale, f.StalePhase = nil, string(PhaseUnknown)
+	for _, id := range ids {
+		if !s.readable(ctx, id) {
+			f.Stale = append(f.Stale, id)
+		}
+	}
+	f.Phase = string(phase)
+	switch phase {
+	case PhaseCreating:
+		f.States = []string{store.JobCreating}
+	case PhaseUnknown:
+		f.States = live.States
+	default:
+		f.States = []string{store.JobActive}
+	}
+	return f, false, nil
+}
+
+// readable reports whether the jobs of a cluster can be viewed from its
+// caches now (else their views are Unknown, marked Stale).
+func (s *Service) readable(ctx context.Context, clusterID int64) bool {
+	conn, err := s.Clusters.Conn(ctx, clusterID)
+	return err == nil && conn.RolloutsReadable(ctx) == nil
 }

@@ -47,11 +47,16 @@ type Job struct {
 
 // JobFilter selects and orders jobs for ListJobs.
 type JobFilter struct {
-	WorkspaceID    *int64
-	Cluster        string // cluster name, exact
-	Namespace      string // exact
-	NameContains   string // case-insensitive substring
-	Phase          string // last known phase, exact
+	WorkspaceID  *int64
+	ClusterID    int64  // 0: any
+	Cluster      string // cluster name, exact
+	Namespace    string // exact
+	NameContains string // case-insensitive substring
+	Phase        string // last known phase (last_phase), exact
+	// Stale lists clusters that can't be read now: with Phase, their jobs
+	// count as being in phase StalePhase, whatever their last_phase says.
+	Stale          []int64
+	StalePhase     string
 	States         []string
 	IncludeDeleted bool   // without States: also deleted jobs
 	Sort           string // name, created, cluster, namespace; "-" prefix for descending
@@ -193,6 +198,9 @@ func jobWhere(f JobFilter) (string, []any) {
 	if f.WorkspaceID != nil {
 		add("workspace_id = ?", *f.WorkspaceID)
 	}
+	if f.ClusterID != 0 {
+		add("cluster_id = ?", f.ClusterID)
+	}
 	if f.Cluster != "" {
 		add("cluster_name = ?", f.Cluster)
 	}
@@ -204,12 +212,21 @@ func jobWhere(f JobFilter) (string, []any) {
 		conds[len(conds)-1] += ` ESCAPE '\'`
 	}
 	if f.Phase != "" {
-		add("last_phase = ?", f.Phase)
+		switch stale := idList(len(f.Stale)); {
+		case stale == "":
+			add("last_phase = ?", f.Phase)
+		case f.Phase == f.StalePhase:
+			add("(last_phase = ? OR cluster_id IN ("+stale+"))", f.Phase)
+		default:
+			add("last_phase = ? AND cluster_id NOT IN ("+stale+")", f.Phase)
+		}
+		for _, id := range f.Stale {
+			args = append(args, id)
+		}
 	}
 	switch {
 	case len(f.States) > 0:
-		ph := strings.TrimSuffix(strings.Repeat("?, ", len(f.States)), ", ")
-		conds = append(conds, "state IN ("+ph+")")
+		conds = append(conds, "state IN ("+idList(len(f.States))+")")
 		for _, st := range f.States {
 			args = append(args, st)
 		}
@@ -220,6 +237,43 @@ func jobWhere(f JobFilter) (string, []any) {
 		return "", nil
 	}
 	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// idList is n comma-separated placeholders.
+func idList(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
+
+// JobClusters returns the IDs of the clusters of the jobs the filter
+// selects (its sort and paging aside), in ascending order.
+func (s *Store) JobClusters(ctx context.Context, f JobFilter) ([]int64, error) {
+	where, args := jobWhere(f)
+	rows, err := s.query(ctx, "SELECT DISTINCT cluster_id FROM jobs"+where+" ORDER BY cluster_id", args...)
+	if err != nil {
+		return nil, fmt.Errorf("list clusters of jobs: %w", err)
+	}
+	ids, err := scanAll(rows, func(r rowScanner) (int64, error) {
+		var id int64
+		return id, r.Scan(&id)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list clusters of jobs: %w", err)
+	}
+	return ids, nil
+}
+
+// TouchJobs records that the last known status of these jobs still held at
+// at: one write for a page of jobs whose status did not change.
+func (s *Store) TouchJobs(ctx context.Context, ids []int64, at time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := []any{dbTime(at)}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	if _, err := s.exec(ctx, "UPDATE jobs SET observed_at = ? WHERE id IN ("+idList(len(ids))+")", args...); err != nil {
+		return fmt.Errorf("record status of %d jobs: %w", len(ids), err)
+	}
+	return nil
 }
 
 func likeEscape(s string) string {
