@@ -64,6 +64,7 @@ const (
 	JobRetry        Action = "job.retry"
 	JobRollback     Action = "job.rollback"
 	JobDelete       Action = "job.delete"
+	JobChecks       Action = "job.checks" // replace a job's checks
 )
 
 // Errors returned by Decide and Authorize. Both are final: retrying will not help.
@@ -96,6 +97,7 @@ var minRole = map[Action]string{
 	JobRetry:        store.RoleEditor,
 	JobRollback:     store.RoleEditor,
 	JobDelete:       store.RoleEditor,
+	JobChecks:       store.RoleEditor,
 }
 
 // platformActions are the actions that involve no workspace.

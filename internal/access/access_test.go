@@ -39,6 +39,7 @@ var allowed = map[access.Action]string{
 	access.JobRetry:           "PAE",
 	access.JobRollback:        "PAE",
 	access.JobDelete:          "PAE",
+	access.JobChecks:          "PAE",
 	access.GroupBindingView:   "P",
 	access.GroupBindingManage: "P",
 }
