@@ -21,8 +21,10 @@ if [ ! -x "$BIN/prometheus" ]; then
 	[ -f go.mod ] || go mod init switchyard.local/prometheus-build >/dev/null 2>&1
 	export GOFLAGS=-mod=mod
 	go get "github.com/prometheus/prometheus@$PROMETHEUS_VERSION" >&2
+	minor=${PROMETHEUS_VERSION#v0.} # 316.0
+	release="$((${minor%%.*} / 100)).$((${minor%%.*} % 100)).${minor#*.}" # 3.16.0
 	CGO_ENABLED=0 nice -n 10 go build -trimpath -ldflags "-s -w \
-		-X github.com/prometheus/common/version.Version=${PROMETHEUS_VERSION#v0.} " \
+		-X github.com/prometheus/common/version.Version=$release" \
 		-o "$BIN/prometheus.tmp" github.com/prometheus/prometheus/cmd/prometheus
 	mv "$BIN/prometheus.tmp" "$BIN/prometheus"
 fi
