@@ -3,6 +3,7 @@ package release
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"strings"
@@ -202,6 +203,35 @@ func TestChecksGateTheSwitch(t *testing.T) {
 		if items, err := e.jobTemplates(ctx, tg); err != nil || len(items) != 1 {
 			t.Fatalf("templates %d, %v; want 1 left", len(items), err)
 		}
+	})
+
+	t.Run("a promote waits for the checks before the switch", func(t *testing.T) {
+		slow := probe("smoke", checks.Before, "/before")
+		slow.Count = 6
+		if _, _, err := svc.SetChecks(ctx, ws, "app-bg", ChecksRequest{Checks: []checks.Check{slow}}); err != nil {
+			t.Fatal(err)
+		}
+		// The last version failed its check: roll forward from blue with a good one.
+		next := deploy("example/app:4")
+		if err := e.wait(ctx, "the check to run", func(ctx context.Context) (bool, error) {
+			v := view()
+			return len(v.Status.CheckRuns) > 0 && v.Status.CheckRuns[0].Revision == next && !v.Status.CheckRuns[0].Done(), nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := svc.Operate(ctx, ws, "app-bg", OpPromote, OperateRequest{})
+		var conflict *ConflictError
+		if !errors.As(err, &conflict) || !strings.Contains(conflict.Reason, "checks before the switch have not passed") {
+			t.Fatalf("promote while the check runs: %v, want a ConflictError saying the checks have not passed", err)
+		}
+		if got := selectorHash(ctx, t, e, ns, "app"); got != blue {
+			t.Fatalf("after the refused promote the active Service is on %q, want blue %q", got, blue)
+		}
+		mustPhase(ctx, t, e, tg, PhaseAwaitingPromotion) // the check passed: now a person promotes
+		if _, err := svc.Operate(ctx, ws, "app-bg", OpPromote, OperateRequest{}); err != nil {
+			t.Fatalf("promote once the check passed: %v", err)
+		}
+		waitSelector(ctx, t, e, ns, "app", next)
 	})
 
 	if hs.calls.Load() == 0 {

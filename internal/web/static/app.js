@@ -653,7 +653,8 @@
         ["Name", j.name], ["Release type", "Blue/Green"], ["Release object", "Deployment " + j.deployment],
         ["Cluster", j.cluster], ["Namespace", j.namespace], ["Active Service", j.service],
         ["Preview Service", j.preview_service], ["Standby after a switch", j.scale_down_delay_seconds + " s"],
-        ["Automatic promotion", j.auto_promotion_seconds ? "after " + j.auto_promotion_seconds + " s" : "off: waits for Promote"],
+        ["Automatic promotion", j.promote_when_checks_pass ? "when the checks before the switch pass" + (j.auto_promotion_seconds ? ", then after " + j.auto_promotion_seconds + " s" : "")
+          : j.auto_promotion_seconds ? "after " + j.auto_promotion_seconds + " s" : "off: waits for Promote"],
         ["Created", [j.created_by, " · ", timeEl(j.created_at)]],
       ];
       dl.replaceChildren(...props.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
