@@ -9,13 +9,13 @@
 # is large, so the build runs in a throw-away module of its own under the cache
 # (GOFLAGS=-mod=mod resolves it there) instead of a go.sum kept in this repository.
 # The console's web assets are not built in (no builtinassets tag): the tests use the
-# HTTP API only. Cold: about 10 minutes of CPU; run at low priority.
+# HTTP API only. It builds at low priority (nice).
 set -euo pipefail
 PROMETHEUS_VERSION=v0.316.0 # = Prometheus 3.16.0
 CACHE=${SWITCHYARD_CACHE_DIR:-$HOME/.cache/switchyard}
 BIN=$CACHE/prometheus-$PROMETHEUS_VERSION
 if [ ! -x "$BIN/prometheus" ]; then
-	echo "prometheus: building prometheus $PROMETHEUS_VERSION (cold: about 10 minutes)" >&2
+	echo "prometheus: building prometheus $PROMETHEUS_VERSION (cold: about 30 minutes on two busy cores)" >&2
 	mkdir -p "$BIN/module"
 	cd "$BIN/module"
 	[ -f go.mod ] || go mod init switchyard.local/prometheus-build >/dev/null 2>&1

@@ -98,6 +98,11 @@ func TestChecksGateTheSwitch(t *testing.T) {
 	deploy := func(image string) string {
 		t.Helper()
 		time.Sleep(1100 * time.Millisecond) // Argo's one-second clock (see TestFullPath)
+		ro, err := e.getRollout(ctx, tg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := str(ro, "status", "currentPodHash")
 		if _, err := svc.Operate(ctx, ws, "app-bg", OpDeploy, OperateRequest{Images: map[string]string{"app": image}}); err != nil {
 			t.Fatalf("deploy %s: %v", image, err)
 		}
@@ -105,7 +110,7 @@ func TestChecksGateTheSwitch(t *testing.T) {
 		if err := e.wait(ctx, "the new version", func(ctx context.Context) (bool, error) {
 			ro, err := e.getRollout(ctx, tg)
 			hash = str(ro, "status", "currentPodHash")
-			return err == nil && hash != "" && hash != blue, nil
+			return err == nil && hash != "" && hash != before, nil
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -166,7 +171,7 @@ func TestChecksGateTheSwitch(t *testing.T) {
 		var v View
 		err := e.wait(ctx, "the check to fail", func(ctx context.Context) (bool, error) {
 			v = view()
-			return v.Status.FailedCheck != "" && len(v.Status.CheckRuns) > 0 && v.Status.CheckRuns[0].Revision == bad, nil
+			return v.Status.FailedCheck != "" && len(v.Status.CheckRuns) > 0 && v.Status.CheckRuns[0].Revision == bad && v.Status.CheckRuns[0].Failed(), nil
 		})
 		if err != nil {
 			t.Fatalf("%v: last status %s %q", err, v.Status.Phase, v.Status.Message)
@@ -213,11 +218,15 @@ func TestChecksGateTheSwitch(t *testing.T) {
 		}
 		// The last version failed its check: roll forward from blue with a good one.
 		next := deploy("example/app:4")
-		if err := e.wait(ctx, "the check to run", func(ctx context.Context) (bool, error) {
-			v := view()
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		var v View
+		if err := e.wait(wctx, "the check to run", func(ctx context.Context) (bool, error) {
+			v = view()
 			return len(v.Status.CheckRuns) > 0 && v.Status.CheckRuns[0].Revision == next && !v.Status.CheckRuns[0].Done(), nil
 		}); err != nil {
-			t.Fatal(err)
+			ro, _ := e.getRollout(ctx, tg)
+			t.Fatalf("%v: job %s %q, runs %+v, rollout status %v", err, v.Status.Phase, v.Status.Message, v.Status.CheckRuns, ro.Object["status"])
 		}
 		_, err := svc.Operate(ctx, ws, "app-bg", OpPromote, OperateRequest{})
 		var conflict *ConflictError
