@@ -84,7 +84,7 @@ func TestExamples(t *testing.T) {
 		{path: "job list"}, {path: "job get"}, {path: "job describe"}, {path: "job history"}, {path: "job events"},
 		// set-checks' first example reads checks.yaml; its second removes every check again, so
 		// that the release below waits for a person as the examples after it expect.
-		{hook: writeChecksFile}, {glue: []string{"job", "set-checks", "web-bg", "--checks-file", "checks.yaml"}},
+		{hook: writeChecksFile}, {glue: []string{"job", "set-checks", "web-bg", "--checks-file", filepath.Join(r.dir, "checks.yaml")}},
 		{path: "job checks", hook: checkChecksListed}, {path: "job set-checks"},
 		{hook: startListWatch}, {path: "job deploy"}, {hook: checkListWatch}, {path: "job watch"},
 		{path: "job promote"}, {glue: []string{"job", "wait", "web-bg", "--for", "healthy", "--timeout", "3m"}},
