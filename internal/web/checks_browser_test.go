@@ -92,6 +92,8 @@ func TestChecksConsole(t *testing.T) {
 		chromedp.Navigate(e.url+"/w/"+workspace+"/jobs/app-gated"),
 		waitJS(`document.querySelector("#job-message").textContent.startsWith("Check smoke failed: traffic stays on blue")`),
 		waitJS(`[...document.querySelectorAll("#check-runs-body tr")].some(r => r.textContent.includes("smoke") && r.textContent.includes("✗ false"))`),
+		// Argo's own events about the run are timeline entries.
+		waitJS(`document.querySelector("#timeline").textContent.includes("AnalysisRunFailed")`),
 	)
 	t.Logf("job message: %s", b.text("#job-message"))
 	b.screenshot("checks-detail")
