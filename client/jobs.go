@@ -36,6 +36,10 @@ type Job struct {
 	ScaleDownDelaySeconds int32      `json:"scale_down_delay_seconds"`
 	AutoPromotionSeconds  *int32     `json:"auto_promotion_seconds"`
 	PreviewReplicaCount   *int32     `json:"preview_replica_count"`
+	Checks                []Check    `json:"checks"`
+	PromoteWhenChecksPass bool       `json:"promote_when_checks_pass"`
+	CheckRuns             []CheckRun `json:"check_runs"`             // newest first
+	FailedCheck           string     `json:"failed_check,omitempty"` // the check that failed the current version
 	State                 string     `json:"state"`
 	Phase                 string     `json:"phase"`
 	Message               string     `json:"message,omitempty"`
@@ -89,14 +93,16 @@ type Container struct {
 
 // NewJob is what CreateJob sends.
 type NewJob struct {
-	Name                  string `json:"name"`
-	Cluster               string `json:"cluster"`
-	Namespace             string `json:"namespace"`
-	Deployment            string `json:"deployment"`
-	Service               string `json:"service"`
-	ScaleDownDelaySeconds *int32 `json:"scale_down_delay_seconds,omitempty"`
-	AutoPromotionSeconds  *int32 `json:"auto_promotion_seconds,omitempty"`
-	PreviewReplicaCount   *int32 `json:"preview_replica_count,omitempty"`
+	Name                  string  `json:"name"`
+	Cluster               string  `json:"cluster"`
+	Namespace             string  `json:"namespace"`
+	Deployment            string  `json:"deployment"`
+	Service               string  `json:"service"`
+	ScaleDownDelaySeconds *int32  `json:"scale_down_delay_seconds,omitempty"`
+	AutoPromotionSeconds  *int32  `json:"auto_promotion_seconds,omitempty"`
+	PreviewReplicaCount   *int32  `json:"preview_replica_count,omitempty"`
+	Checks                []Check `json:"checks,omitempty"`
+	PromoteWhenChecksPass bool    `json:"promote_when_checks_pass,omitempty"`
 }
 
 // JobQuery filters, sorts and pages Jobs.
@@ -165,6 +171,20 @@ func (c *Client) Jobs(ctx context.Context, workspace string, q JobQuery) (*JobLi
 func (c *Client) CreateJob(ctx context.Context, workspace string, j NewJob) (*Job, error) {
 	var out Job
 	return &out, c.do(ctx, "POST", wsPath(workspace)+"/jobs", j, &out)
+}
+
+// SetChecks replaces a job's checks and its promote-when-checks-pass option
+// (Editor or Admin). An empty list removes every check.
+func (c *Client) SetChecks(ctx context.Context, workspace, name string, cs []Check, promoteWhenPass bool) (*Job, error) {
+	if cs == nil {
+		cs = []Check{}
+	}
+	body := struct {
+		Checks                []Check `json:"checks"`
+		PromoteWhenChecksPass bool    `json:"promote_when_checks_pass"`
+	}{cs, promoteWhenPass}
+	var out Job
+	return &out, c.do(ctx, "PUT", jobPath(workspace, name)+"/checks", body, &out)
 }
 
 // Job returns one job with its live status.

@@ -51,6 +51,11 @@ start=$SECONDS
 export SWITCHYARD_TEST_DEX
 SWITCHYARD_TEST_DEX=$(hack/oidc/build-dex.sh)
 log "dex ready ($((SECONDS - start)) s)"
+# Prometheus, the metrics server of the Prometheus-kind check tests, built from its Go module and cached.
+start=$SECONDS
+export SWITCHYARD_TEST_PROMETHEUS
+SWITCHYARD_TEST_PROMETHEUS=$(hack/prometheus/build.sh)
+log "prometheus ready ($((SECONDS - start)) s)"
 # helm, for the chart's tests (test/install), built from its Go module like the control plane.
 export SWITCHYARD_TEST_HELM
 SWITCHYARD_TEST_HELM=$(hack/helm/build.sh)

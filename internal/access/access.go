@@ -64,6 +64,7 @@ const (
 	JobRetry        Action = "job.retry"
 	JobRollback     Action = "job.rollback"
 	JobDelete       Action = "job.delete"
+	JobChecks       Action = "job.checks" // replace a job's checks
 	// Webhook subscriptions: their URLs (Slack's hold a token) and delivery
 	// logs are the workspace admins'.
 	NotificationView   Action = "notification.view"
@@ -100,6 +101,7 @@ var minRole = map[Action]string{
 	JobRetry:        store.RoleEditor,
 	JobRollback:     store.RoleEditor,
 	JobDelete:       store.RoleEditor,
+	JobChecks:       store.RoleEditor,
 
 	NotificationView:   store.RoleAdmin,
 	NotificationManage: store.RoleAdmin,

@@ -41,6 +41,7 @@ var allowed = map[access.Action]string{
 	access.JobDelete:          "PAE",
 	access.NotificationView:   "PA",
 	access.NotificationManage: "PA",
+	access.JobChecks:          "PAE",
 	access.GroupBindingView:   "P",
 	access.GroupBindingManage: "P",
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/switchyard/switchyard/internal/access"
 	"github.com/switchyard/switchyard/internal/auth"
+	"github.com/switchyard/switchyard/internal/checks"
 	"github.com/switchyard/switchyard/internal/release"
 	"github.com/switchyard/switchyard/internal/store"
 )
@@ -24,6 +25,7 @@ func (a *API) jobRoutes() []route {
 		{pattern: "POST /api/v1/workspaces/{ws}/jobs", handle: a.createJob},
 		{pattern: "GET /api/v1/workspaces/{ws}/jobs/{job}", handle: a.getJob},
 		{pattern: "DELETE /api/v1/workspaces/{ws}/jobs/{job}", handle: a.deleteJob},
+		{pattern: "PUT /api/v1/workspaces/{ws}/jobs/{job}/checks", handle: a.setJobChecks},
 		{pattern: "GET /api/v1/workspaces/{ws}/jobs/{job}/timeline", handle: a.jobTimeline},
 		{pattern: "POST /api/v1/workspaces/{ws}/jobs/{job}/deploy", handle: a.operate(access.JobDeploy, release.OpDeploy)},
 		{pattern: "POST /api/v1/workspaces/{ws}/jobs/{job}/promote", handle: a.operate(access.JobPromote, release.OpPromote)},
@@ -35,31 +37,35 @@ func (a *API) jobRoutes() []route {
 
 // jobJSON is a job with its live status.
 type jobJSON struct {
-	Name                  string        `json:"name"`
-	Workspace             string        `json:"workspace"`
-	Type                  string        `json:"type"`
-	Cluster               string        `json:"cluster"`
-	Namespace             string        `json:"namespace"`
-	Deployment            string        `json:"deployment"`
-	Service               string        `json:"service"`
-	PreviewService        string        `json:"preview_service"`
-	ScaleDownDelaySeconds int32         `json:"scale_down_delay_seconds"`
-	AutoPromotionSeconds  *int32        `json:"auto_promotion_seconds"`
-	PreviewReplicaCount   *int32        `json:"preview_replica_count"`
-	State                 string        `json:"state"`
-	Phase                 string        `json:"phase"`
-	Message               string        `json:"message,omitempty"`
-	Stale                 bool          `json:"stale,omitempty"` // the cluster could not be read: phase is Unknown
-	StaleReason           string        `json:"stale_reason,omitempty"`
-	LastPhase             string        `json:"last_phase,omitempty"` // when stale: the last phase seen, at observed_at
-	ObservedAt            *time.Time    `json:"observed_at,omitempty"`
-	ActiveImages          []string      `json:"active_images"`
-	PreviewImages         []string      `json:"preview_images"`
-	Versions              []versionJSON `json:"versions"`
-	CreatedBy             string        `json:"created_by"`
-	CreatedAt             time.Time     `json:"created_at"`
-	DeletedAt             *time.Time    `json:"deleted_at,omitempty"`
-	Warnings              []string      `json:"warnings,omitempty"`
+	Name                  string         `json:"name"`
+	Workspace             string         `json:"workspace"`
+	Type                  string         `json:"type"`
+	Cluster               string         `json:"cluster"`
+	Namespace             string         `json:"namespace"`
+	Deployment            string         `json:"deployment"`
+	Service               string         `json:"service"`
+	PreviewService        string         `json:"preview_service"`
+	ScaleDownDelaySeconds int32          `json:"scale_down_delay_seconds"`
+	AutoPromotionSeconds  *int32         `json:"auto_promotion_seconds"`
+	PreviewReplicaCount   *int32         `json:"preview_replica_count"`
+	Checks                []checks.Check `json:"checks"`
+	PromoteWhenChecksPass bool           `json:"promote_when_checks_pass"`
+	CheckRuns             []checks.Run   `json:"check_runs"`             // newest first
+	FailedCheck           string         `json:"failed_check,omitempty"` // the check that failed the current version
+	State                 string         `json:"state"`
+	Phase                 string         `json:"phase"`
+	Message               string         `json:"message,omitempty"`
+	Stale                 bool           `json:"stale,omitempty"` // the cluster could not be read: phase is Unknown
+	StaleReason           string         `json:"stale_reason,omitempty"`
+	LastPhase             string         `json:"last_phase,omitempty"` // when stale: the last phase seen, at observed_at
+	ObservedAt            *time.Time     `json:"observed_at,omitempty"`
+	ActiveImages          []string       `json:"active_images"`
+	PreviewImages         []string       `json:"preview_images"`
+	Versions              []versionJSON  `json:"versions"`
+	CreatedBy             string         `json:"created_by"`
+	CreatedAt             time.Time      `json:"created_at"`
+	DeletedAt             *time.Time     `json:"deleted_at,omitempty"`
+	Warnings              []string       `json:"warnings,omitempty"`
 }
 
 type versionJSON struct {
@@ -109,6 +115,14 @@ func toJob(ws string, v release.View) jobJSON {
 		State: j.State, Phase: string(v.Status.Phase), Message: v.Status.Message, Stale: v.Stale, StaleReason: v.Reason,
 		ObservedAt: j.ObservedAt, ActiveImages: []string{}, PreviewImages: []string{}, Versions: []versionJSON{},
 		CreatedBy: j.CreatedBy, CreatedAt: j.CreatedAt, DeletedAt: j.DeletedAt,
+		Checks: release.JobChecks(j), PromoteWhenChecksPass: j.PromoteWhenChecksPass,
+		CheckRuns: v.Status.CheckRuns, FailedCheck: v.Status.FailedCheck,
+	}
+	if out.Checks == nil {
+		out.Checks = []checks.Check{}
+	}
+	if out.CheckRuns == nil {
+		out.CheckRuns = []checks.Run{}
 	}
 	if v.Stale {
 		out.LastPhase = j.LastPhase
@@ -228,14 +242,16 @@ func phaseList() string {
 }
 
 type createJobRequest struct {
-	Name                  string `json:"name"`
-	Cluster               string `json:"cluster"`
-	Namespace             string `json:"namespace"`
-	Deployment            string `json:"deployment"`
-	Service               string `json:"service"`
-	ScaleDownDelaySeconds *int32 `json:"scale_down_delay_seconds"`
-	AutoPromotionSeconds  *int32 `json:"auto_promotion_seconds"`
-	PreviewReplicaCount   *int32 `json:"preview_replica_count"`
+	Name                  string         `json:"name"`
+	Cluster               string         `json:"cluster"`
+	Namespace             string         `json:"namespace"`
+	Deployment            string         `json:"deployment"`
+	Service               string         `json:"service"`
+	ScaleDownDelaySeconds *int32         `json:"scale_down_delay_seconds"`
+	AutoPromotionSeconds  *int32         `json:"auto_promotion_seconds"`
+	PreviewReplicaCount   *int32         `json:"preview_replica_count"`
+	Checks                []checks.Check `json:"checks"`
+	PromoteWhenChecksPass bool           `json:"promote_when_checks_pass"`
 }
 
 // createJob turns a Deployment + Service into a blue-green job (Editor or Admin).
@@ -251,6 +267,7 @@ func (a *API) createJob(w http.ResponseWriter, r *http.Request, p auth.Principal
 		v, warnings, err = a.Jobs.Create(r.Context(), ws, p.User.Username, release.CreateRequest{Cluster: req.Cluster, Spec: release.Spec{
 			Name: req.Name, Namespace: req.Namespace, Deployment: req.Deployment, Service: req.Service,
 			ScaleDownDelaySeconds: req.ScaleDownDelaySeconds, AutoPromotionSeconds: req.AutoPromotionSeconds, PreviewReplicaCount: req.PreviewReplicaCount,
+			Checks: req.Checks, PromoteWhenChecksPass: req.PromoteWhenChecksPass,
 		}})
 	}
 	a.Metrics.operation("create", err)
@@ -263,6 +280,46 @@ func (a *API) createJob(w http.ResponseWriter, r *http.Request, p auth.Principal
 	out.Warnings = warnings
 	writeJSON(w, http.StatusCreated, out)
 	return nil
+}
+
+// setJobChecks replaces a job's checks and its promote-when-checks-pass
+// option (Editor or Admin): body {"checks": [...], "promote_when_checks_pass": bool}.
+func (a *API) setJobChecks(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	var req release.ChecksRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	name := r.PathValue("job")
+	ws, err := a.workspace(r, p, access.JobChecks)
+	var v release.View
+	var warnings []string
+	if err == nil {
+		v, warnings, err = a.Jobs.SetChecks(r.Context(), ws, name, req)
+	}
+	ev := wsEvent(p, ws, "job.checks", "job "+name)
+	ev.detail = checksDetail(req)
+	if err := a.record(r.Context(), ev, err); err != nil {
+		return err
+	}
+	out := toJob(ws.Name, v)
+	out.Warnings = warnings
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func checksDetail(req release.ChecksRequest) string {
+	names := make([]string, 0, len(req.Checks))
+	for _, c := range req.Checks {
+		names = append(names, c.Name+" ("+string(c.When)+")")
+	}
+	d := "checks: none"
+	if len(names) > 0 {
+		d = "checks: " + strings.Join(names, ", ")
+	}
+	if req.PromoteWhenChecksPass {
+		d += "; promote when checks pass"
+	}
+	return d
 }
 
 // getJob shows a job: status, versions with their marks.

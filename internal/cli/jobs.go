@@ -20,7 +20,7 @@ func (c *cli) jobCmd() *cobra.Command {
 	cmd := c.group("job", "Blue-green release jobs of a workspace",
 		c.jobListCmd(), c.jobGetCmd(), c.jobDescribeCmd(), c.jobCreateCmd(), c.jobTargetsCmd(),
 		c.jobDeployCmd(), c.jobPromoteCmd(), c.jobAbortCmd(), c.jobRetryCmd(), c.jobRollbackCmd(),
-		c.jobDeleteCmd(), c.jobHistoryCmd(), c.jobEventsCmd(), c.jobWatchCmd(), c.jobWaitCmd())
+		c.jobDeleteCmd(), c.jobHistoryCmd(), c.jobEventsCmd(), c.jobWatchCmd(), c.jobWaitCmd(), c.jobChecksCmd(), c.jobSetChecksCmd())
 	cmd.Long = `Blue-green release jobs of a workspace (-w/--workspace, else SWITCHYARD_WORKSPACE,
 else the context's): create one from a Deployment and its Service, deploy a new
 version, promote it, abort, retry, roll back, delete.`
@@ -160,6 +160,8 @@ func jobTable(jobs []client.Job, wide bool, now time.Time) table {
 			phase += " (was " + j.LastPhase + ")"
 		case j.Stale:
 			phase += " (stale)"
+		case j.FailedCheck != "":
+			phase += " (check " + j.FailedCheck + " failed)"
 		}
 		row := []string{dash(j.Name), dash(phase), dash(j.Cluster), dash(j.Namespace),
 			joinOrDash(j.ActiveImages), joinOrDash(j.PreviewImages), age(j.CreatedAt, now)}
@@ -224,6 +226,7 @@ const jobCreateExample = `  switchyard job create web-bg --cluster local -n demo
 func (c *cli) jobCreateCmd() *cobra.Command {
 	var f jobFlags
 	var nj client.NewJob
+	var checksFile string
 	cmd := &cobra.Command{
 		Use:     "create NAME --cluster C --namespace N --deployment D --service S",
 		Short:   "Turn a Deployment + Service into a blue-green job",
@@ -236,6 +239,11 @@ func (c *cli) jobCreateCmd() *cobra.Command {
 				return err
 			}
 			nj.Name = args[0]
+			if checksFile != "" {
+				if nj.Checks, err = c.readChecks(checksFile); err != nil {
+					return err
+				}
+			}
 			j, err := s.client.CreateJob(cmd.Context(), ws, nj)
 			if err != nil {
 				return err
@@ -255,6 +263,8 @@ func (c *cli) jobCreateCmd() *cobra.Command {
 	fl.Var(secondsFlag(&nj.ScaleDownDelaySeconds), "standby", "how long the old version stays up after a switch, for an instant roll back (like 30s or 5m; server default 30s)")
 	fl.Var(secondsFlag(&nj.AutoPromotionSeconds), "auto-promote-after", "promote by itself this long (like 10m) after the new version is ready")
 	fl.Var(countFlag{&nj.PreviewReplicaCount}, "preview-replicas", "run the new version with N replicas until promoted")
+	fl.StringVar(&checksFile, "checks-file", "", "checks before and after the switch: a YAML or JSON list (- for standard input; see job checks --help)")
+	fl.BoolVar(&nj.PromoteWhenChecksPass, "promote-when-checks-pass", false, "switch with no click once the checks before the switch pass")
 	for _, name := range []string{"cluster", "namespace", "deployment", "service"} {
 		_ = cmd.MarkFlagRequired(name)
 	}
@@ -627,6 +637,12 @@ func describeJob(j *client.Job, tl []client.TimelineEntry, now time.Time) []byte
 	if j.AutoPromotionSeconds != nil {
 		auto = "after " + formatDuration(time.Duration(*j.AutoPromotionSeconds)*time.Second)
 	}
+	if j.PromoteWhenChecksPass {
+		auto = "when the checks before the switch pass"
+		if j.AutoPromotionSeconds != nil {
+			auto += ", then after " + formatDuration(time.Duration(*j.AutoPromotionSeconds)*time.Second)
+		}
+	}
 	preview := "as many as the Deployment"
 	if j.PreviewReplicaCount != nil {
 		preview = fmt.Sprint(*j.PreviewReplicaCount)
@@ -648,6 +664,7 @@ func describeJob(j *client.Job, tl []client.TimelineEntry, now time.Time) []byte
 	_ = versionTable(j.Versions, now, true).write(&b, true)
 	b.WriteString("\nPods:\n")
 	_ = podTable(j.Versions, now).write(&b, true)
+	describeChecks(&b, j, now)
 	if len(tl) > 0 {
 		b.WriteString("\nEvents (latest last):\n")
 		t := table{head: []string{"AGE", "SOURCE", "ACTION", "ACTOR", "OUTCOME", "MESSAGE"}}

@@ -454,6 +454,13 @@ func watchFrame(j *client.Job, err error, now time.Time) []byte {
 	_ = versionTable(j.Versions, now, false).write(&b, true)
 	b.WriteString("\n")
 	_ = podTable(j.Versions, now).write(&b, true)
+	if len(j.CheckRuns) > 0 {
+		r := j.CheckRuns[0]
+		fmt.Fprintf(&b, "\nLatest check run (%s the switch, revision %s): %s\n", r.When, r.Revision, r.Phase)
+		for _, res := range r.Results {
+			fmt.Fprintf(&b, "  %s: %d/%d passed  %s\n", res.Check, res.Passed, res.Count, measurements(res.Measurements))
+		}
+	}
 	b.WriteString("\nCtrl-C to stop.\n")
 	return b.Bytes()
 }

@@ -26,6 +26,17 @@ const (
 // RolloutGVR is the Argo Rollouts Rollout resource.
 var RolloutGVR = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "rollouts"}
 
+// AnalysisTemplateGVR and AnalysisRunGVR are Argo Rollouts' analysis
+// resources: a job's checks are AnalysisTemplates, each run of them an
+// AnalysisRun that the Rollout owns.
+var (
+	AnalysisTemplateGVR = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "analysistemplates"}
+	AnalysisRunGVR      = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "analysisruns"}
+)
+
+// AnalysisTemplateKind is the kind of AnalysisTemplateGVR.
+const AnalysisTemplateKind = "AnalysisTemplate"
+
 // DNSLabelRule is the rule of names that must be DNS-1123 labels
 // (namespaces, clusters, workspaces, jobs), in the words users see.
 const DNSLabelRule = "must be a DNS-1123 label: at most 63 characters, lowercase letters, digits and '-', starting and ending with a lowercase letter or digit"

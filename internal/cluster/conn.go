@@ -95,7 +95,10 @@ type rolloutCache struct {
 	factory  dynamicinformer.DynamicSharedInformerFactory
 	informer cache.SharedIndexInformer
 	lister   cache.GenericLister
-	stop     chan struct{}
+	// runs caches the AnalysisRuns (a job's check runs) beside the Rollouts.
+	runs       cache.SharedIndexInformer
+	runsLister cache.GenericLister
+	stop       chan struct{}
 }
 
 // newConn builds the clients and informers of a cluster; start runs them.
@@ -362,11 +365,14 @@ func (c *Conn) newRolloutCache() *rolloutCache {
 		o.LabelSelector = ManagedByLabel + "=" + ManagedByValue
 	})
 	gi := f.ForResource(RolloutGVR)
-	ro := &rolloutCache{factory: f, informer: gi.Informer(), lister: gi.Lister(), stop: make(chan struct{})}
-	// Neither fails before the informer starts.
-	_ = ro.informer.SetTransform(trimObject)
-	_ = ro.informer.SetWatchErrorHandler(c.watchError)
-	_, _ = ro.informer.AddEventHandler(publishing(c.changes, c.ClusterID))
+	ar := f.ForResource(AnalysisRunGVR)
+	ro := &rolloutCache{factory: f, informer: gi.Informer(), lister: gi.Lister(), runs: ar.Informer(), runsLister: ar.Lister(), stop: make(chan struct{})}
+	// None fails before the informers start.
+	for _, inf := range []cache.SharedIndexInformer{ro.informer, ro.runs} {
+		_ = inf.SetTransform(trimObject)
+		_ = inf.SetWatchErrorHandler(c.watchError)
+		_, _ = inf.AddEventHandler(publishing(c.changes, c.ClusterID))
+	}
 	f.Start(ro.stop)
 	return ro
 }
@@ -520,6 +526,29 @@ func (c *Conn) Rollout(ctx context.Context, ns, name string) (*unstructured.Unst
 func (c *Conn) RolloutsReadable(ctx context.Context) error {
 	_, err := c.rolloutCache(ctx)
 	return err
+}
+
+// AnalysisRuns returns the Argo AnalysisRuns of a namespace (the runs of
+// jobs' checks) from the cache, waiting (bounded by ctx) for it to fill.
+func (c *Conn) AnalysisRuns(ctx context.Context, ns string) ([]*unstructured.Unstructured, error) {
+	ro, err := c.rolloutCache(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !cache.WaitForCacheSync(ctx.Done(), ro.runs.HasSynced) {
+		return nil, errors.Join(fmt.Errorf("wait for analysis runs cache of cluster %s", c.ClusterName), ctx.Err())
+	}
+	objs, err := ro.runsLister.ByNamespace(ns).List(labels.Everything())
+	if err != nil {
+		return nil, fmt.Errorf("list analysis runs in %s: %w", ns, err)
+	}
+	out := make([]*unstructured.Unstructured, 0, len(objs))
+	for _, o := range objs {
+		if u, ok := o.(*unstructured.Unstructured); ok {
+			out = append(out, u)
+		}
+	}
+	return out, nil
 }
 
 // rolloutCache returns the synced Rollout cache.

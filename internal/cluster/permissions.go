@@ -17,4 +17,6 @@ var Permissions = []rbacv1.PolicyRule{
 	{APIGroups: []string{"apps"}, Resources: []string{"replicasets"}, Verbs: []string{"list", "watch"}},
 	{APIGroups: []string{RolloutGVR.Group}, Resources: []string{RolloutGVR.Resource}, Verbs: []string{"get", "list", "watch", "create", "patch", "delete"}},
 	{APIGroups: []string{RolloutGVR.Group}, Resources: []string{RolloutGVR.Resource + "/status"}, Verbs: []string{"patch"}},
+	{APIGroups: []string{AnalysisTemplateGVR.Group}, Resources: []string{AnalysisTemplateGVR.Resource}, Verbs: []string{"list", "create", "patch", "delete"}},
+	{APIGroups: []string{AnalysisRunGVR.Group}, Resources: []string{AnalysisRunGVR.Resource}, Verbs: []string{"list", "watch"}},
 }

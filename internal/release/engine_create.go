@@ -106,13 +106,16 @@ func hasRollout(items []unstructured.Unstructured, name string) bool {
 
 // Create makes the job in the cluster, idempotently: running it again after a
 // crash at any point finishes the job. The preview Service comes first (Argo
-// waits for it), then the Rollout, then the Service is made the Rollout's so
-// that it is garbage-collected with it.
+// waits for it) and the checks' AnalysisTemplates (the Rollout names them),
+// then the Rollout, then the Service and the templates are made the
+// Rollout's so that they are garbage-collected with it.
 func (e *Engine) Create(ctx context.Context, t Target) error {
 	return e.runSteps(ctx, t, []step{
 		{"apply preview service", e.applyPreview},
+		{"apply check templates", e.applyCheckTemplates},
 		{"apply rollout", e.applyRolloutFor},
 		{"own preview service", e.ownPreview},
+		{"own check templates", e.ownCheckTemplates},
 	})
 }
 

@@ -96,6 +96,7 @@ func (e *Engine) cleanupSteps() []step {
 	return []step{
 		{"restore the service selector", e.restoreService},
 		{"delete the preview service", e.deletePreview},
+		{"delete the check templates", e.deleteCheckTemplates},
 	}
 }
 

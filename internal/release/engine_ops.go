@@ -86,6 +86,9 @@ func (e *Engine) promote(ctx context.Context, t Target, full bool) error {
 	if str(ro, "status", "currentPodHash") == str(ro, "status", "stableRS") && str(ro, "status", "stableRS") != "" {
 		return &ConflictError{Reason: "there is no new version to promote: the job is on its stable version", Phase: st.Phase}
 	}
+	if err := checksPending(ro, full); err != nil {
+		return err
+	}
 	if boolean(ro, "spec", "paused") {
 		if err := e.patchRollout(ctx, t, map[string]any{"spec": map[string]any{"paused": false}}); err != nil {
 			return err
@@ -106,6 +109,33 @@ func (e *Engine) promote(ctx context.Context, t Target, full bool) error {
 		return e.patchRollout(ctx, t, map[string]any{"status": map[string]any{"promoteFull": true}}, "status")
 	}
 	return e.patchRollout(ctx, t, map[string]any{"status": map[string]any{"pauseConditions": nil}}, "status")
+}
+
+// checksPending refuses a plain promote while the job's checks before the
+// switch have not passed on the new version: with no pause to lift yet, it
+// would be a full promotion, and Argo skips analysis on those. A person who
+// means to skip the checks promotes fully.
+func checksPending(ro *unstructured.Unstructured, full bool) error {
+	if full {
+		return nil
+	}
+	if _, has, _ := unstructured.NestedMap(ro.Object, "spec", "strategy", "blueGreen", "prePromotionAnalysis"); !has {
+		return nil
+	}
+	status := str(ro, "status", "blueGreen", "prePromotionAnalysisRunStatus", "status")
+	// Argo names a run <rollout>-<pod hash>-<revision>-pre: one of an older version does not count.
+	if run := str(ro, "status", "blueGreen", "prePromotionAnalysisRunStatus", "name"); !strings.Contains(run, "-"+str(ro, "status", "currentPodHash")+"-") {
+		status = ""
+	}
+	if status == "Successful" {
+		return nil
+	}
+	if status == "" {
+		status = "not started yet"
+	}
+	return &ConflictError{Reason: fmt.Sprintf("the checks before the switch have not passed on the new version (%s): "+
+		"wait for them (the job switches, or waits for a promote, once they pass), or promote fully to skip them", strings.ToLower(status)),
+		Phase: Observe(ro, nil).Phase}
 }
 
 // awaitPromote waits (at most ObserveTimeout) until Argo shows the promote

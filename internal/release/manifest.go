@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/switchyard/switchyard/internal/checks"
 	"github.com/switchyard/switchyard/internal/cluster"
 )
 
@@ -83,7 +84,7 @@ func Rollout(t Target, dep *appsv1.Deployment) *unstructured.Unstructured {
 	bg := map[string]any{
 		"activeService":         s.Service,
 		"previewService":        PreviewServiceName(s.Name),
-		"autoPromotionEnabled":  s.AutoPromotionSeconds != nil,
+		"autoPromotionEnabled":  s.AutoPromotionSeconds != nil || s.PromoteWhenChecksPass,
 		"scaleDownDelaySeconds": int64(s.scaleDownDelay()),
 	}
 	if s.AutoPromotionSeconds != nil {
@@ -91,6 +92,15 @@ func Rollout(t Target, dep *appsv1.Deployment) *unstructured.Unstructured {
 	}
 	if s.PreviewReplicaCount != nil {
 		bg["previewReplicaCount"] = int64(*s.PreviewReplicaCount)
+	}
+	// The job's checks: Argo runs the template of each moment that has any.
+	// A server-side apply without them removes them from the Rollout.
+	before, after := checks.Moments(s.Checks)
+	if before {
+		bg["prePromotionAnalysis"] = checks.Analysis(s.Name, checks.Before)
+	}
+	if after {
+		bg["postPromotionAnalysis"] = checks.Analysis(s.Name, checks.After)
 	}
 	spec := map[string]any{
 		"replicas":             replicas,

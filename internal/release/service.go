@@ -2,10 +2,12 @@ package release
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"time"
 
+	"github.com/switchyard/switchyard/internal/checks"
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/store"
 )
@@ -81,7 +83,18 @@ func target(ws string, j store.Job) Target {
 	return Target{Workspace: ws, Spec: Spec{
 		Name: j.Name, Namespace: j.Namespace, Deployment: j.Deployment, Service: j.Service,
 		ScaleDownDelaySeconds: j.ScaleDownDelaySeconds, AutoPromotionSeconds: j.AutoPromotionSeconds, PreviewReplicaCount: j.PreviewReplicaCount,
+		Checks: JobChecks(j), PromoteWhenChecksPass: j.PromoteWhenChecksPass,
 	}}
+}
+
+// JobChecks decodes a stored job's checks. The store holds what Validate
+// passed, so a failure to decode means no checks rather than an error.
+func JobChecks(j store.Job) []checks.Check {
+	var cs []checks.Check
+	if j.Checks == "" || json.Unmarshal([]byte(j.Checks), &cs) != nil {
+		return nil
+	}
+	return cs
 }
 
 // engine returns an Engine on the job's cluster, or an

@@ -49,6 +49,11 @@ func (s *Service) create(ctx context.Context, ws store.Workspace, actor string, 
 	if err != nil {
 		return View{}, nil, err
 	}
+	queryWarnings, err := s.checkQueries(ctx, req.Checks)
+	if err != nil {
+		return View{}, nil, err
+	}
+	warnings = append(warnings, queryWarnings...)
 	eng, err := s.engine(ctx, c.ID)
 	if err != nil {
 		return View{}, nil, err
@@ -135,6 +140,7 @@ func (s *Service) record(ctx context.Context, eng *Engine, ws store.Workspace, c
 		WorkspaceID: ws.ID, Name: req.Name, ClusterID: c.ID, ClusterName: c.Name, Namespace: req.Namespace,
 		Deployment: req.Deployment, Service: req.Service, ScaleDownDelaySeconds: req.ScaleDownDelaySeconds,
 		AutoPromotionSeconds: req.AutoPromotionSeconds, PreviewReplicaCount: req.PreviewReplicaCount, CreatedBy: actor,
+		Checks: encodeChecks(req.Checks), PromoteWhenChecksPass: req.PromoteWhenChecksPass,
 	})
 	if ce := (*store.ConflictError)(nil); errors.As(err, &ce) && ce.Field != "" {
 		// Another creation, racing this one, recorded a job for the same

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchyard/switchyard/internal/checks"
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/store"
 )
@@ -118,6 +119,9 @@ func (s *Service) liveView(ctx context.Context, eng *Engine, job store.Job) View
 	if err == nil {
 		err = eng.attachPods(ctx, t, &st)
 	}
+	if err == nil {
+		eng.attachChecks(ctx, t, &st)
+	}
 	if err != nil {
 		return s.view(ctx, job)
 	}
@@ -149,6 +153,11 @@ func (s *Service) observeCached(ctx context.Context, conn *cluster.Conn, job sto
 	}
 	st := ObserveWorkload(ro, owned, dep)
 	NoticeStall(&st, ro, time.Now(), orDefault(s.StallAfter, DefaultStallAfter))
+	if runs, err := conn.AnalysisRuns(ctx, job.Namespace); err == nil {
+		AttachChecks(&st, ro, checks.Runs(runs, ro.GetUID()))
+	} else {
+		s.log().Debug("read check runs", "job", job.Name, "err", err)
+	}
 	if hashes := versionHashes(st.Versions); len(hashes) > 0 {
 		AttachPods(&st, conn.PodsWithHash(job.Namespace, hashes))
 	}

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/switchyard/switchyard/internal/checks"
 	"github.com/switchyard/switchyard/internal/cluster"
 )
 
@@ -42,6 +43,12 @@ type Spec struct {
 	AutoPromotionSeconds *int32 `json:"auto_promotion_seconds,omitempty"`
 	// PreviewReplicaCount, when set, runs only that many new pods until promotion.
 	PreviewReplicaCount *int32 `json:"preview_replica_count,omitempty"`
+	// Checks are the job's release gates, run by Argo Rollouts' analysis
+	// before and after the switch (see internal/checks).
+	Checks []checks.Check `json:"checks,omitempty"`
+	// PromoteWhenChecksPass lets Argo switch traffic on its own once the
+	// checks before the switch pass; otherwise a person promotes.
+	PromoteWhenChecksPass bool `json:"promote_when_checks_pass,omitempty"`
 }
 
 // FieldError is bad input in one field: Field names it (JSON path), Rule says
@@ -75,9 +82,43 @@ func (s Spec) Validate() error {
 		validateRange("scale_down_delay_seconds", s.ScaleDownDelaySeconds, 0, MaxScaleDownDelaySeconds),
 		validateRange("auto_promotion_seconds", s.AutoPromotionSeconds, 0, MaxAutoPromotionSeconds),
 		validateRange("preview_replica_count", s.PreviewReplicaCount, 1, 1000),
+		ValidateChecks(s.Checks, s.PromoteWhenChecksPass),
 	}
 	// A Rollout's name is also the prefix of its ReplicaSets' and pods' names;
 	// Kubernetes objects are 253 at most, but the job's name is shown as a label value.
+	return errors.Join(errs...)
+}
+
+// ValidateChecks checks a job's checks on their own (no network); each
+// problem is a *FieldError.
+func ValidateChecks(cs []checks.Check, promoteWhenPass bool) error {
+	return fieldErrors(checks.Validate(cs, promoteWhenPass))
+}
+
+// fieldErrors turns the *checks.FieldError values of err's tree into
+// *FieldError, the one kind of bad-input error callers map.
+func fieldErrors(err error) error {
+	if err == nil {
+		return nil
+	}
+	var errs []error
+	var walk func(error)
+	walk = func(err error) {
+		var ce *checks.FieldError
+		switch e := err.(type) {
+		case interface{ Unwrap() []error }:
+			for _, x := range e.Unwrap() {
+				walk(x)
+			}
+		default:
+			if errors.As(err, &ce) {
+				errs = append(errs, &FieldError{Field: ce.Field, Rule: ce.Rule})
+			} else {
+				errs = append(errs, err)
+			}
+		}
+	}
+	walk(err)
 	return errors.Join(errs...)
 }
 

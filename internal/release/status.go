@@ -10,6 +10,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/switchyard/switchyard/internal/checks"
 )
 
 // Phase is a job's status in the words users see.
@@ -130,6 +132,10 @@ type Status struct {
 	Phase    Phase     `json:"phase"`
 	Message  string    `json:"message,omitempty"`
 	Versions []Version `json:"versions"` // newest revision first
+	// CheckRuns are the runs of the job's checks, newest first; FailedCheck
+	// names the check that failed the current version's latest run, if one did.
+	CheckRuns   []checks.Run `json:"checkRuns"`
+	FailedCheck string       `json:"failedCheck,omitempty"`
 }
 
 // Observe maps a Rollout and the ReplicaSets it owns to a Status. It is pure:

@@ -33,6 +33,11 @@ type Job struct {
 	ScaleDownDelaySeconds *int32
 	AutoPromotionSeconds  *int32
 	PreviewReplicaCount   *int32
+	// Checks is the job's checks as JSON (a list of internal/checks.Check;
+	// "[]" for none); PromoteWhenChecksPass lets Argo promote once the checks
+	// before the switch pass.
+	Checks                string
+	PromoteWhenChecksPass bool
 	State                 string
 	ForceDelete           bool
 	CreatedBy             string
@@ -71,7 +76,7 @@ func JobSortKeys() []string { return []string{"name", "created", "cluster", "nam
 
 const jobColumns = "id, workspace_id, name, cluster_id, cluster_name, namespace, deployment, service," +
 	" scale_down_delay_seconds, auto_promotion_seconds, preview_replica_count, state, force_delete, created_by," +
-	" created_at, updated_at, deleted_at, last_phase, last_message, last_images, observed_at"
+	" created_at, updated_at, deleted_at, last_phase, last_message, last_images, observed_at, checks, promote_when_checks_pass"
 
 func scanJob(r rowScanner) (Job, error) {
 	var j Job
@@ -79,7 +84,7 @@ func scanJob(r rowScanner) (Job, error) {
 	var deleted, observed sql.Null[time.Time]
 	err := r.Scan(&j.ID, &j.WorkspaceID, &j.Name, &j.ClusterID, &j.ClusterName, &j.Namespace, &j.Deployment, &j.Service,
 		&sdd, &aps, &prc, &j.State, &j.ForceDelete, &j.CreatedBy,
-		&j.CreatedAt, &j.UpdatedAt, &deleted, &j.LastPhase, &j.LastMessage, &j.LastImages, &observed)
+		&j.CreatedAt, &j.UpdatedAt, &deleted, &j.LastPhase, &j.LastMessage, &j.LastImages, &observed, &j.Checks, &j.PromoteWhenChecksPass)
 	j.ScaleDownDelaySeconds, j.AutoPromotionSeconds, j.PreviewReplicaCount = int32Ptr(sdd), int32Ptr(aps), int32Ptr(prc)
 	j.CreatedAt, j.UpdatedAt = j.CreatedAt.UTC(), j.UpdatedAt.UTC()
 	j.DeletedAt, j.ObservedAt = timePtr(deleted), timePtr(observed)
@@ -112,11 +117,12 @@ func (s *Store) CreateJob(ctx context.Context, j Job) (Job, error) {
 	now := dbTime(s.now())
 	var id int64
 	err := s.queryRow(ctx, "INSERT INTO jobs (workspace_id, name, cluster_id, cluster_name, namespace, deployment, service,"+
-		" scale_down_delay_seconds, auto_promotion_seconds, preview_replica_count, state, created_by, created_at, updated_at)"+
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+		" scale_down_delay_seconds, auto_promotion_seconds, preview_replica_count, state, created_by, created_at, updated_at,"+
+		" checks, promote_when_checks_pass)"+
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
 		j.WorkspaceID, j.Name, j.ClusterID, j.ClusterName, j.Namespace, j.Deployment, j.Service,
 		nullInt32(j.ScaleDownDelaySeconds), nullInt32(j.AutoPromotionSeconds), nullInt32(j.PreviewReplicaCount),
-		JobCreating, j.CreatedBy, now, now).Scan(&id)
+		JobCreating, j.CreatedBy, now, now, orEmptyList(j.Checks), j.PromoteWhenChecksPass).Scan(&id)
 	if err != nil {
 		err = s.constraint(err, s.jobClash(ctx, j), notFound("workspace", j.WorkspaceID))
 		return Job{}, fmt.Errorf("create job %q: %w", j.Name, err)
@@ -313,6 +319,24 @@ func (s *Store) SetJobState(ctx context.Context, id int64, from, to string, forc
 		return fmt.Errorf("move job %d from %s to %s: %w", id, from, to, err)
 	}
 	return nil
+}
+
+// SetJobChecks replaces a live job's checks (JSON) and its promote-when-checks-pass option.
+func (s *Store) SetJobChecks(ctx context.Context, id int64, checks string, promoteWhenPass bool) error {
+	err := s.execOne(ctx, notFound("job", id),
+		"UPDATE jobs SET checks = ?, promote_when_checks_pass = ?, updated_at = ? WHERE id = ? AND state <> ?",
+		orEmptyList(checks), promoteWhenPass, dbTime(s.now()), id, JobDeleted)
+	if err != nil {
+		return fmt.Errorf("set checks of job %d: %w", id, err)
+	}
+	return nil
+}
+
+func orEmptyList(js string) string {
+	if js == "" {
+		return "[]"
+	}
+	return js
 }
 
 // ObserveJob records the job's last known status.

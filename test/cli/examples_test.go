@@ -82,6 +82,10 @@ func TestExamples(t *testing.T) {
 		{path: "job targets"}, {path: "job create", hook: checkCompletion},
 		{path: "job wait"}, {glue: []string{"job", "wait", "web-bg", "--for", "healthy", "--timeout", "3m"}},
 		{path: "job list"}, {path: "job get"}, {path: "job describe"}, {path: "job history"}, {path: "job events"},
+		// set-checks' first example reads checks.yaml; its second removes every check again, so
+		// that the release below waits for a person as the examples after it expect.
+		{hook: writeChecksFile}, {glue: []string{"job", "set-checks", "web-bg", "--checks-file", filepath.Join(r.dir, "checks.yaml")}},
+		{path: "job checks", hook: checkChecksListed}, {path: "job set-checks"},
 		{hook: startListWatch}, {path: "job deploy"}, {hook: checkListWatch}, {path: "job watch"},
 		{path: "job promote"}, {glue: []string{"job", "wait", "web-bg", "--for", "healthy", "--timeout", "3m"}},
 		// The revision before the current is 1.1.0, which 1.2.0 replaced before it was promoted.
@@ -370,6 +374,22 @@ func checkListWatch(t *testing.T, r *exampleRunner) {
 	out := r.watchOut.String()
 	if err != nil || strings.Count(out, "NAME ") != 1 || strings.Count(out, "web-bg") < 2 || !strings.Contains(out, "example/web:1.2.0") {
 		t.Errorf("job list -w: %v, output:\n%s\nwant one header, then web-bg again with example/web:1.2.0", err, out)
+	}
+}
+
+// writeChecksFile writes the checks.yaml that job set-checks' example reads:
+// one check before the switch on the preview Service.
+func writeChecksFile(t *testing.T, r *exampleRunner) {
+	body := "- name: smoke\n  kind: http\n  when: before\n  url: http://{{preview}}/healthz\n  interval: 5s\n  count: 2\n"
+	if err := os.WriteFile(filepath.Join(r.dir, "checks.yaml"), []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkChecksListed: job checks lists the check set-checks stored.
+func checkChecksListed(t *testing.T, r *exampleRunner) {
+	if out := r.cli.ok("job", "checks", "web-bg", "-o", "name"); strings.TrimSpace(out) != "check/smoke" {
+		t.Errorf("job checks web-bg -o name printed %q, want check/smoke", out)
 	}
 }
 

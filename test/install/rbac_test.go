@@ -165,6 +165,14 @@ func jobLifecycle(ctx context.Context, t *testing.T, c *client.Client, ws, ns st
 			_, err := c.CreateJob(ctx, ws, client.NewJob{Name: job, Cluster: "sa", Namespace: ns, Deployment: "web", Service: "web"})
 			return err
 		}, phase(client.PhaseHealthy, "example/app:1")},
+		// Checks are AnalysisTemplates the job applies, owns and deletes; set and
+		// removed before a release, so that no check runs (nothing answers it here).
+		{"set checks", func() error {
+			_, err := c.SetChecks(ctx, ws, job, []client.Check{{Name: "smoke", Kind: "http", When: "after", URL: "http://{{preview}}/healthz"}}, false)
+			return err
+		}, phase(client.PhaseHealthy, "example/app:1")},
+		{"remove checks", func() error { _, err := c.SetChecks(ctx, ws, job, nil, false); return err },
+			phase(client.PhaseHealthy, "example/app:1")},
 		{"deploy", func() error { _, err := c.Deploy(ctx, ws, job, map[string]string{"app": "example/app:2"}); return err },
 			phase(client.PhaseAwaitingPromotion, "example/app:1")},
 		{"promote", func() error { _, err := c.Promote(ctx, ws, job, false); return err },

@@ -370,12 +370,96 @@
     const href = "/w/" + encodeURIComponent(ws) + "/jobs/" + encodeURIComponent(j.name);
     return h("tr", { class: isNew ? "row-new" : null, dataset: { job: j.name } },
       h("th", { scope: "row" }, h("a", { href }, j.name), h("div", { class: "sub" }, h("span", { class: "sr-only" }, "Deployment "), j.deployment)),
-      h("td", {}, statusBadge(j.phase, j.stale, j.last_phase)),
+      h("td", {}, statusBadge(j.phase, j.stale, j.last_phase),
+        j.failed_check && h("div", { class: "sub check-failed" }, "Check " + j.failed_check + " failed")),
       h("td", {}, j.cluster, h("div", { class: "sub" }, h("span", { class: "sr-only" }, "namespace "), j.namespace)),
       h("td", {}, images(j.active_images)),
       h("td", {}, images(j.preview_images)),
       h("td", {}, h("span", { class: "who" }, j.created_by), h("div", { class: "sub" }, timeEl(j.created_at))));
   }
+
+  // ---- checks editor (create form, job page) ------------------------------
+
+  // checksEditor fills container with one fieldset per check and an Add
+  // button; value() reads them back as the API's checks, errors(problems)
+  // marks the fields the server named (checks[1].url) and returns the first.
+  function checksEditor(container, initial) {
+    const list = h("div", { class: "checks-list" });
+    const text = (label, key, c, hint, attrs) => {
+      const id = "check-" + (++checksEditor.n) + "-" + key;
+      return h("div", { class: "field", dataset: { key } },
+        h("label", { for: id }, label),
+        h("input", Object.assign({ id, "data-check": key, value: c[key] === undefined || c[key] === 0 ? "" : c[key], spellcheck: "false", autocomplete: "off" }, attrs || {})),
+        hint && h("p", { class: "hint" }, hint),
+        h("p", { class: "error", role: "alert", hidden: true, dataset: { errorFor: key } }));
+    };
+    const select = (label, key, c, options) => {
+      const id = "check-" + (++checksEditor.n) + "-" + key;
+      const sel = h("select", { id, "data-check": key }, options.map(([v, t]) => h("option", { value: v }, t)));
+      if (c[key]) sel.value = c[key];
+      return h("div", { class: "field", dataset: { key } }, h("label", { for: id }, label), sel,
+        h("p", { class: "error", role: "alert", hidden: true, dataset: { errorFor: key } }));
+    };
+    function add(c) {
+      c = c || { kind: "http", when: "before" };
+      const fs = h("fieldset", { class: "check" },
+        h("legend", {}, "Check"),
+        text("Name", "name", c, "Lowercase letters, digits and \"-\", like error-rate."),
+        select("Kind", "kind", c, [["http", "HTTP endpoint"], ["prometheus", "Prometheus query"]]),
+        select("When", "when", c, [["before", "Before the switch (on green, traffic on blue)"], ["after", "After the switch (failure switches back)"], ["both", "Before and after"]]),
+        text("URL", "url", c, "{{preview}} and {{active}} are the Services' in-cluster names, e.g. http://{{preview}}/healthz. Any 2xx answer passes unless a condition says otherwise.", { dataset: { kind: "http" } }),
+        text("JSONPath", "json_path", c, "Optional: the value of the JSON answer the condition sees as result, e.g. {$.status}.", { dataset: { kind: "http" } }),
+        text("Prometheus address", "address", c, "e.g. http://prometheus.monitoring:9090", { dataset: { kind: "prometheus" } }),
+        text("Query", "query", c, "PromQL; {{job}}, {{namespace}}, {{revision}} allowed.", { dataset: { kind: "prometheus" } }),
+        text("Condition", "condition", c, "Passes when true, e.g. result[0] < 0.01 or result == \"ok\"."),
+        text("Every", "interval", c, "Between measurements; default 10s.", { placeholder: "10s" }),
+        text("Measurements", "count", c, "Default 3.", { type: "number", min: "1", placeholder: "3" }),
+        text("May fail", "failure_limit", c, "Measurements allowed to fail; default 0.", { type: "number", min: "0", placeholder: "0" }),
+        h("button", { type: "button", class: "btn btn-small btn-danger-quiet", onclick: () => fs.remove() }, "Remove check"));
+      const kindSel = fs.querySelector("select[data-check=kind]");
+      const sync = () => {
+        for (const el of fs.querySelectorAll("input[data-kind]")) el.closest(".field").hidden = el.dataset.kind !== kindSel.value;
+      };
+      kindSel.addEventListener("change", sync);
+      sync();
+      list.append(fs);
+    }
+    const addBtn = h("button", { type: "button", class: "btn btn-small", id: container.id + "-add", onclick: () => add() }, "Add check");
+    container.replaceChildren(list, addBtn);
+    for (const c of initial || []) add(c);
+    return {
+      value() {
+        return [...list.querySelectorAll("fieldset.check")].map((fs) => {
+          const c = {};
+          for (const el of fs.querySelectorAll("input, select")) {
+            if (el.closest(".field").hidden || el.value === "") continue;
+            c[el.dataset.check] = el.type === "number" ? Number(el.value) : el.value;
+          }
+          return c;
+        });
+      },
+      clear() {
+        for (const el of container.querySelectorAll(".error")) showError(el, "");
+        for (const el of container.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+      },
+      errors(problems) {
+        let first = null;
+        for (const p of problems) {
+          const m = /^checks\[(\d+)\]\.(\w+)$/.exec(p.field);
+          if (!m) continue;
+          const fs = list.querySelectorAll("fieldset.check")[Number(m[1])];
+          const field = fs && fs.querySelector(`.field[data-key="${m[2]}"]`);
+          if (!field) continue;
+          showError(field.querySelector(".error"), p.message.startsWith(p.field + ": ") ? p.message.slice(p.field.length + 2) : p.message);
+          const input = field.querySelector("input, select");
+          input.setAttribute("aria-invalid", "true");
+          first = first || input;
+        }
+        return first;
+      },
+    };
+  }
+  checksEditor.n = 0;
 
   // ---- create form -------------------------------------------------------
 
@@ -463,7 +547,7 @@
       return wsPath() + "/clusters/" + encodeURIComponent(form.cluster.value) + "/namespaces/" + encodeURIComponent(form.namespace.value);
     }
 
-    const fields = ["name", "cluster", "namespace", "deployment", "service", "scale_down_delay_seconds", "auto_promotion_seconds", "preview_replica_count"];
+    const fields = ["name", "cluster", "namespace", "deployment", "service", "scale_down_delay_seconds", "auto_promotion_seconds", "preview_replica_count", "promote_when_checks_pass"];
     function clearErrors() {
       for (const f of fields) {
         showError($("#" + f + "-error"), "");
@@ -472,9 +556,11 @@
       showError($("#form-error"), "");
     }
 
+    const checks = checksEditor($("#checks"), []);
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       clearErrors();
+      checks.clear();
       touched = true;
       let bad = !checkName();
       for (const f of ["cluster", "namespace", "deployment", "service"]) {
@@ -486,6 +572,8 @@
       for (const f of ["scale_down_delay_seconds", "auto_promotion_seconds", "preview_replica_count"]) {
         if (form.elements[f].value !== "") req[f] = Number(form.elements[f].value);
       }
+      req.checks = checks.value();
+      req.promote_when_checks_pass = form.elements.promote_when_checks_pass.checked;
       const submit = $("#create-submit");
       submit.disabled = true;
       submit.textContent = "Creating…";
@@ -500,8 +588,10 @@
         if (e.status === 409 && !e.field) e.field = "name";
         // Every field at fault gets its message; the first one gets the focus.
         const problems = e.fields && e.fields.length ? e.fields : e.field ? [{ field: e.field, message: e.message }] : [];
-        let first = null;
+        let first = checks.errors(problems);
+        if (first || problems.some((p) => p.field === "promote_when_checks_pass")) $("#advanced").open = true;
         for (const p of problems) {
+          if (p.field.startsWith("checks[")) continue; // the checks editor marked it
           const f = p.field.split(".")[0], el = $("#" + f + "-error");
           if (!el || !form.elements[f]) continue;
           if (!fields.slice(0, 5).includes(f)) $("#advanced").open = true;
@@ -563,12 +653,61 @@
         ["Name", j.name], ["Release type", "Blue/Green"], ["Release object", "Deployment " + j.deployment],
         ["Cluster", j.cluster], ["Namespace", j.namespace], ["Active Service", j.service],
         ["Preview Service", j.preview_service], ["Standby after a switch", j.scale_down_delay_seconds + " s"],
-        ["Automatic promotion", j.auto_promotion_seconds ? "after " + j.auto_promotion_seconds + " s" : "off: waits for Promote"],
+        ["Automatic promotion", j.promote_when_checks_pass ? "when the checks before the switch pass" + (j.auto_promotion_seconds ? ", then after " + j.auto_promotion_seconds + " s" : "")
+          : j.auto_promotion_seconds ? "after " + j.auto_promotion_seconds + " s" : "off: waits for Promote"],
         ["Created", [j.created_by, " · ", timeEl(j.created_at)]],
       ];
       dl.replaceChildren(...props.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
       renderVersions(j);
+      renderChecks(j);
       renderActions(j);
+    }
+
+    let editor = null; // the checks editor, once Edit checks was pressed
+    // renderChecks shows the job's checks and their latest runs, each
+    // measurement with its value, pass or fail, and time.
+    function renderChecks(j) {
+      const card = $("#job-checks");
+      if (!card) return;
+      $("#checks-summary").textContent = j.checks.length
+        ? j.checks.map((c) => `${c.name} (${c.kind}, ${c.when} the switch)`).join(", ") + (j.promote_when_checks_pass ? ". Promotes on its own when the checks before the switch pass." : ".")
+        : "No checks: the switch waits only for the new version to be ready" + (j.auto_promotion_seconds ? "." : " and for Promote.");
+      const rows = j.check_runs.slice(0, 6).flatMap((r) => r.results.map((res) => h("tr", { class: r.phase === "Failed" || r.phase === "Error" ? "run-failed" : null },
+        h("td", {}, timeEl(r.started_at)), h("td", {}, r.when === "before" ? "Before the switch" : "After the switch"),
+        h("td", {}, h("code", {}, r.revision)), h("th", { scope: "row" }, res.check),
+        h("td", {}, res.phase + ` (${res.passed} of ${res.count} passed)`),
+        h("td", {}, h("ul", { class: "measurements" }, res.measurements.map((m) => h("li", { class: m.passed ? "m-pass" : "m-fail" },
+          m.passed ? "✓ " : "✗ ", h("code", {}, m.value || m.phase), m.message ? " " + m.message : "", m.finished_at ? [" · ", timeEl(m.finished_at)] : "")))))));
+      $("#check-runs-body").replaceChildren(...(rows.length ? rows : [h("tr", {}, h("td", { colspan: 6, class: "muted" }, "No check runs yet."))]));
+      if (editor && !$("#checks-form").hidden) return; // do not redraw under the user's hands
+      $("#checks-edit") && ($("#checks-edit").hidden = j.state !== "active");
+    }
+
+    if ($("#checks-edit")) {
+      $("#checks-edit").addEventListener("click", () => {
+        editor = checksEditor($("#checks-editor"), job.checks);
+        $("#checks-form").elements.promote_when_checks_pass.checked = job.promote_when_checks_pass;
+        showError($("#checks-error"), "");
+        $("#checks-form").hidden = false;
+      });
+      $("#checks-cancel").addEventListener("click", () => { $("#checks-form").hidden = true; });
+      $("#checks-form").addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        editor.clear();
+        showError($("#checks-error"), "");
+        const f = $("#checks-form");
+        try {
+          job = await api("PUT", jobPath(name) + "/checks", { checks: editor.value(), promote_when_checks_pass: f.elements.promote_when_checks_pass.checked });
+          f.hidden = true;
+          render(job);
+          for (const w of job.warnings || []) toast(w);
+        } catch (e) {
+          const problems = e.fields && e.fields.length ? e.fields : e.field ? [{ field: e.field, message: e.message }] : [];
+          const first = editor.errors(problems);
+          if (first) first.focus();
+          else showError($("#checks-error"), e.message);
+        }
+      });
     }
 
     function renderVersions(j) {
