@@ -78,3 +78,11 @@ func (c *Client) NotificationDeliveries(ctx context.Context, workspace string, i
 	var l list[NotificationAttempt]
 	return l.Items, c.do(ctx, "GET", notificationPath(workspace, id)+"/deliveries", nil, &l)
 }
+
+// TestNotification sends a signed test event to a webhook now, through the
+// delivery log, and returns its first attempt; Outcome "pending" when the
+// server saw none within its wait (workspace admins).
+func (c *Client) TestNotification(ctx context.Context, workspace string, id int64) (*NotificationAttempt, error) {
+	var a NotificationAttempt
+	return &a, c.do(ctx, "POST", notificationPath(workspace, id)+"/test", nil, &a)
+}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -20,6 +21,7 @@ func (a *API) notificationRoutes() []route {
 		{pattern: "GET /api/v1/workspaces/{ws}/notifications/{id}", handle: a.getNotification},
 		{pattern: "DELETE /api/v1/workspaces/{ws}/notifications/{id}", handle: a.deleteNotification},
 		{pattern: "GET /api/v1/workspaces/{ws}/notifications/{id}/deliveries", handle: a.listNotificationDeliveries},
+		{pattern: "POST /api/v1/workspaces/{ws}/notifications/{id}/test", handle: a.testNotification},
 	}
 }
 
@@ -187,4 +189,49 @@ func (a *API) listNotificationDeliveries(w http.ResponseWriter, r *http.Request,
 	}
 	writeJSON(w, http.StatusOK, mapAll(as, toAttempt))
 	return nil
+}
+
+// testWait bounds how long a test waits for its first attempt: one HTTP
+// attempt (10 s) and a poll, with room.
+const testWait = 15 * time.Second
+
+// testNotification sends a signed test event to a subscription now, through
+// the outbox (the delivery log shows it). It answers with the first attempt
+// (200) once one is logged, or 202 and outcome "pending" when none is
+// within testWait.
+func (a *API) testNotification(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	ws, sub, err := a.notification(r, p, access.NotificationManage)
+	var delivery int64
+	if err == nil {
+		delivery, err = a.Notifications.Test(r.Context(), ws, sub, p.User.Username)
+	}
+	ev := wsEvent(p, ws, "notification.test", "notification "+r.PathValue("id"))
+	if sub.ID != 0 {
+		ev.detail = "to " + urlHost(sub.URL)
+	}
+	if err := a.record(r.Context(), ev, err); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), testWait)
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		as, err := a.Store.ListAttempts(ctx, sub.ID)
+		if err != nil && ctx.Err() == nil {
+			return err
+		}
+		for _, at := range as {
+			if at.DeliveryID == delivery {
+				writeJSON(w, http.StatusOK, toAttempt(at))
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			writeJSON(w, http.StatusAccepted, attemptJSON{Delivery: delivery, Event: string(notifications.KindTest), Outcome: "pending"})
+			return nil
+		case <-tick.C:
+		}
+	}
 }

@@ -14,7 +14,8 @@ import (
 
 func (c *cli) notificationCmd() *cobra.Command {
 	return c.group("notification", "Webhooks told of a workspace's job events (workspace admins)",
-		c.notificationListCmd(), c.notificationAddCmd(), c.notificationRemoveCmd(), c.notificationDeliveriesCmd())
+		c.notificationListCmd(), c.notificationAddCmd(), c.notificationRemoveCmd(), c.notificationDeliveriesCmd(),
+		c.notificationTestCmd())
 }
 
 func notificationTable(ns []client.Notification, wide bool) table {
@@ -148,5 +149,35 @@ func (c *cli) notificationDeliveriesCmd() *cobra.Command {
 			}
 			return c.print(f.out, listing{kind: "NotificationAttempt", items: as, scope: "for notification " + args[0],
 				table: attemptTable(as, f.out.wide())})
+		})
+}
+
+func (c *cli) notificationTestCmd() *cobra.Command {
+	var f adminFlags
+	return c.inWorkspaceCmd("test ID", "Send a signed test event to a webhook now",
+		`Send one "test" event to a webhook now, signed and formatted like every other
+(it shows in the delivery log), and print how the first attempt went. A failed
+attempt is retried like any delivery; the command exits non-zero.`,
+		`  switchyard notification test 1 -w payments`, argsBetween(1, 1), &f,
+		func(ctx context.Context, s *session, ws string, args []string) error {
+			id, err := notificationID("test", args[0])
+			if err != nil {
+				return err
+			}
+			a, err := s.client.TestNotification(ctx, ws, id)
+			if err != nil {
+				return err
+			}
+			if !f.out.human() {
+				return c.print(f.out, listing{kind: "NotificationAttempt", single: true, items: a})
+			}
+			switch a.Outcome {
+			case "delivered":
+				fmt.Fprintf(c.stdout, "test delivery %d to notification %d: HTTP %d\n", a.Delivery, id, a.StatusCode)
+				return nil
+			case "pending":
+				return fmt.Errorf("test delivery %d to notification %d: not tried yet; see switchyard notification deliveries %d", a.Delivery, id, id)
+			}
+			return fmt.Errorf("test delivery %d to notification %d failed (%s, retried like any delivery): %s", a.Delivery, id, a.Outcome, a.Error)
 		})
 }

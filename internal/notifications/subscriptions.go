@@ -2,7 +2,10 @@ package notifications
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/switchyard/switchyard/internal/cluster"
 	"github.com/switchyard/switchyard/internal/store"
@@ -13,6 +16,8 @@ import (
 type Subscriptions struct {
 	Store   *store.Store
 	Keyring *cluster.Keyring
+	// Wake, when set, makes this replica's sender look for due deliveries now.
+	Wake func()
 }
 
 // Create validates r, seals its secret (a generated one when r has none)
@@ -38,4 +43,27 @@ func (s *Subscriptions) Create(ctx context.Context, workspaceID int64, actor str
 		return store.Subscription{}, "", err
 	}
 	return sub, secret, nil
+}
+
+// Test queues one signed test event to a subscription, through the outbox
+// like every other event (the delivery log shows it), and wakes the sender.
+// It returns the delivery's ID (its X-Switchyard-Delivery header).
+func (s *Subscriptions) Test(ctx context.Context, ws store.Workspace, sub store.Subscription, actor string) (int64, error) {
+	nonce := make([]byte, 8)
+	_, _ = rand.Read(nonce) // never fails (crypto/rand)
+	e := Event{Key: fmt.Sprintf("test/%d/%x", sub.ID, nonce), Kind: KindTest, Workspace: ws.Name, DetectedAt: time.Now().UTC(),
+		Text: fmt.Sprintf("Test notification %d of workspace %s, sent by %s: this webhook works.", sub.ID, ws.Name, actor)}
+	payload, err := json.Marshal(e)
+	if err != nil {
+		return 0, err
+	}
+	id, err := s.Store.RecordTestEvent(ctx, store.NotificationEvent{Key: e.Key, WorkspaceID: ws.ID, Kind: string(KindTest),
+		Payload: string(payload)}, sub.ID)
+	if err != nil {
+		return 0, err
+	}
+	if s.Wake != nil {
+		s.Wake()
+	}
+	return id, nil
 }

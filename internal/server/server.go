@@ -147,7 +147,7 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error
 		Clusters: clusters,
 		Jobs:     jobs,
 
-		Notifications:      &notifications.Subscriptions{Store: st, Keyring: clusters.Keyring},
+		Notifications:      &notifications.Subscriptions{Store: st, Keyring: clusters.Keyring, Wake: notifier.Wake},
 		MaxStreamsPerUser:  opts.MaxStreamsPerUser,
 		LocalLoginDisabled: sso != nil && sso.LocalLoginDisabled,
 		CLISSO:             cliSSO,

@@ -29,6 +29,9 @@ const (
 	AttemptFailed    = "failed"
 )
 
+// EventTest is the kind of the events a user sends to try a subscription.
+const EventTest = "test"
+
 // MaxAttemptsKept is how many attempts the delivery log keeps per subscription.
 const MaxAttemptsKept = 50
 
@@ -368,5 +371,42 @@ func (s *Store) PruneNotifications(ctx context.Context, doneBefore, deletedBefor
 		JobDeleted, dbTime(deletedBefore)); err != nil {
 		return fmt.Errorf("prune events: %w", err)
 	}
+	// Test events (job 0) are told once: they go with their deliveries.
+	if _, err := s.exec(ctx, "DELETE FROM notification_events WHERE kind = ? AND created_at < ?", EventTest, dbTime(doneBefore)); err != nil {
+		return fmt.Errorf("prune test events: %w", err)
+	}
 	return nil
+}
+
+// RecordTestEvent adds a test event to the outbox and, in the same
+// transaction, one pending delivery of it to the subscription subscriptionID
+// of the event's workspace (whatever kinds it wants), due now. It returns
+// the delivery's ID; the dispatcher sends it like any other.
+func (s *Store) RecordTestEvent(ctx context.Context, ev NotificationEvent, subscriptionID int64) (int64, error) {
+	now := dbTime(s.now())
+	var deliveryID int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var sub int64
+		err := tx.QueryRowContext(ctx, s.d.rebind("SELECT id FROM notification_subscriptions WHERE workspace_id = ? AND id = ?"),
+			ev.WorkspaceID, subscriptionID).Scan(&sub)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("notification", subscriptionID)
+		}
+		if err != nil {
+			return err
+		}
+		var id int64
+		if err := tx.QueryRowContext(ctx, s.d.rebind(
+			"INSERT INTO notification_events (event_key, workspace_id, job_id, kind, payload, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id"),
+			ev.Key, ev.WorkspaceID, ev.JobID, ev.Kind, ev.Payload, now).Scan(&id); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, s.d.rebind(
+			"INSERT INTO notification_deliveries (event_id, subscription_id, state, attempts, next_attempt_at) VALUES (?, ?, ?, 0, ?) RETURNING id"),
+			id, subscriptionID, DeliveryPending, now).Scan(&deliveryID)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("record test event: %w", err)
+	}
+	return deliveryID, nil
 }

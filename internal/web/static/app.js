@@ -1019,6 +1019,17 @@
         : [h("tr", {}, h("td", { colspan: 7, class: "muted" }, "Nothing sent yet."))]));
       $("#nt-log").hidden = false;
     }
+    // sendTest sends one signed test event now; the server answers with its first attempt.
+    async function sendTest(n, btn) {
+      btn.disabled = true;
+      try {
+        const a = await api("POST", base + "/" + n.id + "/test");
+        toast(a.outcome === "delivered" ? "Test delivered: HTTP " + a.status_code
+          : a.outcome === "pending" ? "Test queued, not tried yet: see the delivery log"
+          : "Test failed (" + a.outcome + "): " + (a.error || "no answer"));
+        await showLog(n);
+      } catch (e) { toast(e.message); } finally { btn.disabled = false; }
+    }
     async function load() {
       const items = (await api("GET", base)).items;
       $("#nt-body").replaceChildren(...(items.length ? items.map((n) => h("tr", { dataset: { id: n.id } },
@@ -1028,6 +1039,8 @@
         h("td", {}, timeEl(n.created_at)),
         h("td", {},
           h("button", { type: "button", class: "btn btn-small", "aria-label": "Delivery log of " + n.url, onclick: () => showLog(n).catch((e) => toast(e.message)) }, "Deliveries"),
+          " ",
+          h("button", { type: "button", class: "btn btn-small", "aria-label": "Send a test event to " + n.url, onclick: (ev) => sendTest(n, ev.currentTarget) }, "Send test"),
           " ",
           h("button", { type: "button", class: "btn btn-small", "aria-label": "Remove the webhook " + n.url, onclick: async () => {
             try { await api("DELETE", base + "/" + n.id); toast("Webhook removed"); $("#nt-log").hidden = true; load(); } catch (e) { toast(e.message); }
