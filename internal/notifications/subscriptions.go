@@ -67,3 +67,62 @@ func (s *Subscriptions) Test(ctx context.Context, ws store.Workspace, sub store.
 	}
 	return id, nil
 }
+
+// Change is an edit of a subscription: the fields set change, nil ones stay.
+// Events set and empty means every kind, as at creation.
+type Change struct {
+	URL    *string
+	Events *[]string
+	Format *string
+}
+
+// Update validates c by the rules of Create and changes the fields it sets.
+// Bad input is a *store.ValidationError naming the field, and nothing
+// changes; a change of no field is one on "url".
+func (s *Subscriptions) Update(ctx context.Context, workspaceID, id int64, c Change) (store.Subscription, error) {
+	if c.URL == nil && c.Events == nil && c.Format == nil {
+		return store.Subscription{}, &store.ValidationError{Field: "url", Problem: "nothing to change: give url, events or format"}
+	}
+	// Check each field given; the others take values that pass.
+	r := Request{URL: "http://unchanged", Format: store.FormatJSON}
+	if c.URL != nil {
+		r.URL = *c.URL
+	}
+	if c.Events != nil {
+		r.Events = *c.Events
+	}
+	if c.Format != nil {
+		r.Format = *c.Format
+	}
+	r, err := r.Check()
+	if err != nil {
+		return store.Subscription{}, err
+	}
+	var sc store.SubscriptionChange
+	if c.URL != nil {
+		sc.URL = &r.URL
+	}
+	if c.Events != nil {
+		sc.Events = r.Events
+	}
+	if c.Format != nil {
+		sc.Format = &r.Format
+	}
+	return s.Store.UpdateSubscription(ctx, workspaceID, id, sc)
+}
+
+// RotateSecret gives a subscription a new generated secret and returns it in
+// clear: the only time anyone sees it. Deliveries still pending are signed
+// with it from their next attempt.
+func (s *Subscriptions) RotateSecret(ctx context.Context, workspaceID, id int64) (store.Subscription, string, error) {
+	secret := NewSecret()
+	sealed, err := s.Keyring.Seal([]byte(secret))
+	if err != nil {
+		return store.Subscription{}, "", fmt.Errorf("seal the secret: %w", err)
+	}
+	sub, err := s.Store.UpdateSubscription(ctx, workspaceID, id, store.SubscriptionChange{SealedSecret: sealed})
+	if err != nil {
+		return store.Subscription{}, "", err
+	}
+	return sub, secret, nil
+}

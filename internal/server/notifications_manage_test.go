@@ -4,9 +4,13 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +24,11 @@ import (
 // notifyServer runs a real server with no cluster on SQLite and on
 // PostgreSQL, and gives f an admin client and a workspace "team".
 func notifyServer(t *testing.T, f func(t *testing.T, ctx context.Context, admin *client.Client)) {
+	notifyServerURL(t, func(t *testing.T, ctx context.Context, admin *client.Client, _ string) { f(t, ctx, admin) })
+}
+
+// notifyServerURL is notifyServer that gives f the server's URL too.
+func notifyServerURL(t *testing.T, f func(t *testing.T, ctx context.Context, admin *client.Client, url string)) {
 	for name, db := range map[string]func(t *testing.T) string{
 		"sqlite":   func(*testing.T) string { return "" },
 		"postgres": func(t *testing.T) string { return testenv.PostgresDatabase(t) },
@@ -35,7 +44,7 @@ func notifyServer(t *testing.T, f func(t *testing.T, ctx context.Context, admin 
 				t.Fatal(err)
 			}
 			mustDo(t, func() error { _, err := admin.CreateWorkspace(ctx, client.NewWorkspace{Name: "team"}); return err })
-			f(t, ctx, admin)
+			f(t, ctx, admin, url)
 		})
 	}
 }
@@ -103,3 +112,173 @@ func TestNotificationTest(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestNotificationUpdate edits a subscription and rotates its secret: the
+// fields given change and the others stay, bad input is a 422 naming the
+// field with nothing changed, the test event goes to the new URL signed
+// with the new secret, and each change is in the audit log.
+func TestNotificationUpdate(t *testing.T) {
+	notifyServer(t, func(t *testing.T, ctx context.Context, admin *client.Client) {
+		first, second := newReceiver(t, 0), newReceiver(t, 0)
+		n, err := admin.CreateNotification(ctx, "team", client.NewNotification{URL: first.srv.URL + "/hook", Events: []string{"promoted"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		str := func(s string) *string { return &s }
+		events := func(e ...string) *[]string { return &e }
+
+		u, err := admin.UpdateNotification(ctx, "team", n.ID, client.NotificationChange{Events: events("deleted", "promoted", "deleted"), Format: str("slack")})
+		if err != nil || u.URL != n.URL || !slices.Equal(u.Events, []string{"promoted", "deleted"}) || u.Format != "slack" || u.Secret != "" {
+			t.Fatalf("update: %+v, %v; want events promoted,deleted, format slack, the URL kept, no secret", u, err)
+		}
+		if ev := lastAudit(ctx, t, admin, "notification.update"); ev.Outcome != client.OutcomeSuccess || !strings.Contains(ev.Detail, "format slack") {
+			t.Errorf("audit %+v, want a success saying format slack", ev)
+		}
+		for _, tc := range []struct {
+			ch    client.NotificationChange
+			field string
+		}{
+			{client.NotificationChange{URL: str("ftp://hooks.example.com/x")}, "url"},
+			{client.NotificationChange{URL: str("https://user:pw@hooks.example.com/x"), Format: str("json")}, "url"},
+			{client.NotificationChange{Events: events("promoted", "nope"), Format: str("json")}, "events"},
+			{client.NotificationChange{Format: str("xml"), URL: str(second.srv.URL)}, "format"},
+			{client.NotificationChange{}, "url"},
+		} {
+			_, err := admin.UpdateNotification(ctx, "team", n.ID, tc.ch)
+			var ce *client.Error
+			if !errors.As(err, &ce) || ce.Status != http.StatusUnprocessableEntity || ce.Field != tc.field {
+				t.Errorf("update %+v: %v, want 422 on %s", tc.ch, err, tc.field)
+			}
+		}
+		got, err := admin.Notification(ctx, "team", n.ID)
+		if err != nil || got.URL != n.URL || got.Format != "slack" || !slices.Equal(got.Events, []string{"promoted", "deleted"}) {
+			t.Fatalf("after bad edits: %+v, %v; want nothing changed", got, err)
+		}
+		if ev := lastAudit(ctx, t, admin, "notification.update"); ev.Outcome != client.OutcomeFailure {
+			t.Errorf("audit %+v, want the refused edit as a failure", ev)
+		}
+		var ce *client.Error
+		if _, err := admin.UpdateNotification(ctx, "team", 999, client.NotificationChange{Format: str("json")}); !errors.As(err, &ce) || ce.Status != http.StatusNotFound {
+			t.Errorf("update of notification 999: %v, want 404", err)
+		}
+
+		// A new URL and a new secret: the test goes there, signed with it.
+		if _, err := admin.UpdateNotification(ctx, "team", n.ID, client.NotificationChange{URL: str(second.srv.URL + "/new"), Format: str("json")}); err != nil {
+			t.Fatal(err)
+		}
+		r, err := admin.RotateNotificationSecret(ctx, "team", n.ID)
+		if err != nil || len(r.Secret) != 64 || r.Secret == n.Secret || r.URL != second.srv.URL+"/new" {
+			t.Fatalf("rotate: %+v, %v; want a new 64-digit secret", r, err)
+		}
+		if ev := lastAudit(ctx, t, admin, "notification.rotate-secret"); ev.Outcome != client.OutcomeSuccess || ev.Target != "notification "+itoa(n.ID) {
+			t.Errorf("audit %+v, want a success on the notification", ev)
+		}
+		if again, err := admin.Notification(ctx, "team", n.ID); err != nil || again.Secret != "" {
+			t.Errorf("get after rotate: %+v, %v; want no secret shown", again, err)
+		}
+		second.mu.Lock()
+		second.secret = []byte(r.Secret)
+		second.mu.Unlock()
+		if a, err := admin.TestNotification(ctx, "team", n.ID); err != nil || a.Outcome != "delivered" {
+			t.Fatalf("test after rotate: %+v, %v; want delivered with the new secret", a, err)
+		}
+		first.mu.Lock()
+		defer first.mu.Unlock()
+		if len(first.got) != 0 {
+			t.Errorf("the old URL got %d deliveries, want none", len(first.got))
+		}
+		if _, err := admin.RotateNotificationSecret(ctx, "team", 999); !errors.As(err, &ce) || ce.Status != http.StatusNotFound {
+			t.Errorf("rotate of notification 999: %v, want 404", err)
+		}
+	})
+}
+
+// TestNotificationMetrics reads the delivery metrics on /metrics: a
+// delivery in flight is pending; once answered it counts as delivered; a
+// receiver that always fails counts five retrying attempts and one failed
+// (six tries), and nothing stays pending.
+func TestNotificationMetrics(t *testing.T) {
+	notifyServerURL(t, func(t *testing.T, ctx context.Context, admin *client.Client, url string) {
+		arrived, release := make(chan struct{}, 1), make(chan struct{})
+		slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			arrived <- struct{}{}
+			<-release
+			w.WriteHeader(http.StatusNoContent)
+		}))
+		t.Cleanup(slow.Close)
+		failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+		}))
+		t.Cleanup(failing.Close)
+		ns, err := admin.CreateNotification(ctx, "team", client.NewNotification{URL: slow.URL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		nf, err := admin.CreateNotification(ctx, "team", client.NewNotification{URL: failing.URL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const total = "switchyard_notification_deliveries_total"
+		result := func(r string) string { return total + `{result="` + r + `"}` }
+		if m := scrapeMetrics(t, url); m[result("delivered")] != 0 || m[result("failed")] != 0 || m["switchyard_notification_deliveries_pending"] != 0 {
+			t.Fatalf("metrics before any delivery: %v, want zeros", m)
+		}
+
+		done := make(chan *client.NotificationAttempt, 1)
+		go func() {
+			a, err := admin.TestNotification(ctx, "team", ns.ID)
+			if err != nil {
+				t.Error(err)
+			}
+			done <- a
+		}()
+		<-arrived
+		if m := scrapeMetrics(t, url); m["switchyard_notification_deliveries_pending"] != 1 || m[result("delivered")] != 0 {
+			t.Errorf("metrics with a delivery in flight: %v, want 1 pending, none delivered", m)
+		}
+		close(release)
+		if a := <-done; a == nil || a.Outcome != "delivered" {
+			t.Fatalf("test: %+v, want delivered", a)
+		}
+		if m := scrapeMetrics(t, url); m[result("delivered")] != 1 || m["switchyard_notification_deliveries_pending"] != 0 {
+			t.Errorf("metrics after the delivery: %v, want 1 delivered, 0 pending", m)
+		}
+
+		if _, err := admin.TestNotification(ctx, "team", nf.ID); err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]float64
+		testenv.Eventually(ctx, t, "the failing delivery given up", func() bool {
+			m = scrapeMetrics(t, url)
+			return m[result("failed")] == 1
+		}, func() string { return fmt.Sprint(m) })
+		if m[result("retrying")] != 5 || m[result("delivered")] != 1 || m["switchyard_notification_deliveries_pending"] != 0 {
+			t.Errorf("metrics after giving up: %v, want 5 retrying, 1 delivered, 0 pending", m)
+		}
+	})
+}
+
+// scrapeMetrics returns the switchyard_notification_ samples of /metrics by
+// name and labels, as written.
+func scrapeMetrics(t *testing.T, url string) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	out := map[string]float64{}
+	for line := range strings.Lines(string(body)) {
+		name, value, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if !ok || !strings.HasPrefix(name, "switchyard_notification_") {
+			continue
+		}
+		v, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			t.Fatalf("metrics line %q: %v", line, err)
+		}
+		out[name] = v
+	}
+	return out
+}

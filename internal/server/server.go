@@ -153,6 +153,8 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error
 		CLISSO:             cliSSO,
 	}
 	a.Metrics.WatchJobs(jobs, clusters)
+	a.Metrics.WatchNotifications(st)
+	notifier.Attempted = a.Metrics.NotificationAttempt
 	resolver := &proxy.Resolver{Trusted: trusted, ExternalURL: external}
 	access := &logging.Access{Logger: logger, ClientAddr: auth.ClientAddr}
 	// The resolver runs first: the access log and everything below it see the

@@ -410,3 +410,49 @@ func (s *Store) RecordTestEvent(ctx context.Context, ev NotificationEvent, subsc
 	}
 	return deliveryID, nil
 }
+
+// SubscriptionChange is what UpdateSubscription changes: the fields set;
+// nil ones stay as they are.
+type SubscriptionChange struct {
+	URL, Format *string
+	Events      []string // nil: unchanged
+	// SealedSecret, when not nil, replaces the signing secret.
+	SealedSecret []byte
+}
+
+// UpdateSubscription changes the fields c sets of a workspace's
+// subscription in one statement (two edits of different fields both stay)
+// and returns it. Pending deliveries go to the new URL, in the new format,
+// signed with the new secret from their next attempt.
+func (s *Store) UpdateSubscription(ctx context.Context, workspaceID, id int64, c SubscriptionChange) (Subscription, error) {
+	var events, sealed any
+	if c.Events != nil {
+		events = strings.Join(c.Events, ",")
+	}
+	if c.SealedSecret != nil {
+		if len(c.SealedSecret) == 0 {
+			return Subscription{}, fmt.Errorf("update subscription %d: %w", id, &ValidationError{Field: "secret", Problem: "must not be empty"})
+		}
+		sealed = c.SealedSecret
+	}
+	sub, err := scanSubscription(s.queryRow(ctx, "UPDATE notification_subscriptions SET url = COALESCE(?, url), events = COALESCE(?, events),"+
+		" format = COALESCE(?, format), sealed_secret = COALESCE(?, sealed_secret) WHERE workspace_id = ? AND id = ? RETURNING "+subscriptionColumns,
+		c.URL, events, c.Format, sealed, workspaceID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Subscription{}, notFound("notification", id)
+	}
+	if err != nil {
+		return Subscription{}, fmt.Errorf("update subscription %d: %w", id, err)
+	}
+	return sub, nil
+}
+
+// CountPendingDeliveries returns how many deliveries, of every workspace,
+// wait for an attempt (a first one or a retry), for the metrics.
+func (s *Store) CountPendingDeliveries(ctx context.Context) (int, error) {
+	var n int
+	if err := s.queryRow(ctx, "SELECT COUNT(*) FROM notification_deliveries WHERE state = ?", DeliveryPending).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count pending deliveries: %w", err)
+	}
+	return n, nil
+}

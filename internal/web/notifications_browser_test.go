@@ -23,7 +23,9 @@ import (
 // TestNotificationsPage adds a webhook on the workspace's Notifications
 // page in Chromium: a URL that is not http(s) is refused next to the field,
 // a good one shows its secret once and a row; its (empty) delivery log
-// opens; Remove takes it away. Editors get no link and a 403 page.
+// opens; Edit refuses an ftp URL next to the field and saves new events;
+// New secret shows a new secret, which signs the event Send test delivers
+// to a receiver of the test's; Remove takes it away. Editors get no link and a 403 page.
 func TestNotificationsPage(t *testing.T) {
 	chromiumPath(t)
 	url, admin := startServing(t)
@@ -96,9 +98,40 @@ func TestNotificationsPage(t *testing.T) {
 	secret = []byte(n.Secret)
 	mu.Unlock()
 	testRow := fmt.Sprintf(`#nt-body tr[data-id="%d"]`, n.ID)
-	b.do("Send test delivers a test event and shows it in the log",
+	b.do("Edit with an ftp URL is refused next to the field",
 		chromedp.Navigate(page),
 		chromedp.WaitVisible(css(testRow)),
+		clickLive(testRow+` button[aria-label^="Edit"]`),
+		waitJS(`document.querySelector("#nt-submit").textContent === "Save"`),
+		js(`document.querySelector("#nt-url").value = "ftp://hooks.example.com/x"`),
+		chromedp.Click(css(`input[name=events][value="deleted"]`)), // ticked now
+		chromedp.Click(css("#nt-submit")),
+		waitJS(`(() => { const e = document.querySelector("#nt-url-error"); return e && !e.hidden && e.textContent.includes("http://"); })()`),
+	)
+	if got, err := admin.Notification(t.Context(), workspace, n.ID); err != nil || got.URL != n.URL || len(got.Events) != 1 {
+		t.Fatalf("after the refused edit: %+v, %v; want it unchanged", got, err)
+	}
+	b.do("Edit saves the events",
+		js(fmt.Sprintf(`document.querySelector("#nt-url").value = %q`, n.URL)),
+		chromedp.Click(css("#nt-submit")),
+		waitJS(`document.querySelector("#nt-submit").textContent === "Add webhook"`),
+		waitJS(fmt.Sprintf(`(document.querySelector(%q) || {textContent: ""}).textContent.includes("promoted, deleted")`, testRow)),
+	)
+	b.do("New secret shows the new secret once",
+		js(`document.querySelector("#nt-secret-value").textContent = ""`),
+		clickLive(testRow+` button[aria-label^="New secret"]`),
+		chromedp.WaitVisible(css("#confirm-ok")),
+		chromedp.Click(css("#confirm-ok")),
+		waitJS(`document.querySelector("#nt-secret-value").textContent.length === 64`),
+	)
+	rotated := b.text("#nt-secret-value")
+	if rotated == n.Secret {
+		t.Fatal("New secret showed the old secret")
+	}
+	mu.Lock()
+	secret = []byte(rotated) // the test event must be signed with it
+	mu.Unlock()
+	b.do("Send test delivers a test event and shows it in the log",
 		clickLive(testRow+` button[aria-label^="Send a test"]`),
 		waitJS(`document.querySelector("#toast").textContent.includes("Test delivered: HTTP 204")`),
 		waitJS(`document.querySelector("#nt-log-body").textContent.includes("test")`),
