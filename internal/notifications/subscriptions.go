@@ -5,6 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/switchyard/switchyard/internal/cluster"
@@ -125,4 +128,39 @@ func (s *Subscriptions) RotateSecret(ctx context.Context, workspaceID, id int64)
 		return store.Subscription{}, "", err
 	}
 	return sub, secret, nil
+}
+
+// LogUnopenedSecrets logs, as an error naming each, the subscriptions whose
+// secret does not open with the keyring (sealed with another server key, or
+// corrupted): every delivery to them will fail until the key is restored or
+// the secret rotated. The server calls it once at start; it does not stop
+// the server (a webhook is not worth refusing to serve). It returns how many
+// it logged.
+func (s *Subscriptions) LogUnopenedSecrets(ctx context.Context, logger *slog.Logger) int {
+	subs, err := s.Store.ListAllSubscriptions(ctx)
+	if err != nil {
+		logger.Error("notifications: cannot check the subscriptions' secrets", "err", err)
+		return 0
+	}
+	n := 0
+	for _, sub := range subs {
+		if _, err := s.Keyring.Open(sub.SealedSecret); err == nil {
+			continue
+		}
+		n++
+		ws := strconv.FormatInt(sub.WorkspaceID, 10)
+		if w, err := s.Store.GetWorkspace(ctx, sub.WorkspaceID); err == nil {
+			ws = w.Name
+		}
+		u, _ := url.Parse(sub.URL) // checked when stored
+		host := ""
+		if u != nil {
+			host = u.Host
+		}
+		logger.Error(fmt.Sprintf("notification %d of workspace %s: its signing secret does not open with secret key %s, so every delivery to it fails;"+
+			" set the key it was sealed with, or give it a new secret: switchyard notification rotate-secret %d -w %s",
+			sub.ID, ws, s.Keyring.KeyID(), sub.ID, ws),
+			"notification", sub.ID, "workspace", ws, "host", host, "err", cluster.ErrWrongKey)
+	}
+	return n
 }

@@ -1,16 +1,20 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -281,4 +285,129 @@ func scrapeMetrics(t *testing.T, url string) map[string]float64 {
 		out[name] = v
 	}
 	return out
+}
+
+// syncBuffer is a log destination the server's goroutines may share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// serveUntil runs a full server with logger until stop is called (or the test ends).
+func serveUntil(t *testing.T, opts server.Options, logger *slog.Logger) (url string, stop func()) {
+	t.Helper()
+	s, err := server.New(t.Context(), opts, logger)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	server.SetNotificationTimings(s, 200*time.Millisecond, 100*time.Millisecond, 2*time.Second)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := s.Serve(ctx, ln, logger); err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			<-done
+			s.Close()
+		})
+	}
+	t.Cleanup(stop)
+	url = "http://" + ln.Addr().String()
+	testenv.WaitReady(t, url)
+	return url, stop
+}
+
+// TestNotificationSecretWrongKey restarts a server with another secret key:
+// at start it logs, once, an error naming the subscription whose secret no
+// longer opens (and how to fix it); a subscription made with the new key is
+// not named; rotate-secret then makes the webhook work again.
+func TestNotificationSecretWrongKey(t *testing.T) {
+	for name, db := range map[string]func(t *testing.T) string{
+		"sqlite":   func(*testing.T) string { return "" },
+		"postgres": func(t *testing.T) string { return testenv.PostgresDatabase(t) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			opts := server.Options{DataDir: t.TempDir(), DatabaseURL: db(t), BcryptCost: bcrypt.MinCost, AdminPassword: "admin-password",
+				SecretKey: base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))}
+			login := func(url string) *client.Client {
+				c := newClient(t, url)
+				if _, err := c.Login(ctx, "admin", "admin-password"); err != nil {
+					t.Fatal(err)
+				}
+				return c
+			}
+			url, stop := serveUntil(t, opts, slog.New(slog.DiscardHandler))
+			admin := login(url)
+			mustDo(t, func() error { _, err := admin.CreateWorkspace(ctx, client.NewWorkspace{Name: "team"}); return err })
+			recv := newReceiver(t, 0)
+			old, err := admin.CreateNotification(ctx, "team", client.NewNotification{URL: recv.srv.URL + "/old"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stop()
+
+			opts.SecretKey = base64.StdEncoding.EncodeToString([]byte("another key, 32 bytes long......"))
+			var logs syncBuffer
+			url, stop = serveUntil(t, opts, slog.New(slog.NewTextHandler(&logs, nil)))
+			admin = login(url)
+			fresh, err := admin.CreateNotification(ctx, "team", client.NewNotification{URL: recv.srv.URL + "/fresh"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wrong []string
+			for line := range strings.Lines(logs.String()) {
+				if strings.Contains(line, "does not open") {
+					wrong = append(wrong, line)
+				}
+			}
+			want := fmt.Sprintf("notification %d of workspace team", old.ID)
+			if len(wrong) != 1 || !strings.Contains(wrong[0], "level=ERROR") || !strings.Contains(wrong[0], want) ||
+				!strings.Contains(wrong[0], fmt.Sprintf("rotate-secret %d -w team", old.ID)) || strings.Contains(wrong[0], "/old") {
+				t.Fatalf("start logged %q, want one error naming %s and rotate-secret, not the URL", wrong, want)
+			}
+			stop()
+
+			// A third start with the same key logs the same once more; the fresh subscription is never named.
+			logs = syncBuffer{}
+			url, _ = serveUntil(t, opts, slog.New(slog.NewTextHandler(&logs, nil)))
+			if n := strings.Count(logs.String(), "does not open"); n != 1 || strings.Contains(logs.String(), fmt.Sprintf("notification %d ", fresh.ID)) {
+				t.Errorf("restart logged %d such errors, want 1 (not notification %d):\n%s", n, fresh.ID, logs.String())
+			}
+			admin = login(url)
+			r, err := admin.RotateNotificationSecret(ctx, "team", old.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			recv.mu.Lock()
+			recv.secret = []byte(r.Secret)
+			recv.mu.Unlock()
+			if a, err := admin.TestNotification(ctx, "team", old.ID); err != nil || a.Outcome != "delivered" {
+				t.Fatalf("test after rotate-secret: %+v, %v; want delivered", a, err)
+			}
+		})
+	}
 }

@@ -154,6 +154,8 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error
 	}
 	a.Metrics.WatchJobs(jobs, clusters)
 	a.Metrics.WatchNotifications(st)
+	// Once at start: a subscription whose secret this key does not open is named now, not only by failed deliveries.
+	a.Notifications.LogUnopenedSecrets(ctx, logger)
 	notifier.Attempted = a.Metrics.NotificationAttempt
 	resolver := &proxy.Resolver{Trusted: trusted, ExternalURL: external}
 	access := &logging.Access{Logger: logger, ClientAddr: auth.ClientAddr}

@@ -456,3 +456,17 @@ func (s *Store) CountPendingDeliveries(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// ListAllSubscriptions returns the subscriptions of every workspace, oldest
+// first, for the check at start that their secrets open.
+func (s *Store) ListAllSubscriptions(ctx context.Context) ([]Subscription, error) {
+	rows, err := s.query(ctx, "SELECT "+subscriptionColumns+" FROM notification_subscriptions ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("list subscriptions: %w", err)
+	}
+	subs, err := scanAll(rows, scanSubscription)
+	if err != nil {
+		return nil, fmt.Errorf("list subscriptions: %w", err)
+	}
+	return subs, nil
+}
