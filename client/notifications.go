@@ -78,3 +78,33 @@ func (c *Client) NotificationDeliveries(ctx context.Context, workspace string, i
 	var l list[NotificationAttempt]
 	return l.Items, c.do(ctx, "GET", notificationPath(workspace, id)+"/deliveries", nil, &l)
 }
+
+// TestNotification sends a signed test event to a webhook now, through the
+// delivery log, and returns its first attempt; Outcome "pending" when the
+// server saw none within its wait (workspace admins).
+func (c *Client) TestNotification(ctx context.Context, workspace string, id int64) (*NotificationAttempt, error) {
+	var a NotificationAttempt
+	return &a, c.do(ctx, "POST", notificationPath(workspace, id)+"/test", nil, &a)
+}
+
+// NotificationChange is what UpdateNotification sends: the fields set
+// change, nil ones stay. Events set and empty means every kind.
+type NotificationChange struct {
+	URL    *string   `json:"url,omitempty"`
+	Events *[]string `json:"events,omitempty"`
+	Format *string   `json:"format,omitempty"`
+}
+
+// UpdateNotification changes a webhook subscription's URL, events or format
+// (workspace admins).
+func (c *Client) UpdateNotification(ctx context.Context, workspace string, id int64, ch NotificationChange) (*Notification, error) {
+	var out Notification
+	return &out, c.do(ctx, "PATCH", notificationPath(workspace, id), ch, &out)
+}
+
+// RotateNotificationSecret gives a webhook subscription a new signing
+// secret; the answer holds it, shown only there (workspace admins).
+func (c *Client) RotateNotificationSecret(ctx context.Context, workspace string, id int64) (*Notification, error) {
+	var out Notification
+	return &out, c.do(ctx, "POST", notificationPath(workspace, id)+"/rotate-secret", nil, &out)
+}

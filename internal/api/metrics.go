@@ -28,6 +28,8 @@ type Metrics struct {
 	// active Service selecting the new version (kind switch: promote;
 	// switch_back: rollback).
 	switches *prometheus.HistogramVec
+	// notificationAttempts counts webhook delivery attempts (metrics_notifications.go).
+	notificationAttempts *prometheus.CounterVec
 }
 
 // SwitchBuckets are the buckets of switchyard_switch_duration_seconds: a
@@ -61,8 +63,9 @@ func NewMetrics() *Metrics {
 			Help:    "Time from a promote (kind switch) or rollback (kind switch_back) being asked for to the active Service selecting the new version.",
 			Buckets: SwitchBuckets,
 		}, []string{"kind"}),
+		notificationAttempts: newNotificationAttempts(),
 	}
-	m.registry.MustRegister(m.requests, m.duration, m.loginFailures, m.operations, m.switches, buildInfo(),
+	m.registry.MustRegister(m.requests, m.duration, m.loginFailures, m.operations, m.switches, m.notificationAttempts, buildInfo(),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -134,7 +137,7 @@ var (
 	reachableDesc = prometheus.NewDesc("switchyard_cluster_reachable",
 		"1 if the cluster answered its last probe, 0 if not (clusters not probed yet are left out).", []string{"cluster"}, nil)
 	scrapeErrorDesc = prometheus.NewDesc("switchyard_metrics_read_errors",
-		"1 if this scrape could not read the jobs or clusters (the store failed).", []string{"what"}, nil)
+		"1 if this scrape could not read the jobs, clusters or notifications (the store failed).", []string{"what"}, nil)
 )
 
 // Describe implements prometheus.Collector.

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -20,6 +21,9 @@ func (a *API) notificationRoutes() []route {
 		{pattern: "GET /api/v1/workspaces/{ws}/notifications/{id}", handle: a.getNotification},
 		{pattern: "DELETE /api/v1/workspaces/{ws}/notifications/{id}", handle: a.deleteNotification},
 		{pattern: "GET /api/v1/workspaces/{ws}/notifications/{id}/deliveries", handle: a.listNotificationDeliveries},
+		{pattern: "POST /api/v1/workspaces/{ws}/notifications/{id}/test", handle: a.testNotification},
+		{pattern: "PATCH /api/v1/workspaces/{ws}/notifications/{id}", handle: a.updateNotification},
+		{pattern: "POST /api/v1/workspaces/{ws}/notifications/{id}/rotate-secret", handle: a.rotateNotificationSecret},
 	}
 }
 
@@ -186,5 +190,117 @@ func (a *API) listNotificationDeliveries(w http.ResponseWriter, r *http.Request,
 		return err
 	}
 	writeJSON(w, http.StatusOK, mapAll(as, toAttempt))
+	return nil
+}
+
+// testWait bounds how long a test waits for its first attempt: one HTTP
+// attempt (10 s) and a poll, with room.
+const testWait = 15 * time.Second
+
+// testNotification sends a signed test event to a subscription now, through
+// the outbox (the delivery log shows it). It answers with the first attempt
+// (200) once one is logged, or 202 and outcome "pending" when none is
+// within testWait.
+func (a *API) testNotification(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	ws, sub, err := a.notification(r, p, access.NotificationManage)
+	var delivery int64
+	if err == nil {
+		delivery, err = a.Notifications.Test(r.Context(), ws, sub, p.User.Username)
+	}
+	ev := wsEvent(p, ws, "notification.test", "notification "+r.PathValue("id"))
+	if sub.ID != 0 {
+		ev.detail = "to " + urlHost(sub.URL)
+	}
+	if err := a.record(r.Context(), ev, err); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), testWait)
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		as, err := a.Store.ListAttempts(ctx, sub.ID)
+		if err != nil && ctx.Err() == nil {
+			return err
+		}
+		for _, at := range as {
+			if at.DeliveryID == delivery {
+				writeJSON(w, http.StatusOK, toAttempt(at))
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			writeJSON(w, http.StatusAccepted, attemptJSON{Delivery: delivery, Event: string(notifications.KindTest), Outcome: "pending"})
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+type updateNotificationRequest struct {
+	URL    *string   `json:"url"`
+	Events *[]string `json:"events"`
+	Format *string   `json:"format"`
+}
+
+// updateNotification changes a subscription's url, events or format (the
+// fields given); bad input is a 422 naming the field, and nothing changes.
+func (a *API) updateNotification(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	var req updateNotificationRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	ws, err := a.workspace(r, p, access.NotificationManage)
+	var sub store.Subscription
+	if err == nil {
+		var id int64
+		if id, err = pathID(r, "id"); err == nil {
+			sub, err = a.Notifications.Update(r.Context(), ws.ID, id,
+				notifications.Change{URL: req.URL, Events: req.Events, Format: req.Format})
+		}
+	}
+	ev := wsEvent(p, ws, "notification.update", "notification "+r.PathValue("id"))
+	// What changed, the URL by its host only (Slack's carry a token).
+	var changed []string
+	if req.URL != nil {
+		changed = append(changed, "url to "+urlHost(*req.URL))
+	}
+	if req.Events != nil {
+		events := *req.Events
+		if sub.ID != 0 {
+			events = sub.Events
+		}
+		changed = append(changed, "events "+strings.Join(events, ","))
+	}
+	if req.Format != nil {
+		changed = append(changed, "format "+*req.Format)
+	}
+	ev.detail = truncateBytes(strings.Join(changed, ", "), 300)
+	if err := a.record(r.Context(), ev, err); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toNotification(ws)(sub))
+	return nil
+}
+
+// rotateNotificationSecret gives a subscription a new generated signing
+// secret; the answer carries it, never shown again.
+func (a *API) rotateNotificationSecret(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
+	ws, sub, err := a.notification(r, p, access.NotificationManage)
+	var secret string
+	if err == nil {
+		sub, secret, err = a.Notifications.RotateSecret(r.Context(), ws.ID, sub.ID)
+	}
+	ev := wsEvent(p, ws, "notification.rotate-secret", "notification "+r.PathValue("id"))
+	if sub.ID != 0 {
+		ev.detail = "to " + urlHost(sub.URL)
+	}
+	if err := a.record(r.Context(), ev, err); err != nil {
+		return err
+	}
+	out := toNotification(ws)(sub)
+	out.Secret = secret
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }

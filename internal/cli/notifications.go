@@ -14,7 +14,8 @@ import (
 
 func (c *cli) notificationCmd() *cobra.Command {
 	return c.group("notification", "Webhooks told of a workspace's job events (workspace admins)",
-		c.notificationListCmd(), c.notificationAddCmd(), c.notificationRemoveCmd(), c.notificationDeliveriesCmd())
+		c.notificationListCmd(), c.notificationAddCmd(), c.notificationRemoveCmd(), c.notificationDeliveriesCmd(),
+		c.notificationTestCmd(), c.notificationSetCmd(), c.notificationRotateSecretCmd())
 }
 
 func notificationTable(ns []client.Notification, wide bool) table {
@@ -148,5 +149,106 @@ func (c *cli) notificationDeliveriesCmd() *cobra.Command {
 			}
 			return c.print(f.out, listing{kind: "NotificationAttempt", items: as, scope: "for notification " + args[0],
 				table: attemptTable(as, f.out.wide())})
+		})
+}
+
+func (c *cli) notificationTestCmd() *cobra.Command {
+	var f adminFlags
+	return c.inWorkspaceCmd("test ID", "Send a signed test event to a webhook now",
+		`Send one "test" event to a webhook now, signed and formatted like every other
+(it shows in the delivery log), and print how the first attempt went. A failed
+attempt is retried like any delivery; the command exits non-zero.`,
+		`  switchyard notification test 1 -w payments`, argsBetween(1, 1), &f,
+		func(ctx context.Context, s *session, ws string, args []string) error {
+			id, err := notificationID("test", args[0])
+			if err != nil {
+				return err
+			}
+			a, err := s.client.TestNotification(ctx, ws, id)
+			if err != nil {
+				return err
+			}
+			if !f.out.human() {
+				return c.print(f.out, listing{kind: "NotificationAttempt", single: true, items: a})
+			}
+			switch a.Outcome {
+			case "delivered":
+				fmt.Fprintf(c.stdout, "test delivery %d to notification %d: HTTP %d\n", a.Delivery, id, a.StatusCode)
+				return nil
+			case "pending":
+				return fmt.Errorf("test delivery %d to notification %d: not tried yet; see switchyard notification deliveries %d", a.Delivery, id, id)
+			}
+			return fmt.Errorf("test delivery %d to notification %d failed (%s, retried like any delivery): %s", a.Delivery, id, a.Outcome, a.Error)
+		})
+}
+
+func (c *cli) notificationSetCmd() *cobra.Command {
+	var f adminFlags
+	var url, format string
+	var events []string
+	var cmd *cobra.Command
+	cmd = c.inWorkspaceCmd("set ID", "Change a webhook's URL, events or format",
+		`Change what a webhook subscription gets: the flags given change, the others stay.
+--events "" means every kind. Deliveries still pending go to the new URL, in the new
+format. The signing secret stays (see notification rotate-secret).`,
+		`  switchyard notification set 2 --events promoted,switched-back,check-failed,deleted -w payments
+  switchyard notification set 2 --format slack -w payments`, argsBetween(1, 1), &f,
+		func(ctx context.Context, s *session, ws string, args []string) error {
+			id, err := notificationID("set", args[0])
+			if err != nil {
+				return err
+			}
+			var ch client.NotificationChange
+			if cmd.Flags().Changed("url") {
+				ch.URL = &url
+			}
+			if cmd.Flags().Changed("events") {
+				ch.Events = &events
+				if events == nil {
+					ch.Events = &[]string{}
+				}
+			}
+			if cmd.Flags().Changed("format") {
+				ch.Format = &format
+			}
+			if ch.URL == nil && ch.Events == nil && ch.Format == nil {
+				return usageError{"notification set: give --url, --events or --format"}
+			}
+			n, err := s.client.UpdateNotification(ctx, ws, id, ch)
+			if err != nil {
+				return err
+			}
+			return c.print(f.out, listing{kind: "Notification", single: true, items: n, table: notificationTable([]client.Notification{*n}, f.out.wide()),
+				names: []string{"notification/" + notificationName(*n)}})
+		})
+	cmd.Flags().StringVar(&url, "url", "", "the new http:// or https:// URL")
+	cmd.Flags().StringSliceVar(&events, "events", nil, `event kinds to send, comma-separated ("": all)`)
+	cmd.Flags().StringVar(&format, "format", "", "json or slack")
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"json", "slack"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+func (c *cli) notificationRotateSecretCmd() *cobra.Command {
+	var f adminFlags
+	return c.inWorkspaceCmd("rotate-secret ID", "Give a webhook a new signing secret (shown once)",
+		`Replace a webhook subscription's signing secret with a new generated one, printed
+once on stdout. Every delivery from now on, retries of pending ones too, is signed
+with it: give it to the receiver.`,
+		`  switchyard notification rotate-secret 2 -w payments`, argsBetween(1, 1), &f,
+		func(ctx context.Context, s *session, ws string, args []string) error {
+			id, err := notificationID("rotate-secret", args[0])
+			if err != nil {
+				return err
+			}
+			n, err := s.client.RotateNotificationSecret(ctx, ws, id)
+			if err != nil {
+				return err
+			}
+			if !f.out.human() {
+				return c.print(f.out, listing{kind: "Notification", single: true, items: n, names: []string{"notification/" + notificationName(*n)}})
+			}
+			fmt.Fprintln(c.stdout, n.Secret)
+			fmt.Fprintf(c.stderr, "notification %d has a new signing secret, shown only this once\n", n.ID)
+			return nil
 		})
 }

@@ -49,6 +49,9 @@ type Dispatcher struct {
 	MaxAttempts                                        int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Attempted, when set, is told the outcome of each attempt recorded
+	// (store.AttemptDelivered, AttemptRetrying, AttemptFailed): the metrics.
+	Attempted func(outcome string)
 
 	once   sync.Once
 	wake   chan struct{}

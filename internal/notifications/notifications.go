@@ -43,6 +43,10 @@ const (
 	KindDeleted           Kind = "deleted"            // the job was deleted
 )
 
+// KindTest is the event "notification test" sends to one subscription to
+// try it; no subscription asks for it, and it names no job.
+const KindTest Kind = store.EventTest
+
 // Kinds lists every event kind, in the order the documentation gives them.
 var Kinds = []Kind{KindAwaitingPromotion, KindPromoted, KindSwitchedBack, KindAborted, KindCheckFailed, KindDegraded, KindDeleted}
 

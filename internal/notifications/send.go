@@ -78,6 +78,9 @@ func (d *Dispatcher) attempt(ctx context.Context, del store.Delivery) {
 		d.log().Warn("notifications: record attempt", "delivery", del.ID, "err", err)
 		return
 	}
+	if d.Attempted != nil {
+		d.Attempted(a.Outcome)
+	}
 	d.log().Info("notification attempt", "delivery", del.ID, "subscription", del.Subscription.ID, "event", del.Event.Kind,
 		"attempt", a.Attempt, "outcome", a.Outcome, "status", a.StatusCode, "err", a.Error)
 }

@@ -147,12 +147,16 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error
 		Clusters: clusters,
 		Jobs:     jobs,
 
-		Notifications:      &notifications.Subscriptions{Store: st, Keyring: clusters.Keyring},
+		Notifications:      &notifications.Subscriptions{Store: st, Keyring: clusters.Keyring, Wake: notifier.Wake},
 		MaxStreamsPerUser:  opts.MaxStreamsPerUser,
 		LocalLoginDisabled: sso != nil && sso.LocalLoginDisabled,
 		CLISSO:             cliSSO,
 	}
 	a.Metrics.WatchJobs(jobs, clusters)
+	a.Metrics.WatchNotifications(st)
+	// Once at start: a subscription whose secret this key does not open is named now, not only by failed deliveries.
+	a.Notifications.LogUnopenedSecrets(ctx, logger)
+	notifier.Attempted = a.Metrics.NotificationAttempt
 	resolver := &proxy.Resolver{Trusted: trusted, ExternalURL: external}
 	access := &logging.Access{Logger: logger, ClientAddr: auth.ClientAddr}
 	// The resolver runs first: the access log and everything below it see the

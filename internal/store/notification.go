@@ -29,6 +29,9 @@ const (
 	AttemptFailed    = "failed"
 )
 
+// EventTest is the kind of the events a user sends to try a subscription.
+const EventTest = "test"
+
 // MaxAttemptsKept is how many attempts the delivery log keeps per subscription.
 const MaxAttemptsKept = 50
 
@@ -368,5 +371,102 @@ func (s *Store) PruneNotifications(ctx context.Context, doneBefore, deletedBefor
 		JobDeleted, dbTime(deletedBefore)); err != nil {
 		return fmt.Errorf("prune events: %w", err)
 	}
+	// Test events (job 0) are told once: they go with their deliveries.
+	if _, err := s.exec(ctx, "DELETE FROM notification_events WHERE kind = ? AND created_at < ?", EventTest, dbTime(doneBefore)); err != nil {
+		return fmt.Errorf("prune test events: %w", err)
+	}
 	return nil
+}
+
+// RecordTestEvent adds a test event to the outbox and, in the same
+// transaction, one pending delivery of it to the subscription subscriptionID
+// of the event's workspace (whatever kinds it wants), due now. It returns
+// the delivery's ID; the dispatcher sends it like any other.
+func (s *Store) RecordTestEvent(ctx context.Context, ev NotificationEvent, subscriptionID int64) (int64, error) {
+	now := dbTime(s.now())
+	var deliveryID int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var sub int64
+		err := tx.QueryRowContext(ctx, s.d.rebind("SELECT id FROM notification_subscriptions WHERE workspace_id = ? AND id = ?"),
+			ev.WorkspaceID, subscriptionID).Scan(&sub)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("notification", subscriptionID)
+		}
+		if err != nil {
+			return err
+		}
+		var id int64
+		if err := tx.QueryRowContext(ctx, s.d.rebind(
+			"INSERT INTO notification_events (event_key, workspace_id, job_id, kind, payload, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id"),
+			ev.Key, ev.WorkspaceID, ev.JobID, ev.Kind, ev.Payload, now).Scan(&id); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, s.d.rebind(
+			"INSERT INTO notification_deliveries (event_id, subscription_id, state, attempts, next_attempt_at) VALUES (?, ?, ?, 0, ?) RETURNING id"),
+			id, subscriptionID, DeliveryPending, now).Scan(&deliveryID)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("record test event: %w", err)
+	}
+	return deliveryID, nil
+}
+
+// SubscriptionChange is what UpdateSubscription changes: the fields set;
+// nil ones stay as they are.
+type SubscriptionChange struct {
+	URL, Format *string
+	Events      []string // nil: unchanged
+	// SealedSecret, when not nil, replaces the signing secret.
+	SealedSecret []byte
+}
+
+// UpdateSubscription changes the fields c sets of a workspace's
+// subscription in one statement (two edits of different fields both stay)
+// and returns it. Pending deliveries go to the new URL, in the new format,
+// signed with the new secret from their next attempt.
+func (s *Store) UpdateSubscription(ctx context.Context, workspaceID, id int64, c SubscriptionChange) (Subscription, error) {
+	var events, sealed any
+	if c.Events != nil {
+		events = strings.Join(c.Events, ",")
+	}
+	if c.SealedSecret != nil {
+		if len(c.SealedSecret) == 0 {
+			return Subscription{}, fmt.Errorf("update subscription %d: %w", id, &ValidationError{Field: "secret", Problem: "must not be empty"})
+		}
+		sealed = c.SealedSecret
+	}
+	sub, err := scanSubscription(s.queryRow(ctx, "UPDATE notification_subscriptions SET url = COALESCE(?, url), events = COALESCE(?, events),"+
+		" format = COALESCE(?, format), sealed_secret = COALESCE(?, sealed_secret) WHERE workspace_id = ? AND id = ? RETURNING "+subscriptionColumns,
+		c.URL, events, c.Format, sealed, workspaceID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Subscription{}, notFound("notification", id)
+	}
+	if err != nil {
+		return Subscription{}, fmt.Errorf("update subscription %d: %w", id, err)
+	}
+	return sub, nil
+}
+
+// CountPendingDeliveries returns how many deliveries, of every workspace,
+// wait for an attempt (a first one or a retry), for the metrics.
+func (s *Store) CountPendingDeliveries(ctx context.Context) (int, error) {
+	var n int
+	if err := s.queryRow(ctx, "SELECT COUNT(*) FROM notification_deliveries WHERE state = ?", DeliveryPending).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count pending deliveries: %w", err)
+	}
+	return n, nil
+}
+
+// ListAllSubscriptions returns the subscriptions of every workspace, oldest
+// first, for the check at start that their secrets open.
+func (s *Store) ListAllSubscriptions(ctx context.Context) ([]Subscription, error) {
+	rows, err := s.query(ctx, "SELECT "+subscriptionColumns+" FROM notification_subscriptions ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("list subscriptions: %w", err)
+	}
+	subs, err := scanAll(rows, scanSubscription)
+	if err != nil {
+		return nil, fmt.Errorf("list subscriptions: %w", err)
+	}
+	return subs, nil
 }

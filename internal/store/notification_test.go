@@ -247,3 +247,65 @@ func BenchmarkOutbox(b *testing.B) {
 		})
 	}
 }
+
+// TestTestEventsAndEdits: a test event is queued to its one subscription
+// only (not to another of the workspace, nor across workspaces), counts as
+// pending, and is pruned with its delivery; an edit changes only the fields
+// it sets.
+func TestTestEventsAndEdits(t *testing.T) {
+	openEach(t, func(t *testing.T, s *Store) {
+		ctx := t.Context()
+		now := testTime
+		fixedClock(s, &now)
+		ws, other := mustWorkspace(t, s, "team"), mustWorkspace(t, s, "other")
+		sub := mustSubscription(t, s, ws.ID, "promoted")
+		mustSubscription(t, s, ws.ID, "promoted", "test")
+		ev := NotificationEvent{Key: "test/1/abc", WorkspaceID: other.ID, Kind: EventTest, Payload: "{}"}
+		_, err := s.RecordTestEvent(ctx, ev, sub.ID)
+		checkErr(t, "test event to another workspace's subscription", err, ErrNotFound)
+		if n, _ := s.CountEvents(ctx, other.ID, ""); n != 0 {
+			t.Fatalf("%d events recorded for the refused test, want none", n)
+		}
+		ev.WorkspaceID = ws.ID
+		id, err := s.RecordTestEvent(ctx, ev, sub.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.CountPendingDeliveries(ctx); err != nil || n != 1 {
+			t.Fatalf("pending = %d, %v; want 1", n, err)
+		}
+		ds, _ := s.ClaimDeliveries(ctx, "r", time.Minute, 10)
+		if len(ds) != 1 || ds[0].ID != id || ds[0].Subscription.ID != sub.ID || ds[0].Event.Kind != EventTest {
+			t.Fatalf("claimed %+v, want only the test delivery %d to subscription %d", ds, id, sub.ID)
+		}
+		checkErr(t, "finish", s.FinishAttempt(ctx, "r", Attempt{SubscriptionID: sub.ID, DeliveryID: id, EventKind: EventTest,
+			Attempt: 1, StatusCode: 204, Outcome: AttemptDelivered, AttemptedAt: now}, now), nil)
+		if n, _ := s.CountPendingDeliveries(ctx); n != 0 {
+			t.Errorf("pending after delivery = %d, want 0", n)
+		}
+		now = now.Add(48 * time.Hour)
+		checkErr(t, "prune", s.PruneNotifications(ctx, now.Add(-24*time.Hour), now.Add(-24*time.Hour)), nil)
+		if n, _ := s.CountEvents(ctx, ws.ID, EventTest); n != 0 {
+			t.Errorf("%d test events left after prune, want 0", n)
+		}
+
+		slack := FormatSlack
+		got, err := s.UpdateSubscription(ctx, ws.ID, sub.ID, SubscriptionChange{Format: &slack})
+		if err != nil || got.Format != FormatSlack || got.URL != sub.URL || fmt.Sprint(got.Events) != "[promoted]" || string(got.SealedSecret) != "sealed" {
+			t.Fatalf("update format = %+v, %v; want slack and the rest kept", got, err)
+		}
+		url := "https://hooks.example.com/new"
+		got, err = s.UpdateSubscription(ctx, ws.ID, sub.ID, SubscriptionChange{URL: &url, Events: []string{"promoted", "deleted"}, SealedSecret: []byte("new")})
+		if err != nil || got.URL != url || fmt.Sprint(got.Events) != "[promoted deleted]" || got.Format != FormatSlack || string(got.SealedSecret) != "new" {
+			t.Fatalf("update url, events, secret = %+v, %v", got, err)
+		}
+		_, err = s.UpdateSubscription(ctx, other.ID, sub.ID, SubscriptionChange{Format: &slack})
+		checkErr(t, "update from another workspace", err, ErrNotFound)
+		_, err = s.UpdateSubscription(ctx, ws.ID, sub.ID, SubscriptionChange{SealedSecret: []byte{}})
+		checkErr(t, "empty sealed secret", err, ErrInvalid)
+		all, err := s.ListAllSubscriptions(ctx)
+		if err != nil || len(all) != 2 || all[0].ID != sub.ID {
+			t.Errorf("all subscriptions = %+v, %v; want 2, oldest first", all, err)
+		}
+	})
+}

@@ -5,12 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -105,7 +108,10 @@ func TestExamples(t *testing.T) {
 		{path: "group-binding add"}, {glue: []string{"group-binding", "add", "release-viewers", "--role", "viewer", "-w", "payments"}},
 		{path: "group-binding list"}, {path: "group-binding remove"},
 		// notification deliveries' example names notification 1: the add examples make 1 and 2.
-		{path: "notification add"}, {path: "notification list"}, {path: "notification deliveries"}, {path: "notification remove"},
+		{path: "notification add"}, {path: "notification list"}, {path: "notification deliveries"},
+		// notification test's example tests notification 1: it is pointed at a receiver here first.
+		{hook: receiveNotification1}, {path: "notification test", hook: checkNotification1Tested},
+		{path: "notification set"}, {path: "notification rotate-secret"}, {path: "notification remove"},
 		{path: "member list"}, {path: "member set"}, {path: "member remove"},
 		{path: "binding list"}, {path: "binding add"}, {path: "binding remove"},
 		{path: "token create"}, {path: "token list"}, {path: "token revoke"},
@@ -467,5 +473,27 @@ func giveAliceToken12(t *testing.T, r *exampleRunner) {
 	// A second token for the jsonpath example (it revokes the first one listed).
 	if _, err := c.CreateToken(t.Context(), "desktop", 0); err != nil {
 		t.Fatalf("alice creates a token: %v", err)
+	}
+}
+
+// testEvents counts the test events receiveNotification1's receiver got.
+var testEvents atomic.Int32
+
+// receiveNotification1 points notification 1 (the Slack example's, whose
+// host does not exist) at a receiver of the test's that answers 204.
+func receiveNotification1(t *testing.T, r *exampleRunner) {
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Header.Get("X-Switchyard-Event") == "test" && req.Header.Get("X-Switchyard-Signature") != "" {
+			testEvents.Add(1)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(recv.Close)
+	r.cli.ok("notification", "set", "1", "--url", recv.URL+"/services/T000/B000/XXXX", "-w", "payments")
+}
+
+func checkNotification1Tested(t *testing.T, _ *exampleRunner) {
+	if n := testEvents.Load(); n != 1 {
+		t.Errorf("the receiver got %d signed test events, want 1", n)
 	}
 }

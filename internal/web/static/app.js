@@ -1158,6 +1158,17 @@
         : [h("tr", {}, h("td", { colspan: 7, class: "muted" }, "Nothing sent yet."))]));
       $("#nt-log").hidden = false;
     }
+    // sendTest sends one signed test event now; the server answers with its first attempt.
+    async function sendTest(n, btn) {
+      btn.disabled = true;
+      try {
+        const a = await api("POST", base + "/" + n.id + "/test");
+        toast(a.outcome === "delivered" ? "Test delivered: HTTP " + a.status_code
+          : a.outcome === "pending" ? "Test queued, not tried yet: see the delivery log"
+          : "Test failed (" + a.outcome + "): " + (a.error || "no answer"));
+        await showLog(n);
+      } catch (e) { toast(e.message); } finally { btn.disabled = false; }
+    }
     async function load() {
       const items = (await api("GET", base)).items;
       $("#nt-body").replaceChildren(...(items.length ? items.map((n) => h("tr", { dataset: { id: n.id } },
@@ -1168,10 +1179,47 @@
         h("td", {},
           h("button", { type: "button", class: "btn btn-small", "aria-label": "Delivery log of " + n.url, onclick: () => showLog(n).catch((e) => toast(e.message)) }, "Deliveries"),
           " ",
+          h("button", { type: "button", class: "btn btn-small", "aria-label": "Send a test event to " + n.url, onclick: (ev) => sendTest(n, ev.currentTarget) }, "Send test"),
+          " ",
+          h("button", { type: "button", class: "btn btn-small", "aria-label": "Edit the webhook " + n.url, onclick: () => edit(n) }, "Edit"),
+          " ",
+          h("button", { type: "button", class: "btn btn-small", "aria-label": "New secret for " + n.url, onclick: () => rotate(n) }, "New secret"),
+          " ",
           h("button", { type: "button", class: "btn btn-small", "aria-label": "Remove the webhook " + n.url, onclick: async () => {
             try { await api("DELETE", base + "/" + n.id); toast("Webhook removed"); $("#nt-log").hidden = true; load(); } catch (e) { toast(e.message); }
           } }, "Remove"))))
         : [h("tr", {}, h("td", { colspan: 5, class: "muted" }, "No webhooks yet."))]));
+    }
+    // The form adds a webhook, or edits one (editing) after Edit.
+    let editing = null;
+    function edit(n) {
+      editing = n;
+      for (const id of ["#nt-url-error", "#nt-events-error", "#nt-form-error"]) showError($(id), "");
+      form.url.value = n.url;
+      form.format.value = n.format;
+      for (const c of form.querySelectorAll("input[name=events]")) c.checked = n.events.includes(c.value);
+      $("#nt-form-title").textContent = "Edit webhook " + n.id;
+      $("#nt-submit").textContent = "Save";
+      $("#nt-cancel").hidden = false;
+      form.url.focus();
+    }
+    function endEdit() {
+      editing = null;
+      form.url.value = "";
+      for (const c of form.querySelectorAll("input[name=events]")) c.checked = true;
+      $("#nt-form-title").textContent = "Add a webhook";
+      $("#nt-submit").textContent = "Add webhook";
+      $("#nt-cancel").hidden = true;
+    }
+    $("#nt-cancel").addEventListener("click", endEdit);
+    async function rotate(n) {
+      if (!await confirmAction("New signing secret?", "The receiver of " + n.url + " must be given the new secret: every delivery from now on is signed with it.", "New secret")) return;
+      try {
+        const out = await api("POST", base + "/" + n.id + "/rotate-secret");
+        $("#nt-secret-value").textContent = out.secret;
+        $("#nt-secret").hidden = false;
+        toast("New secret for webhook " + n.id);
+      } catch (e) { toast(e.message); }
     }
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
@@ -1180,6 +1228,13 @@
       if (!events.length) { showError($("#nt-events-error"), "Pick at least one event."); return; }
       const req = { url: form.url.value.trim(), format: form.format.value, events };
       try {
+        if (editing) {
+          await api("PATCH", base + "/" + editing.id, req);
+          toast("Webhook " + editing.id + " saved");
+          endEdit();
+          load();
+          return;
+        }
         const n = await api("POST", base, req);
         form.url.value = "";
         $("#nt-secret-value").textContent = n.secret;
