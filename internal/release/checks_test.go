@@ -171,7 +171,8 @@ func TestChecksGateTheSwitch(t *testing.T) {
 		var v View
 		err := e.wait(ctx, "the check to fail", func(ctx context.Context) (bool, error) {
 			v = view()
-			return v.Status.FailedCheck != "" && len(v.Status.CheckRuns) > 0 && v.Status.CheckRuns[0].Revision == bad && v.Status.CheckRuns[0].Failed(), nil
+			// The run fails first; Argo aborts the Rollout on its next reconcile.
+			return v.Status.Phase == PhaseAborted && v.Status.FailedCheck != "" && len(v.Status.CheckRuns) > 0 && v.Status.CheckRuns[0].Revision == bad && v.Status.CheckRuns[0].Failed(), nil
 		})
 		if err != nil {
 			t.Fatalf("%v: last status %s %q", err, v.Status.Phase, v.Status.Message)
