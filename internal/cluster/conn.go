@@ -96,9 +96,8 @@ type rolloutCache struct {
 	informer cache.SharedIndexInformer
 	lister   cache.GenericLister
 	// runs caches the AnalysisRuns (a job's check runs) beside the Rollouts.
-	runs       cache.SharedIndexInformer
-	runsLister cache.GenericLister
-	stop       chan struct{}
+	runs cache.SharedIndexInformer
+	stop chan struct{}
 }
 
 // newConn builds the clients and informers of a cluster; start runs them.
@@ -366,13 +365,14 @@ func (c *Conn) newRolloutCache() *rolloutCache {
 	})
 	gi := f.ForResource(RolloutGVR)
 	ar := f.ForResource(AnalysisRunGVR)
-	ro := &rolloutCache{factory: f, informer: gi.Informer(), lister: gi.Lister(), runs: ar.Informer(), runsLister: ar.Lister(), stop: make(chan struct{})}
+	ro := &rolloutCache{factory: f, informer: gi.Informer(), lister: gi.Lister(), runs: ar.Informer(), stop: make(chan struct{})}
 	// None fails before the informers start.
 	for _, inf := range []cache.SharedIndexInformer{ro.informer, ro.runs} {
 		_ = inf.SetTransform(trimObject)
 		_ = inf.SetWatchErrorHandler(c.watchError)
 		_, _ = inf.AddEventHandler(publishing(c.changes, c.ClusterID))
 	}
+	_ = ro.runs.AddIndexers(cache.Indexers{byOwner: ownerUIDs})
 	f.Start(ro.stop)
 	return ro
 }
@@ -528,9 +528,10 @@ func (c *Conn) RolloutsReadable(ctx context.Context) error {
 	return err
 }
 
-// AnalysisRuns returns the Argo AnalysisRuns of a namespace (the runs of
-// jobs' checks) from the cache, waiting (bounded by ctx) for it to fill.
-func (c *Conn) AnalysisRuns(ctx context.Context, ns string) ([]*unstructured.Unstructured, error) {
+// AnalysisRunsOwnedBy returns the cached Argo AnalysisRuns an object (a
+// job's Rollout) owns, waiting (bounded by ctx) for the cache to fill. They
+// are shared with the cache: do not modify them.
+func (c *Conn) AnalysisRunsOwnedBy(ctx context.Context, uid types.UID) ([]*unstructured.Unstructured, error) {
 	ro, err := c.rolloutCache(ctx)
 	if err != nil {
 		return nil, err
@@ -538,9 +539,9 @@ func (c *Conn) AnalysisRuns(ctx context.Context, ns string) ([]*unstructured.Uns
 	if !cache.WaitForCacheSync(ctx.Done(), ro.runs.HasSynced) {
 		return nil, errors.Join(fmt.Errorf("wait for analysis runs cache of cluster %s", c.ClusterName), ctx.Err())
 	}
-	objs, err := ro.runsLister.ByNamespace(ns).List(labels.Everything())
+	objs, err := ro.runs.GetIndexer().ByIndex(byOwner, string(uid))
 	if err != nil {
-		return nil, fmt.Errorf("list analysis runs in %s: %w", ns, err)
+		return nil, fmt.Errorf("analysis runs owned by %s: %w", uid, err)
 	}
 	out := make([]*unstructured.Unstructured, 0, len(objs))
 	for _, o := range objs {

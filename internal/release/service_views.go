@@ -153,7 +153,7 @@ func (s *Service) observeCached(ctx context.Context, conn *cluster.Conn, job sto
 	}
 	st := ObserveWorkload(ro, owned, dep)
 	NoticeStall(&st, ro, time.Now(), orDefault(s.StallAfter, DefaultStallAfter))
-	if runs, err := conn.AnalysisRuns(ctx, job.Namespace); err == nil {
+	if runs, err := conn.AnalysisRunsOwnedBy(ctx, ro.GetUID()); err == nil {
 		AttachChecks(&st, ro, checks.Runs(runs, ro.GetUID()))
 	} else {
 		s.log().Debug("read check runs", "job", job.Name, "err", err)
