@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/switchyard/switchyard/client"
+	"github.com/switchyard/switchyard/internal/testenv"
 )
 
 func TestParsePhase(t *testing.T) {
@@ -237,13 +238,7 @@ func TestCompletionScripts(t *testing.T) {
 			if shell == "fish" || shell == "powershell" {
 				return
 			}
-			path, err := exec.LookPath(shell)
-			if err != nil {
-				if os.Getenv("SWITCHYARD_REQUIRE_TOOLS") == "1" { // make test installs both shells
-					t.Fatalf("%s is required (SWITCHYARD_REQUIRE_TOOLS=1) but not installed", shell)
-				}
-				t.Skipf("%s not installed: syntax not checked", shell)
-			}
+			path := testenv.Tool(t, shell, "apt-get install "+shell+"; else its syntax is not checked")
 			cmd := exec.Command(path, "-n")
 			cmd.Stdin = &stdout
 			if out, err := cmd.CombinedOutput(); err != nil {

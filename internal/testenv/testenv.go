@@ -8,6 +8,7 @@ package testenv
 import (
 	"context"
 	"os"
+	"os/exec"
 	"testing"
 	"time"
 
@@ -47,6 +48,22 @@ func ArgoController(t testing.TB) string {
 func PostgresURL(t testing.TB) string {
 	t.Helper()
 	return need(t, "SWITCHYARD_TEST_POSTGRES_URL", "SWITCHYARD_REQUIRE_POSTGRES", "PostgreSQL (hack/postgres.sh start)")
+}
+
+// Tool returns the path of a command the test needs (install says how to
+// get it): a skip when it is missing, a failure under SWITCHYARD_REQUIRE_TOOLS=1,
+// which make test sets because it installs them.
+func Tool(t testing.TB, name, install string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err == nil {
+		return path
+	}
+	if os.Getenv("SWITCHYARD_REQUIRE_TOOLS") == "1" {
+		t.Fatalf("%s is required (SWITCHYARD_REQUIRE_TOOLS=1) but not installed (%s)", name, install)
+	}
+	t.Skipf("needs %s (%s)", name, install)
+	return ""
 }
 
 func need(t testing.TB, key, require, what string) string {

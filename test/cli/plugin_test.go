@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/switchyard/switchyard/internal/testenv"
 )
 
 // TestKubectlPlugin installs the plugin as `make install-kubectl-plugin`
@@ -16,13 +18,7 @@ import (
 // kubectl: kubectl finds it, its help says "kubectl switchyard", and
 // version reports the stamped build.
 func TestKubectlPlugin(t *testing.T) {
-	kubectl, err := exec.LookPath("kubectl")
-	if err != nil {
-		if os.Getenv("SWITCHYARD_REQUIRE_TOOLS") == "1" {
-			t.Fatal("kubectl is required (SWITCHYARD_REQUIRE_TOOLS=1) but not installed")
-		}
-		t.Skip("kubectl not installed")
-	}
+	kubectl := testenv.Tool(t, "kubectl", "apt-get install kubectl")
 	repo, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)

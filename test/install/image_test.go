@@ -199,12 +199,7 @@ func checkTarball(t *testing.T, path, tag, configDigest string, layers int) {
 // skopeo, inspect both outputs and copy each to the other format, which reads
 // and verifies every blob.
 func checkSkopeo(t *testing.T, dir, layout, tag string) {
-	if _, err := exec.LookPath("skopeo"); err != nil {
-		if os.Getenv("SWITCHYARD_REQUIRE_TOOLS") == "1" {
-			t.Fatal("skopeo is required (SWITCHYARD_REQUIRE_TOOLS=1) but not installed")
-		}
-		t.Skip("needs skopeo (apt-get install skopeo)")
-	}
+	testenv.Tool(t, "skopeo", "apt-get install skopeo")
 	_, ref, _ := strings.Cut(tag, ":")
 	archive := "docker-archive:" + filepath.Join(dir, "image.tar")
 	for _, src := range []string{"oci:" + layout + ":" + ref, archive} {
