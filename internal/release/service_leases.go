@@ -13,14 +13,37 @@ import (
 // lease is short and renewed while fn runs, so that when its holder crashes
 // another replica (or the restarted server) takes over within LeaseTTL.
 func (s *Service) withLease(ctx context.Context, jobID int64, fn func(ctx context.Context) error) error {
+	return s.withLeaseWaiting(ctx, jobID, 0, fn)
+}
+
+// OperationLeaseWait is how long an operation waits for another one on the
+// same job to finish before it answers ErrBusy: a second click (Roll back
+// right after Promote, whose wait for the switch outlasts what the page
+// already shows) runs after the first instead of failing.
+const OperationLeaseWait = 30 * time.Second
+
+// withLeaseWaiting is withLease that, while the lease is held elsewhere,
+// tries again every 100 ms for up to wait before it gives ErrBusy.
+func (s *Service) withLeaseWaiting(ctx context.Context, jobID int64, wait time.Duration, fn func(ctx context.Context) error) error {
 	owner := fmt.Sprintf("%s/%d", s.Owner, s.now().UnixNano())
 	ttl := s.leaseTTL()
-	ok, err := s.Store.ClaimJob(ctx, jobID, owner, ttl)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return ErrBusy
+	deadline := time.Now().Add(wait)
+	for {
+		ok, err := s.Store.ClaimJob(ctx, jobID, owner, ttl)
+		if err != nil {
+			return err
+		}
+		if ok {
+			break
+		}
+		if !time.Now().Before(deadline) {
+			return ErrBusy
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 	renewCtx, stopRenew := context.WithCancel(context.WithoutCancel(ctx))
 	renewed := make(chan struct{})

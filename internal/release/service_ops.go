@@ -52,7 +52,7 @@ func (s *Service) operate(ctx context.Context, ws store.Workspace, job store.Job
 		return View{}, err
 	}
 	t := target(ws.Name, job)
-	err = s.withLease(ctx, job.ID, func(ctx context.Context) error {
+	err = s.withLeaseWaiting(ctx, job.ID, OperationLeaseWait, func(ctx context.Context) error {
 		if req.IfPhase != "" {
 			st, err := eng.Status(ctx, t)
 			if err != nil {
